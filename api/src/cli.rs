@@ -1,0 +1,140 @@
+//! The `api` command line: `serve`, `migrate` and `schema`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+
+use crate::config::{DatabaseSettings, ServerSettings};
+use crate::startup::{Application, ServeOptions};
+use crate::{db, graphql, telemetry};
+
+/// The Fellowship API: a GraphQL service for the community fellowship program and the
+/// record of organizations' memberships in open-source foundations.
+///
+/// Every setting can also come from the environment variable shown beside it; a flag
+/// wins over its variable. With no settings at all, the server keeps its data in
+/// `fellowship.db` (SQLite) in the working folder and listens on 127.0.0.1:8080.
+#[derive(Debug, Parser)]
+#[command(name = "api", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    database: DatabaseSettings,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database up, load the demo data if asked, and serve HTTP.
+    ///
+    /// GraphQL is on /graphql (open it in a browser for the playground), with
+    /// /healthz, /readyz and /metrics beside it.
+    Serve(ServeArgs),
+    /// Apply or roll back database migrations, or list them.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the GraphQL schema (SDL) that the server serves.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    server: ServerSettings,
+
+    /// Load the demo data set (the program's first fellows, its staff, strategic areas
+    /// and a foundation membership), only into an empty database.
+    #[arg(long)]
+    demo: bool,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "WORKERS", default_value_t = 0)]
+    workers: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the last migration (or several, or all).
+    Down {
+        /// How many migrations to roll back.
+        #[arg(long, default_value_t = 1, conflicts_with = "all")]
+        steps: u32,
+        /// Roll back every migration, leaving an empty database.
+        #[arg(long)]
+        all: bool,
+    },
+    /// List the migrations and whether each is applied.
+    Status,
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let options = ServeOptions {
+                demo: args.demo,
+                workers: args.workers,
+            };
+            let app = Application::build(&cli.database, &args.server, options).await?;
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+        Command::Migrate { action } => {
+            let db = db::connect(&cli.database, Default::default()).await?;
+            match action {
+                MigrateAction::Up => {
+                    db::migrate_up(&db).await?;
+                    println!("database is up to date");
+                }
+                MigrateAction::Down { steps, all } => {
+                    Migrator::down(&db, if all { None } else { Some(steps) }).await?;
+                    println!(
+                        "rolled back {}",
+                        if all {
+                            "every migration".to_owned()
+                        } else {
+                            format!("{steps} migration(s)")
+                        }
+                    );
+                }
+                MigrateAction::Status => {
+                    for migration in Migrator::get_migration_with_status(&db).await? {
+                        println!("{:<50} {:?}", migration.name(), migration.status());
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}

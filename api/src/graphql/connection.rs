@@ -1,0 +1,92 @@
+//! Relay connection types. Every list of the API is one of these, built from a
+//! [`crate::service::page::Page`]; see that module for the paging rules.
+
+use async_graphql::SimpleObject;
+
+use crate::service::page::{Page, PageArgs};
+
+/// Where a page sits in the whole list.
+#[derive(SimpleObject, Clone)]
+pub struct PageInfo {
+    /// Whether more items follow this page.
+    pub has_next_page: bool,
+    /// Whether items precede this page.
+    pub has_previous_page: bool,
+    /// The cursor of the first item of this page.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last item of this page.
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    pub fn of<T>(page: &Page<T>) -> Self {
+        PageInfo {
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            start_cursor: page.edges.first().map(|(c, _)| c.clone()),
+            end_cursor: page.edges.last().map(|(c, _)| c.clone()),
+        }
+    }
+}
+
+pub fn page_args(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> PageArgs {
+    PageArgs {
+        first,
+        after,
+        last,
+        before,
+    }
+}
+
+/// Declares `$connection` and `$edge` for nodes of type `$node`.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, " (a Relay cursor connection).")]
+        pub struct $connection(pub $crate::service::page::Page<$node>);
+
+        #[async_graphql::Object]
+        impl $connection {
+            /// The items of this page, each with its cursor.
+            async fn edges(&self) -> Vec<$edge> {
+                self.0
+                    .edges
+                    .iter()
+                    .map(|(cursor, node)| $edge {
+                        cursor: cursor.clone(),
+                        node: node.clone(),
+                    })
+                    .collect()
+            }
+
+            /// The items of this page, without cursors.
+            async fn nodes(&self) -> Vec<$node> {
+                self.0.edges.iter().map(|(_, node)| node.clone()).collect()
+            }
+
+            /// Where this page sits in the whole list.
+            async fn page_info(&self) -> $crate::graphql::connection::PageInfo {
+                $crate::graphql::connection::PageInfo::of(&self.0)
+            }
+
+            /// How many items the whole list holds, over all pages.
+            async fn total_count(&self) -> async_graphql::Result<i64> {
+                Ok(self.0.total_count.resolve().await? as i64)
+            }
+        }
+
+        #[doc = concat!("One item of a page of ", $what, ", with its cursor.")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// An opaque position to pass as `after` or `before`.
+            pub cursor: String,
+            pub node: $node,
+        }
+    };
+}
+
+pub(crate) use connection;

@@ -1,0 +1,420 @@
+//! Fellows, the people behind them, and their contributions.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{contribution, fellow, person};
+
+use super::connection::{connection, page_args};
+use super::ids::{self, NodeType};
+use super::loaders::{loaders, required};
+use super::scalars::Date;
+use super::strategic_areas::{StrategicArea, StrategicAreaConnection};
+use super::{db, OrderDirection};
+use crate::error::ServiceError;
+use crate::service::fellows::{FellowFilter as ServiceFilter, FellowOrder as ServiceOrder};
+use crate::service::{self, page};
+
+/// Whether a fellow is in the program now.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::FellowStatus")]
+pub enum FellowStatus {
+    /// A current fellow.
+    Active,
+    /// A former fellow.
+    Alumni,
+}
+
+/// What kind of thing a contribution was.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::ContributionKind")]
+pub enum ContributionKind {
+    /// Founding or growing a community (for example a language community).
+    CommunityBuilding,
+    /// Publishing models on the hub.
+    ModelPublishing,
+    /// Code in open-source libraries (new architectures, features, fixes).
+    LibraryCode,
+    /// Speaking for a field or a cause (for example speech and audio).
+    Advocacy,
+    /// Starting or leading a working group.
+    WorkingGroup,
+    /// Helping other contributors on the forum, GitHub or chat.
+    ForumSupport,
+    /// Sprints, hackathons, workshops and paper sessions.
+    Events,
+    /// Anything else.
+    Other,
+}
+
+/// A link on a profile or nomination.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Link {
+    /// What the link points to, such as "GitHub" or "Website".
+    pub label: String,
+    pub url: String,
+}
+
+/// Reads a JSON list of `{label, url}`; malformed entries are skipped, not fatal.
+pub fn links_from_json(value: &serde_json::Value) -> Vec<Link> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| {
+                    Some(Link {
+                        label: item.get("label")?.as_str()?.to_owned(),
+                        url: item.get("url")?.as_str()?.to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A human the records mention: a fellow, a staff member, a nominator or a board
+/// representative.
+#[derive(Clone)]
+pub struct Person(pub person::Model);
+
+#[Object]
+impl Person {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Person, self.0.id)
+    }
+
+    /// Full name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Hub handle, when known.
+    async fn handle(&self) -> Option<&str> {
+        self.0.handle.as_deref()
+    }
+
+    /// The person's fellowship, if they are or were a fellow.
+    async fn fellow(&self, ctx: &Context<'_>) -> Result<Option<Fellow>> {
+        Ok(loaders(ctx)
+            .fellow_by_person
+            .load_one(self.0.id)
+            .await?
+            .flatten()
+            .map(Fellow))
+    }
+}
+
+/// A person admitted to the fellowship program for advancing open-source machine
+/// learning. Fellows are not employees.
+#[derive(Clone)]
+pub struct Fellow(pub fellow::Model);
+
+impl Fellow {
+    async fn person_model(&self, ctx: &Context<'_>) -> Result<person::Model> {
+        required(
+            loaders(ctx).people.load_one(self.0.person_id).await?,
+            "person",
+        )
+    }
+}
+
+#[Object]
+impl Fellow {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Fellow, self.0.id)
+    }
+
+    /// The fellow's hub handle.
+    async fn handle(&self, ctx: &Context<'_>) -> Result<String> {
+        required(self.person_model(ctx).await?.handle, "fellow handle")
+    }
+
+    /// Full name.
+    async fn name(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(self.person_model(ctx).await?.name)
+    }
+
+    /// One line on what the fellow does.
+    async fn headline(&self) -> Option<&str> {
+        self.0.headline.as_deref()
+    }
+
+    /// A longer public biography.
+    async fn bio(&self) -> Option<&str> {
+        self.0.bio.as_deref()
+    }
+
+    /// Public links: profiles, websites, projects.
+    async fn links(&self) -> Vec<Link> {
+        links_from_json(&self.0.links)
+    }
+
+    async fn status(&self) -> FellowStatus {
+        self.0.status.into()
+    }
+
+    /// The day the fellow joined the program.
+    async fn joined_on(&self) -> Date {
+        self.0.joined_on.into()
+    }
+
+    /// The person record behind this fellowship.
+    async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
+        Ok(Person(self.person_model(ctx).await?))
+    }
+
+    /// Who nominated the fellow, when the record names them.
+    async fn nominated_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        let Some(id) = self.0.nominated_by_person_id else {
+            return Ok(None);
+        };
+        Ok(Some(Person(required(
+            loaders(ctx).people.load_one(id).await?,
+            "nominator",
+        )?)))
+    }
+
+    /// What the fellow did for open-source machine learning, oldest first.
+    async fn contributions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ContributionConnection> {
+        const SCOPE: &str = "fellow.contributions/id";
+        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let items = loaders(ctx)
+            .contributions_by_fellow
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(ContributionConnection(
+            page::slice(items, &window, SCOPE, |c| c.id).map(Contribution),
+        ))
+    }
+
+    /// The strategic areas the fellow works in, by name.
+    async fn strategic_areas(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<StrategicAreaConnection> {
+        const SCOPE: &str = "fellow.strategicAreas/id";
+        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let mut items = loaders(ctx)
+            .strategic_areas_by_fellow
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        // Cursors here are ids, so the page is cut in id order and then shown by name.
+        items.sort_by_key(|a| a.id);
+        let mut page = page::slice(items, &window, SCOPE, |a| a.id).map(StrategicArea);
+        page.edges.sort_by(|(_, a), (_, b)| a.0.name.cmp(&b.0.name));
+        Ok(StrategicAreaConnection(page))
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Something a fellow did for open-source machine learning.
+#[derive(Clone)]
+pub struct Contribution(pub contribution::Model);
+
+#[Object]
+impl Contribution {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Contribution, self.0.id)
+    }
+
+    async fn kind(&self) -> ContributionKind {
+        self.0.kind.into()
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    /// Where to see it.
+    async fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+
+    /// A figure that says how much, such as "300+ models".
+    async fn metric(&self) -> Option<&str> {
+        self.0.metric.as_deref()
+    }
+
+    /// When it happened, when known.
+    async fn occurred_on(&self) -> Option<Date> {
+        self.0.occurred_on.map(Date)
+    }
+
+    /// The fellow who made it.
+    async fn fellow(&self, ctx: &Context<'_>) -> Result<Fellow> {
+        Ok(Fellow(required(
+            loaders(ctx).fellows.load_one(self.0.fellow_id).await?,
+            "fellow",
+        )?))
+    }
+}
+
+connection!(FellowConnection, FellowEdge, Fellow, "fellows");
+connection!(
+    ContributionConnection,
+    ContributionEdge,
+    Contribution,
+    "contributions"
+);
+
+/// Which fellows to list.
+#[derive(InputObject, Default)]
+pub struct FellowFilter {
+    pub status: Option<FellowStatus>,
+    /// The slug of a strategic area the fellow works in.
+    pub strategic_area: Option<String>,
+    /// Only fellows with a contribution of this kind.
+    pub contribution_kind: Option<ContributionKind>,
+    /// Text in the name, handle or headline (case-insensitive).
+    pub search: Option<String>,
+}
+
+/// What fellows can be ordered by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum FellowOrderField {
+    Name,
+    JoinedOn,
+}
+
+/// An order for a list of fellows.
+#[derive(InputObject)]
+pub struct FellowOrder {
+    pub field: FellowOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// Loads, in one statement each, the relations that the selection asks of a page of
+/// fellows, and primes the request's loaders with them and with the rows already in
+/// hand. Nested resolvers then find everything cached: a page costs the same number of
+/// statements whatever its size, independent of how the executor interleaves them.
+async fn prefetch_relations(
+    ctx: &Context<'_>,
+    rows: &[&(fellow::Model, person::Model)],
+) -> Result<()> {
+    let l = loaders(ctx);
+    l.fellows
+        .feed_many(rows.iter().map(|(f, _)| (f.id, f.clone())))
+        .await;
+    l.people
+        .feed_many(rows.iter().map(|(_, p)| (p.id, p.clone())))
+        .await;
+    let selection = ctx.look_ahead();
+    let wants = |field: &str| {
+        selection.field("edges").field("node").field(field).exists()
+            || selection.field("nodes").field(field).exists()
+    };
+    let fellow_ids: Vec<i64> = rows.iter().map(|(f, _)| f.id).collect();
+    let mut nominators: Vec<i64> = rows
+        .iter()
+        .filter_map(|(f, _)| f.nominated_by_person_id)
+        .collect();
+    nominators.sort_unstable();
+    nominators.dedup();
+    let contributions = async {
+        if wants("contributions") {
+            l.contributions_by_fellow
+                .load_many(fellow_ids.clone())
+                .await?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    let areas = async {
+        if wants("strategicAreas") {
+            l.strategic_areas_by_fellow
+                .load_many(fellow_ids.clone())
+                .await?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    let nominated_by = async {
+        if wants("nominatedBy") && !nominators.is_empty() {
+            l.people.load_many(nominators.clone()).await?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    futures::try_join!(contributions, areas, nominated_by)?;
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct FellowQuery;
+
+#[Object]
+impl FellowQuery {
+    /// Fellows of the program; by name unless ordered otherwise.
+    async fn fellows(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<FellowFilter>,
+        order_by: Option<FellowOrder>,
+    ) -> Result<FellowConnection> {
+        let filter = filter.unwrap_or_default();
+        let filter = ServiceFilter {
+            status: filter.status.map(Into::into),
+            strategic_area: filter.strategic_area,
+            contribution_kind: filter.contribution_kind.map(Into::into),
+            search: filter.search,
+        };
+        let order = order_by
+            .map(|o| ServiceOrder {
+                field: match o.field {
+                    FellowOrderField::Name => service::fellows::FellowOrderField::Name,
+                    FellowOrderField::JoinedOn => service::fellows::FellowOrderField::JoinedOn,
+                },
+                descending: o.direction == OrderDirection::Desc,
+            })
+            .unwrap_or_default();
+        let page = service::fellows::list(
+            db(ctx),
+            &filter,
+            order,
+            &page_args(first, after, last, before),
+        )
+        .await?;
+        let rows: Vec<&(fellow::Model, person::Model)> =
+            page.edges.iter().map(|(_, row)| row).collect();
+        prefetch_relations(ctx, &rows).await?;
+        Ok(FellowConnection(page.map(|(fellow, _)| Fellow(fellow))))
+    }
+
+    /// The fellow with this hub handle (case-insensitive).
+    async fn fellow(&self, ctx: &Context<'_>, handle: String) -> Result<Option<Fellow>> {
+        match service::fellows::by_handle(db(ctx), &handle).await? {
+            Some(fellow) => Ok(Some(Fellow(fellow))),
+            None => {
+                Err(ServiceError::NotFound(format!("No fellow has the handle `{handle}`.")).into())
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Batched loading of related rows, so that a page of any size costs a fixed number of
+//! SQL statements: every relation a resolver follows goes through one of these loaders,
+//! which gathers the keys of one execution step into a single `IN (...)` query.
+//! Loaders live for one request only, so nothing cached outlives the caller who read it.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::Context;
+use entity::{
+    board_seat, contribution, fellow, foundation_membership, organization, person, strategic_area,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter,
+};
+
+use crate::service;
+
+/// Rows of one table by id.
+pub struct ById<E> {
+    db: DatabaseConnection,
+    entity: PhantomData<fn() -> E>,
+}
+
+/// Models whose primary key is a single `id`.
+pub trait HasId {
+    fn id(&self) -> i64;
+}
+
+macro_rules! has_id {
+    ($($model:ty),*) => { $(impl HasId for $model { fn id(&self) -> i64 { self.id } })* };
+}
+
+has_id!(
+    person::Model,
+    fellow::Model,
+    contribution::Model,
+    strategic_area::Model,
+    organization::Model,
+    foundation_membership::Model,
+    board_seat::Model
+);
+
+impl<E> Loader<i64> for ById<E>
+where
+    E: EntityTrait,
+    E::Model: HasId + Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, Self::Error> {
+        let Some(id) = E::PrimaryKey::iter().next().map(|pk| pk.into_column()) else {
+            return Ok(HashMap::new());
+        };
+        let rows = E::find()
+            .filter(id.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await
+            .map_err(crate::error::ServiceError::from)?;
+        Ok(rows.into_iter().map(|row| (row.id(), row)).collect())
+    }
+}
+
+/// Declares a loader of the rows grouped under each key, by a service function.
+macro_rules! grouped_loader {
+    ($name:ident, $key_doc:literal, $value:ty, $load:expr) => {
+        #[doc = $key_doc]
+        pub struct $name(DatabaseConnection);
+
+        impl Loader<i64> for $name {
+            type Value = $value;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, $value>, Self::Error> {
+                let mut grouped = $load(&self.0, keys).await?;
+                // Every key gets an answer, empty or not, so the request cache knows
+                // it was asked and never asks the database again.
+                for key in keys {
+                    grouped.entry(*key).or_default();
+                }
+                Ok(grouped)
+            }
+        }
+    };
+}
+
+/// The fellow record of each person, if they have one.
+pub struct FellowByPerson(DatabaseConnection);
+
+impl Loader<i64> for FellowByPerson {
+    type Value = Option<fellow::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut fellows = service::fellows::by_person_ids(&self.0, keys).await?;
+        Ok(keys.iter().map(|key| (*key, fellows.remove(key))).collect())
+    }
+}
+grouped_loader!(
+    ContributionsByFellow,
+    "The contributions of each fellow.",
+    Vec<contribution::Model>,
+    service::fellows::contributions_of
+);
+grouped_loader!(
+    StrategicAreasByFellow,
+    "The strategic areas of each fellow.",
+    Vec<strategic_area::Model>,
+    service::fellows::strategic_areas_of
+);
+grouped_loader!(
+    ChildrenByOrganization,
+    "The organizations directly under each organization.",
+    Vec<organization::Model>,
+    service::organizations::children_of
+);
+grouped_loader!(
+    BoardSeatsByMembership,
+    "The board seats of each membership.",
+    Vec<board_seat::Model>,
+    service::organizations::board_seats_of
+);
+grouped_loader!(
+    MembershipsByMember,
+    "The memberships each organization holds.",
+    Vec<foundation_membership::Model>,
+    |db, keys| service::organizations::memberships_by(
+        db,
+        foundation_membership::Column::MemberId,
+        keys
+    )
+);
+grouped_loader!(
+    MembershipsByFoundation,
+    "The memberships each foundation has.",
+    Vec<foundation_membership::Model>,
+    |db, keys| service::organizations::memberships_by(
+        db,
+        foundation_membership::Column::FoundationId,
+        keys
+    )
+);
+
+/// A loader that remembers, for one request, what it loaded.
+pub type Cached<T> = DataLoader<T, HashMapCache>;
+
+/// Every loader of one request. Each caches what it loaded for the request's
+/// lifetime, so a row read twice in one response is read from the database once.
+pub struct Loaders {
+    pub people: Cached<ById<person::Entity>>,
+    pub fellows: Cached<ById<fellow::Entity>>,
+    pub contributions: Cached<ById<contribution::Entity>>,
+    pub strategic_areas: Cached<ById<strategic_area::Entity>>,
+    pub organizations: Cached<ById<organization::Entity>>,
+    pub memberships: Cached<ById<foundation_membership::Entity>>,
+    pub board_seats: Cached<ById<board_seat::Entity>>,
+    pub fellow_by_person: Cached<FellowByPerson>,
+    pub contributions_by_fellow: Cached<ContributionsByFellow>,
+    pub strategic_areas_by_fellow: Cached<StrategicAreasByFellow>,
+    pub children_by_organization: Cached<ChildrenByOrganization>,
+    pub board_seats_by_membership: Cached<BoardSeatsByMembership>,
+    pub memberships_by_member: Cached<MembershipsByMember>,
+    pub memberships_by_foundation: Cached<MembershipsByFoundation>,
+}
+
+fn loader<T: Loader<i64>>(inner: T) -> Cached<T> {
+    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default())
+}
+
+fn by_id<E>(db: &DatabaseConnection) -> Cached<ById<E>>
+where
+    E: EntityTrait,
+    E::Model: HasId + Clone + Send + Sync,
+{
+    loader(ById {
+        db: db.clone(),
+        entity: PhantomData,
+    })
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Loaders {
+            people: by_id(db),
+            fellows: by_id(db),
+            contributions: by_id(db),
+            strategic_areas: by_id(db),
+            organizations: by_id(db),
+            memberships: by_id(db),
+            board_seats: by_id(db),
+            fellow_by_person: loader(FellowByPerson(db.clone())),
+            contributions_by_fellow: loader(ContributionsByFellow(db.clone())),
+            strategic_areas_by_fellow: loader(StrategicAreasByFellow(db.clone())),
+            children_by_organization: loader(ChildrenByOrganization(db.clone())),
+            board_seats_by_membership: loader(BoardSeatsByMembership(db.clone())),
+            memberships_by_member: loader(MembershipsByMember(db.clone())),
+            memberships_by_foundation: loader(MembershipsByFoundation(db.clone())),
+        }
+    }
+}
+
+/// The loaders of the request being executed.
+pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+    ctx.data_unchecked::<Loaders>()
+}
+
+/// A row that a foreign key guarantees exists; its absence is our bug, not the caller's.
+pub fn required<T>(row: Option<T>, what: &str) -> async_graphql::Result<T> {
+    row.ok_or_else(|| {
+        crate::error::ServiceError::Internal(anyhow::anyhow!("dangling reference to {what}")).into()
+    })
+}

@@ -1,0 +1,103 @@
+//! The `Node` interface and the `node`/`nodes` lookups by global ID.
+
+use async_graphql::{Context, Interface, Object, Result, ID};
+use futures::future::try_join_all;
+
+use super::fellows::{Contribution, Fellow, Person};
+use super::ids::{self, NodeType};
+use super::loaders::loaders;
+use super::organizations::{BoardSeat, FoundationMembership, Organization};
+use super::strategic_areas::StrategicArea;
+use crate::error::ServiceError;
+
+/// Most IDs one `nodes` call resolves, as for a page.
+const MAX_NODES: usize = 100;
+
+/// An object with a global ID that `node(id:)` resolves.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "An opaque global ID."))]
+pub enum Node {
+    Fellow(Fellow),
+    Person(Person),
+    Contribution(Contribution),
+    StrategicArea(StrategicArea),
+    Organization(Organization),
+    FoundationMembership(FoundationMembership),
+    BoardSeat(BoardSeat),
+}
+
+async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> {
+    let (node_type, row) = ids::decode(id, field)?;
+    let l = loaders(ctx);
+    Ok(match node_type {
+        NodeType::Fellow => l
+            .fellows
+            .load_one(row)
+            .await?
+            .map(|m| Node::Fellow(Fellow(m))),
+        NodeType::Person => l
+            .people
+            .load_one(row)
+            .await?
+            .map(|m| Node::Person(Person(m))),
+        NodeType::Contribution => l
+            .contributions
+            .load_one(row)
+            .await?
+            .map(|m| Node::Contribution(Contribution(m))),
+        NodeType::StrategicArea => l
+            .strategic_areas
+            .load_one(row)
+            .await?
+            .map(|m| Node::StrategicArea(StrategicArea(m))),
+        NodeType::Organization => l
+            .organizations
+            .load_one(row)
+            .await?
+            .map(|m| Node::Organization(Organization(m))),
+        NodeType::FoundationMembership => l
+            .memberships
+            .load_one(row)
+            .await?
+            .map(|m| Node::FoundationMembership(FoundationMembership(m))),
+        NodeType::BoardSeat => l
+            .board_seats
+            .load_one(row)
+            .await?
+            .map(|m| Node::BoardSeat(BoardSeat(m))),
+    })
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// The object with this global ID.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        match load(ctx, &id, "id").await? {
+            Some(node) => Ok(Some(node)),
+            None => Err(ServiceError::NotFound(format!(
+                "Could not resolve to a node with the global ID `{}`.",
+                id.as_str()
+            ))
+            .into()),
+        }
+    }
+
+    /// The objects with these global IDs, in the same order; `null` for an ID that names
+    /// no object. At most 100 IDs.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(ServiceError::invalid(
+                "ids",
+                format!(
+                    "Requesting {} nodes exceeds the limit of {MAX_NODES}.",
+                    ids.len()
+                ),
+            )
+            .into());
+        }
+        try_join_all(ids.iter().map(|id| load(ctx, id, "ids"))).await
+    }
+}

@@ -1,0 +1,394 @@
+//! Organizations, foundation memberships and governing-board seats.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::{board_seat, foundation_membership, organization};
+
+use super::connection::{connection, page_args};
+use super::fellows::Person;
+use super::ids::{self, NodeType};
+use super::loaders::{loaders, required};
+use super::scalars::Date;
+use super::{db, OrderDirection};
+use crate::error::ServiceError;
+use crate::service::{self, page};
+
+/// What sort of body an organization is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::OrganizationKind")]
+pub enum OrganizationKind {
+    Company,
+    /// An open-source foundation; it may sit under an umbrella foundation.
+    Foundation,
+    Nonprofit,
+    Academic,
+    Government,
+    Other,
+}
+
+/// The level at which an organization is a member of a foundation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::MembershipTier")]
+pub enum MembershipTier {
+    /// The top tier; carries one seat on the foundation's governing board.
+    Premier,
+    General,
+    Associate,
+}
+
+/// A company, foundation or other body.
+#[derive(Clone)]
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Organization, self.0.id)
+    }
+
+    /// A short, stable, URL-friendly name, such as `pytorch-foundation`.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn kind(&self) -> OrganizationKind {
+        self.0.kind.into()
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn website_url(&self) -> Option<&str> {
+        self.0.website_url.as_deref()
+    }
+
+    /// The umbrella organization this one sits under, such as the Linux Foundation.
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        let Some(parent) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(Some(Organization(required(
+            loaders(ctx).organizations.load_one(parent).await?,
+            "parent organization",
+        )?)))
+    }
+
+    /// Organizations directly under this one.
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<OrganizationConnection> {
+        const SCOPE: &str = "organization.children/id";
+        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let items = loaders(ctx)
+            .children_by_organization
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(OrganizationConnection(
+            page::slice(items, &window, SCOPE, |o| o.id).map(Organization),
+        ))
+    }
+
+    /// Foundations this organization is or was a member of.
+    async fn memberships(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<FoundationMembershipConnection> {
+        const SCOPE: &str = "organization.memberships/id";
+        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let items = loaders(ctx)
+            .memberships_by_member
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(FoundationMembershipConnection(
+            page::slice(items, &window, SCOPE, |m| m.id).map(FoundationMembership),
+        ))
+    }
+
+    /// When this organization is a foundation: the memberships it has.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<FoundationMembershipConnection> {
+        const SCOPE: &str = "organization.members/id";
+        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let items = loaders(ctx)
+            .memberships_by_foundation
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(FoundationMembershipConnection(
+            page::slice(items, &window, SCOPE, |m| m.id).map(FoundationMembership),
+        ))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// That an organization joined a foundation at a tier.
+#[derive(Clone)]
+pub struct FoundationMembership(pub foundation_membership::Model);
+
+#[Object]
+impl FoundationMembership {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::FoundationMembership, self.0.id)
+    }
+
+    /// The organization that joined.
+    async fn member(&self, ctx: &Context<'_>) -> Result<Organization> {
+        Ok(Organization(required(
+            loaders(ctx)
+                .organizations
+                .load_one(self.0.member_id)
+                .await?,
+            "member",
+        )?))
+    }
+
+    /// The foundation joined.
+    async fn foundation(&self, ctx: &Context<'_>) -> Result<Organization> {
+        Ok(Organization(required(
+            loaders(ctx)
+                .organizations
+                .load_one(self.0.foundation_id)
+                .await?,
+            "foundation",
+        )?))
+    }
+
+    async fn tier(&self) -> MembershipTier {
+        self.0.tier.into()
+    }
+
+    /// When the membership began, when known.
+    async fn joined_on(&self) -> Option<Date> {
+        self.0.joined_on.map(Date)
+    }
+
+    /// When the membership ended; absent while it lasts.
+    async fn ended_on(&self) -> Option<Date> {
+        self.0.ended_on.map(Date)
+    }
+
+    /// Whether the membership lasts.
+    async fn active(&self) -> bool {
+        self.0.ended_on.is_none()
+    }
+
+    /// Where the membership was announced.
+    async fn announcement_url(&self) -> Option<&str> {
+        self.0.announcement_url.as_deref()
+    }
+
+    /// Seats on the foundation's board held through this membership, current and past.
+    async fn board_seats(&self, ctx: &Context<'_>) -> Result<Vec<BoardSeat>> {
+        Ok(loaders(ctx)
+            .board_seats_by_membership
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(BoardSeat)
+            .collect())
+    }
+}
+
+/// A seat on a foundation's board, held by a named representative of the member.
+#[derive(Clone)]
+pub struct BoardSeat(pub board_seat::Model);
+
+#[Object]
+impl BoardSeat {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::BoardSeat, self.0.id)
+    }
+
+    /// Which board, such as "Governing Board".
+    async fn board(&self) -> &str {
+        &self.0.board
+    }
+
+    /// Who holds the seat.
+    async fn representative(&self, ctx: &Context<'_>) -> Result<Person> {
+        Ok(Person(required(
+            loaders(ctx)
+                .people
+                .load_one(self.0.representative_person_id)
+                .await?,
+            "representative",
+        )?))
+    }
+
+    /// The representative's title at the member, such as "Head of Open Source".
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+
+    /// Start of the representative's term, when known.
+    async fn since(&self) -> Option<Date> {
+        self.0.since.map(Date)
+    }
+
+    /// End of the term; absent while it lasts.
+    async fn until(&self) -> Option<Date> {
+        self.0.until.map(Date)
+    }
+
+    /// The membership the seat belongs to.
+    async fn membership(&self, ctx: &Context<'_>) -> Result<FoundationMembership> {
+        Ok(FoundationMembership(required(
+            loaders(ctx)
+                .memberships
+                .load_one(self.0.membership_id)
+                .await?,
+            "membership",
+        )?))
+    }
+}
+
+connection!(
+    OrganizationConnection,
+    OrganizationEdge,
+    Organization,
+    "organizations"
+);
+connection!(
+    FoundationMembershipConnection,
+    FoundationMembershipEdge,
+    FoundationMembership,
+    "foundation memberships"
+);
+
+/// Which organizations to list.
+#[derive(InputObject, Default)]
+pub struct OrganizationFilter {
+    pub kind: Option<OrganizationKind>,
+    /// Only organizations directly under the one with this slug.
+    pub parent: Option<String>,
+    /// Text in the name or slug (case-insensitive).
+    pub search: Option<String>,
+}
+
+/// Which memberships to list.
+#[derive(InputObject, Default)]
+pub struct FoundationMembershipFilter {
+    /// The slug of the foundation joined.
+    pub foundation: Option<String>,
+    /// The slug of the member organization.
+    pub member: Option<String>,
+    pub tier: Option<MembershipTier>,
+    /// `true`: memberships that last; `false`: ended ones; absent: both.
+    pub active: Option<bool>,
+}
+
+/// What organizations can be ordered by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum OrganizationOrderField {
+    Name,
+}
+
+/// An order for a list of organizations.
+#[derive(InputObject)]
+pub struct OrganizationOrder {
+    pub field: OrganizationOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+#[derive(Default)]
+pub struct OrganizationQuery;
+
+#[Object]
+impl OrganizationQuery {
+    /// Organizations by name.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<OrganizationFilter>,
+        order_by: Option<OrganizationOrder>,
+    ) -> Result<OrganizationConnection> {
+        let direction = order_by.map_or(OrderDirection::Asc, |o| o.direction);
+        let filter = filter.unwrap_or_default();
+        let filter = service::organizations::OrganizationFilter {
+            kind: filter.kind.map(Into::into),
+            parent: filter.parent,
+            search: filter.search,
+        };
+        let page = service::organizations::list(
+            db(ctx),
+            &filter,
+            direction == OrderDirection::Desc,
+            &page_args(first, after, last, before),
+        )
+        .await?;
+        Ok(OrganizationConnection(page.map(Organization)))
+    }
+
+    /// The organization with this slug (case-insensitive).
+    async fn organization(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Organization>> {
+        match service::organizations::by_slug(db(ctx), &slug).await? {
+            Some(org) => Ok(Some(Organization(org))),
+            None => Err(
+                ServiceError::NotFound(format!("No organization has the slug `{slug}`.")).into(),
+            ),
+        }
+    }
+
+    /// Foundation memberships in the order they were recorded.
+    async fn foundation_memberships(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<FoundationMembershipFilter>,
+    ) -> Result<FoundationMembershipConnection> {
+        let filter = filter.unwrap_or_default();
+        let filter = service::organizations::MembershipFilter {
+            foundation: filter.foundation,
+            member: filter.member,
+            tier: filter.tier.map(Into::into),
+            active: filter.active,
+        };
+        let page = service::organizations::memberships(
+            db(ctx),
+            &filter,
+            &page_args(first, after, last, before),
+        )
+        .await?;
+        Ok(FoundationMembershipConnection(
+            page.map(FoundationMembership),
+        ))
+    }
+}

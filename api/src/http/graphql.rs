@@ -1,0 +1,198 @@
+//! GraphQL over HTTP, after the GraphQL-over-HTTP specification.
+//!
+//! - `POST /graphql` takes a JSON body (`application/json`); other media types are
+//!   answered 415, malformed JSON 400, batches (JSON arrays) 400.
+//! - `GET /graphql?query=...` runs queries only: a mutation is answered 405 with
+//!   `Allow: POST`, since GET must be safe to repeat and to cache. A browser asking for
+//!   HTML without a query gets the playground.
+//! - The response is `application/graphql-response+json` when the client accepts it
+//!   (with 400 for a request that could not run at all), and `application/json` with
+//!   200 otherwise.
+//! - Every error leaving here carries `extensions.code`.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use async_graphql::parser::types::OperationType;
+use async_graphql::Value;
+use serde_json::json;
+
+use super::{playground, AppState};
+use crate::error::Code;
+use crate::graphql::loaders::Loaders;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// Which response media type the client gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResponseType {
+    GraphqlResponseJson,
+    Json,
+}
+
+fn negotiate(request: &HttpRequest) -> ResponseType {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains(GRAPHQL_RESPONSE_JSON) {
+        ResponseType::GraphqlResponseJson
+    } else {
+        ResponseType::Json
+    }
+}
+
+fn wants_html(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A response for a request that never reached the executor.
+fn refuse(status: StatusCode, code: Code, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .json(
+            json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }),
+        )
+}
+
+pub async fn post(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media_type != "application/json" {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::BadUserInput,
+            "Send the GraphQL request as a JSON body with `Content-Type: application/json`.",
+        );
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                Code::BadUserInput,
+                "The body is not valid JSON.",
+            )
+        }
+    };
+    if value.is_array() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            Code::BadUserInput,
+            "Batched requests are not supported; send one operation per request.",
+        );
+    }
+    let gql_request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(r) => r,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                Code::BadUserInput,
+                "The body must be an object with a string `query` and optional `variables` and `operationName`.",
+            )
+        }
+    };
+    execute(&request, &state, gql_request).await
+}
+
+pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let query_string = request.query_string();
+    if query_string.is_empty() && wants_html(&request) && state.playground {
+        return playground::page();
+    }
+    let mut gql_request = match async_graphql::http::parse_query_string(query_string) {
+        Ok(r) => r,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                Code::BadUserInput,
+                "Pass the operation as `?query=...`, with optional `variables` (JSON) and `operationName`.",
+            )
+        }
+    };
+    if is_mutation(&mut gql_request) {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
+            .json(json!({ "errors": [{
+                "message": "Mutations are only accepted over POST.",
+                "extensions": { "code": Code::BadUserInput.as_str() }
+            }] }));
+    }
+    execute(&request, &state, gql_request).await
+}
+
+/// Whether the operation the request selects is a mutation; unparsable documents are
+/// left for the executor to report.
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    document
+        .operations
+        .iter()
+        .find(|(name, _)| match (&operation_name, name) {
+            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        })
+        .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+}
+
+async fn execute(
+    request: &HttpRequest,
+    state: &AppState,
+    gql_request: async_graphql::Request,
+) -> HttpResponse {
+    let response_type = negotiate(request);
+    let gql_request = gql_request.data(Loaders::new(&state.db));
+    let mut response = state.schema.execute(gql_request).await;
+    let request_failed = matches!(response.data, Value::Null) && response.is_err();
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            // Errors without a code come from parsing and validation: the document or
+            // its variables are at fault.
+            extensions.set("code", Code::BadUserInput.as_str());
+        }
+    }
+    state.metrics.record_graphql_request(response.is_err());
+    let (status, content_type) = match response_type {
+        ResponseType::GraphqlResponseJson if request_failed => {
+            (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE_JSON)
+        }
+        ResponseType::GraphqlResponseJson => (StatusCode::OK, GRAPHQL_RESPONSE_JSON),
+        ResponseType::Json => (StatusCode::OK, "application/json"),
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => HttpResponse::build(status)
+            .content_type(format!("{content_type}; charset=utf-8"))
+            .body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialize a GraphQL response");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Code::InternalServerError,
+                "An internal error occurred.",
+            )
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Probes for the orchestrator and the scraper.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::AppState;
+
+/// The process is up and serving HTTP.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// The database answers; a load balancer sends traffic only while this says 200.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let ping = tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await;
+    match ping {
+        Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check: database did not answer");
+            not_ready()
+        }
+        Err(_) => {
+            tracing::warn!("readiness check: database timed out");
+            not_ready()
+        }
+    }
+}
+
+fn not_ready() -> HttpResponse {
+    HttpResponse::ServiceUnavailable().json(json!({
+        "status": "unavailable",
+        "reason": "the database does not answer",
+    }))
+}
+
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}

@@ -1,0 +1,42 @@
+//! The HTTP surface: GraphQL on `/graphql` (POST, GET, and the playground for
+//! browsers), health and readiness probes, and metrics. Handlers here only translate
+//! between HTTP and the GraphQL executor; the rules live in the services.
+
+mod graphql;
+mod health;
+mod playground;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use sea_orm::DatabaseConnection;
+
+use crate::graphql::FellowshipSchema;
+use crate::metrics::Metrics;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub schema: FellowshipSchema,
+    pub metrics: Arc<Metrics>,
+    pub playground: bool,
+}
+
+/// Largest request body accepted on `/graphql`; larger ones are refused with 413
+/// before they are read whole.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .service(
+            web::resource("/graphql")
+                .route(web::post().to(graphql::post))
+                .route(web::get().to(graphql::get)),
+        )
+        .route("/playground/{asset}", web::get().to(playground::asset))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics));
+}

@@ -1,0 +1,14 @@
+//! The Fellowship API as a library: the binary in `main.rs` only parses the command
+//! line and calls [`cli::run`]; tests build the same [`startup::Application`].
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

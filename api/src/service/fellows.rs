@@ -1,0 +1,235 @@
+//! Fellows: the public directory of the program, with what each fellow contributed and
+//! the strategic areas they work in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use entity::enums::{ContributionKind, FellowStatus};
+use entity::{contribution, fellow, fellow_strategic_area, person, strategic_area};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
+};
+
+use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
+use super::search;
+use crate::error::{ServiceError, ServiceResult};
+
+/// Which fellows a list shows.
+#[derive(Debug, Default, Clone)]
+pub struct FellowFilter {
+    pub status: Option<FellowStatus>,
+    /// The slug of a strategic area the fellow works in.
+    pub strategic_area: Option<String>,
+    /// A kind of contribution the fellow has made.
+    pub contribution_kind: Option<ContributionKind>,
+    /// Text found in the fellow's name, handle or headline.
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FellowOrderField {
+    Name,
+    JoinedOn,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FellowOrder {
+    pub field: FellowOrderField,
+    pub descending: bool,
+}
+
+impl Default for FellowOrder {
+    fn default() -> Self {
+        FellowOrder {
+            field: FellowOrderField::Name,
+            descending: false,
+        }
+    }
+}
+
+fn column(table: impl sea_orm::Iden + 'static, col: impl sea_orm::IdenStatic) -> SimpleExpr {
+    Expr::col((table, col))
+}
+
+impl FellowFilter {
+    fn condition(&self) -> ServiceResult<Condition> {
+        let mut condition = Condition::all();
+        if let Some(status) = self.status {
+            condition = condition.add(fellow::Column::Status.eq(status));
+        }
+        if let Some(slug) = &self.strategic_area {
+            let in_area = Query::select()
+                .column((
+                    fellow_strategic_area::Entity,
+                    fellow_strategic_area::Column::FellowId,
+                ))
+                .from(fellow_strategic_area::Entity)
+                .inner_join(
+                    strategic_area::Entity,
+                    Expr::col((strategic_area::Entity, strategic_area::Column::Id)).equals((
+                        fellow_strategic_area::Entity,
+                        fellow_strategic_area::Column::StrategicAreaId,
+                    )),
+                )
+                .and_where(search::equals_ignoring_case(
+                    column(strategic_area::Entity, strategic_area::Column::Slug),
+                    slug,
+                ))
+                .to_owned();
+            condition =
+                condition.add(Expr::col((fellow::Entity, fellow::Column::Id)).in_subquery(in_area));
+        }
+        if let Some(kind) = self.contribution_kind {
+            let with_kind = Query::select()
+                .column(contribution::Column::FellowId)
+                .from(contribution::Entity)
+                .and_where(Expr::col(contribution::Column::Kind).eq(kind.as_str()))
+                .to_owned();
+            condition = condition
+                .add(Expr::col((fellow::Entity, fellow::Column::Id)).in_subquery(with_kind));
+        }
+        if let Some(term) = search::term(self.search.as_deref(), "filter.search")? {
+            condition = condition.add(
+                Condition::any()
+                    .add(search::contains(
+                        column(person::Entity, person::Column::Name),
+                        &term,
+                    ))
+                    .add(search::contains(
+                        column(person::Entity, person::Column::Handle),
+                        &term,
+                    ))
+                    .add(search::contains(
+                        column(fellow::Entity, fellow::Column::Headline),
+                        &term,
+                    )),
+            );
+        }
+        Ok(condition)
+    }
+}
+
+/// One page of fellows, in the requested order, each with the person behind them.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &FellowFilter,
+    order: FellowOrder,
+    args: &PageArgs,
+) -> ServiceResult<Page<(fellow::Model, person::Model)>> {
+    let scope = match order.field {
+        FellowOrderField::Name => "fellows/name",
+        FellowOrderField::JoinedOn => "fellows/joinedOn",
+    };
+    let window = args.window(scope)?;
+    let condition = filter.condition()?;
+    let keyset = KeysetOrder {
+        key: Some(match order.field {
+            FellowOrderField::Name => column(person::Entity, person::Column::Name),
+            FellowOrderField::JoinedOn => column(fellow::Entity, fellow::Column::JoinedOn),
+        }),
+        id: column(fellow::Entity, fellow::Column::Id),
+        descending: order.descending,
+    };
+    let query = fellow::Entity::find()
+        .find_also_related(person::Entity)
+        .filter(condition.clone());
+    let rows = keyset.apply(query, &window).all(db).await?;
+    let rows = rows
+        .into_iter()
+        .map(|(fellow, person)| {
+            person
+                .map(|person| (fellow, person))
+                .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("fellow without a person")))
+        })
+        .collect::<ServiceResult<Vec<_>>>()?;
+    let count_db = db.clone();
+    let total = TotalCount::Deferred(Arc::new(move || {
+        let db = count_db.clone();
+        let condition = condition.clone();
+        Box::pin(async move {
+            Ok(fellow::Entity::find()
+                .join(JoinType::InnerJoin, fellow::Relation::Person.def())
+                .filter(condition)
+                .count(&db)
+                .await?)
+        })
+    }));
+    Ok(page::finish(
+        rows,
+        &window,
+        scope,
+        |(fellow, person)| match order.field {
+            FellowOrderField::Name => Cursor::new(KeyValue::Text(person.name.clone()), fellow.id),
+            FellowOrderField::JoinedOn => Cursor::new(KeyValue::Date(fellow.joined_on), fellow.id),
+        },
+        total,
+    ))
+}
+
+/// The fellow whose person has this hub handle (case-insensitive).
+pub async fn by_handle(
+    db: &DatabaseConnection,
+    handle: &str,
+) -> ServiceResult<Option<fellow::Model>> {
+    Ok(fellow::Entity::find()
+        .join(JoinType::InnerJoin, fellow::Relation::Person.def())
+        .filter(search::equals_ignoring_case(
+            column(person::Entity, person::Column::Handle),
+            handle,
+        ))
+        .one(db)
+        .await?)
+}
+
+pub async fn by_person_ids(
+    db: &DatabaseConnection,
+    person_ids: &[i64],
+) -> ServiceResult<HashMap<i64, fellow::Model>> {
+    let fellows = fellow::Entity::find()
+        .filter(fellow::Column::PersonId.is_in(person_ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(fellows.into_iter().map(|f| (f.person_id, f)).collect())
+}
+
+/// Contributions of each fellow, oldest first.
+pub async fn contributions_of(
+    db: &DatabaseConnection,
+    fellow_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<contribution::Model>>> {
+    let rows = contribution::Entity::find()
+        .filter(contribution::Column::FellowId.is_in(fellow_ids.iter().copied()))
+        .order_by_asc(contribution::Column::Id)
+        .all(db)
+        .await?;
+    let mut by_fellow: HashMap<i64, Vec<contribution::Model>> = HashMap::new();
+    for row in rows {
+        by_fellow.entry(row.fellow_id).or_default().push(row);
+    }
+    Ok(by_fellow)
+}
+
+/// Strategic areas each fellow works in, by name.
+pub async fn strategic_areas_of(
+    db: &DatabaseConnection,
+    fellow_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<strategic_area::Model>>> {
+    let rows = fellow_strategic_area::Entity::find()
+        .find_also_related(strategic_area::Entity)
+        .filter(fellow_strategic_area::Column::FellowId.is_in(fellow_ids.iter().copied()))
+        .order_by_asc(Expr::col((
+            strategic_area::Entity,
+            strategic_area::Column::Name,
+        )))
+        .all(db)
+        .await?;
+    let mut by_fellow: HashMap<i64, Vec<strategic_area::Model>> = HashMap::new();
+    for (link, area) in rows {
+        if let Some(area) = area {
+            by_fellow.entry(link.fellow_id).or_default().push(area);
+        }
+    }
+    Ok(by_fellow)
+}

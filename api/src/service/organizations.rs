@@ -1,0 +1,267 @@
+//! Organizations, their foundation memberships and the board seats those carry.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use entity::enums::{MembershipTier, OrganizationKind};
+use entity::{board_seat, foundation_membership, organization};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
+
+use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
+use super::search;
+use crate::error::ServiceResult;
+
+#[derive(Debug, Default, Clone)]
+pub struct OrganizationFilter {
+    pub kind: Option<OrganizationKind>,
+    /// Only organizations directly under the one with this slug.
+    pub parent: Option<String>,
+    /// Text found in the name or slug.
+    pub search: Option<String>,
+}
+
+fn org_column(col: organization::Column) -> SimpleExpr {
+    Expr::col((organization::Entity, col))
+}
+
+/// `column IN (SELECT id FROM organizations WHERE lower(slug) = lower(?))`.
+fn organization_with_slug(column: SimpleExpr, slug: &str) -> SimpleExpr {
+    use sea_orm::sea_query::ExprTrait;
+    let ids = Query::select()
+        .column(organization::Column::Id)
+        .from(organization::Entity)
+        .and_where(search::equals_ignoring_case(
+            Expr::col(organization::Column::Slug),
+            slug,
+        ))
+        .to_owned();
+    column.in_subquery(ids)
+}
+
+impl OrganizationFilter {
+    fn condition(&self) -> ServiceResult<Condition> {
+        let mut condition = Condition::all();
+        if let Some(kind) = self.kind {
+            condition = condition.add(organization::Column::Kind.eq(kind));
+        }
+        if let Some(parent) = &self.parent {
+            condition = condition.add(organization_with_slug(
+                org_column(organization::Column::ParentId),
+                parent,
+            ));
+        }
+        if let Some(term) = search::term(self.search.as_deref(), "filter.search")? {
+            condition = condition.add(
+                Condition::any()
+                    .add(search::contains(
+                        org_column(organization::Column::Name),
+                        &term,
+                    ))
+                    .add(search::contains(
+                        org_column(organization::Column::Slug),
+                        &term,
+                    )),
+            );
+        }
+        Ok(condition)
+    }
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &OrganizationFilter,
+    descending: bool,
+    args: &PageArgs,
+) -> ServiceResult<Page<organization::Model>> {
+    const SCOPE: &str = "organizations/name";
+    let window = args.window(SCOPE)?;
+    let condition = filter.condition()?;
+    let keyset = KeysetOrder {
+        key: Some(org_column(organization::Column::Name)),
+        id: org_column(organization::Column::Id),
+        descending,
+    };
+    let rows = keyset
+        .apply(
+            organization::Entity::find().filter(condition.clone()),
+            &window,
+        )
+        .all(db)
+        .await?;
+    let count_db = db.clone();
+    let total = TotalCount::Deferred(Arc::new(move || {
+        let db = count_db.clone();
+        let condition = condition.clone();
+        Box::pin(async move {
+            Ok(organization::Entity::find()
+                .filter(condition)
+                .count(&db)
+                .await?)
+        })
+    }));
+    Ok(page::finish(
+        rows,
+        &window,
+        SCOPE,
+        |org| Cursor::new(KeyValue::Text(org.name.clone()), org.id),
+        total,
+    ))
+}
+
+pub async fn by_slug(
+    db: &DatabaseConnection,
+    slug: &str,
+) -> ServiceResult<Option<organization::Model>> {
+    Ok(organization::Entity::find()
+        .filter(search::equals_ignoring_case(
+            org_column(organization::Column::Slug),
+            slug,
+        ))
+        .one(db)
+        .await?)
+}
+
+/// Organizations directly under each parent, by name.
+pub async fn children_of(
+    db: &DatabaseConnection,
+    parent_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<organization::Model>>> {
+    let rows = organization::Entity::find()
+        .filter(organization::Column::ParentId.is_in(parent_ids.iter().copied()))
+        .order_by_asc(organization::Column::Id)
+        .all(db)
+        .await?;
+    let mut by_parent: HashMap<i64, Vec<organization::Model>> = HashMap::new();
+    for row in rows {
+        if let Some(parent) = row.parent_id {
+            by_parent.entry(parent).or_default().push(row);
+        }
+    }
+    Ok(by_parent)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct MembershipFilter {
+    /// The slug of the foundation joined.
+    pub foundation: Option<String>,
+    /// The slug of the member organization.
+    pub member: Option<String>,
+    pub tier: Option<MembershipTier>,
+    /// `Some(true)`: memberships not ended; `Some(false)`: ended ones; `None`: both.
+    pub active: Option<bool>,
+}
+
+fn membership_column(col: foundation_membership::Column) -> SimpleExpr {
+    Expr::col((foundation_membership::Entity, col))
+}
+
+impl MembershipFilter {
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(slug) = &self.foundation {
+            condition = condition.add(organization_with_slug(
+                membership_column(foundation_membership::Column::FoundationId),
+                slug,
+            ));
+        }
+        if let Some(slug) = &self.member {
+            condition = condition.add(organization_with_slug(
+                membership_column(foundation_membership::Column::MemberId),
+                slug,
+            ));
+        }
+        if let Some(tier) = self.tier {
+            condition = condition.add(foundation_membership::Column::Tier.eq(tier));
+        }
+        match self.active {
+            Some(true) => {
+                condition = condition.add(foundation_membership::Column::EndedOn.is_null())
+            }
+            Some(false) => {
+                condition = condition.add(foundation_membership::Column::EndedOn.is_not_null())
+            }
+            None => {}
+        }
+        condition
+    }
+}
+
+/// Memberships in the order they were recorded.
+pub async fn memberships(
+    db: &DatabaseConnection,
+    filter: &MembershipFilter,
+    args: &PageArgs,
+) -> ServiceResult<Page<foundation_membership::Model>> {
+    const SCOPE: &str = "foundationMemberships/id";
+    let window = args.window(SCOPE)?;
+    let condition = filter.condition();
+    let keyset = KeysetOrder::by_id(membership_column(foundation_membership::Column::Id));
+    let rows = keyset
+        .apply(
+            foundation_membership::Entity::find().filter(condition.clone()),
+            &window,
+        )
+        .all(db)
+        .await?;
+    let count_db = db.clone();
+    let total = TotalCount::Deferred(Arc::new(move || {
+        let db = count_db.clone();
+        let condition = condition.clone();
+        Box::pin(async move {
+            Ok(foundation_membership::Entity::find()
+                .filter(condition)
+                .count(&db)
+                .await?)
+        })
+    }));
+    Ok(page::finish(
+        rows,
+        &window,
+        SCOPE,
+        |m| Cursor::by_id(m.id),
+        total,
+    ))
+}
+
+/// Memberships grouped by the given organization column (member or foundation).
+pub async fn memberships_by(
+    db: &DatabaseConnection,
+    column: foundation_membership::Column,
+    organization_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<foundation_membership::Model>>> {
+    let rows = foundation_membership::Entity::find()
+        .filter(column.is_in(organization_ids.iter().copied()))
+        .order_by_asc(foundation_membership::Column::Id)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<foundation_membership::Model>> = HashMap::new();
+    for row in rows {
+        let key = match column {
+            foundation_membership::Column::FoundationId => row.foundation_id,
+            _ => row.member_id,
+        };
+        grouped.entry(key).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// Board seats of each membership, current and past, oldest first.
+pub async fn board_seats_of(
+    db: &DatabaseConnection,
+    membership_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<board_seat::Model>>> {
+    let rows = board_seat::Entity::find()
+        .filter(board_seat::Column::MembershipId.is_in(membership_ids.iter().copied()))
+        .order_by_asc(board_seat::Column::Id)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<board_seat::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.membership_id).or_default().push(row);
+    }
+    Ok(grouped)
+}

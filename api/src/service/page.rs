@@ -1,0 +1,419 @@
+//! Keyset pagination, the one way every list of this API is paged.
+//!
+//! A page is asked for with the Relay arguments (`first`/`after` or `last`/`before`) and
+//! turned into a [`Window`]: how many rows, in which direction, bounded by which
+//! cursors. A cursor names a position, not an offset: the sort key and the id of the
+//! last row seen. Rows inserted between two requests therefore neither repeat nor skip
+//! rows of the next page, as an `OFFSET` would.
+//!
+//! Cursors are opaque to clients: base64 of the connection's scope, the key and the id,
+//! with a checksum, so that a cursor the server did not issue (a random string, an
+//! edited cursor, one from another connection or ordering) is refused with
+//! `BAD_USER_INPUT` instead of silently paging from somewhere. Page sizes are never
+//! capped silently either: 20 by default, at most 100, anything else refused.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{Condition, Order, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ServiceError, ServiceResult};
+
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// The Relay arguments as the client sent them.
+#[derive(Debug, Default, Clone)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// The value of a sort key inside a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyValue {
+    Text(String),
+    Date(NaiveDate),
+    Int(i64),
+}
+
+impl From<KeyValue> for sea_orm::Value {
+    fn from(value: KeyValue) -> Self {
+        match value {
+            KeyValue::Text(text) => text.into(),
+            KeyValue::Date(date) => date.into(),
+            KeyValue::Int(int) => int.into(),
+        }
+    }
+}
+
+/// A position in an ordered list: the row's sort key (none when ordered by id alone)
+/// and its id, which breaks ties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: Option<KeyValue>,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn by_id(id: i64) -> Self {
+        Cursor { key: None, id }
+    }
+
+    pub fn new(key: KeyValue, id: i64) -> Self {
+        Cursor { key: Some(key), id }
+    }
+}
+
+/// What one page request asks for, validated.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub size: u64,
+    /// `last`/`before`: the page is the end of the range, not its start.
+    pub backward: bool,
+    pub after: Option<Cursor>,
+    pub before: Option<Cursor>,
+}
+
+impl PageArgs {
+    /// Validates the arguments for the connection named `scope` (which also names the
+    /// ordering, so a cursor of one ordering is refused by another).
+    pub fn window(&self, scope: &str) -> ServiceResult<Window> {
+        if self.first.is_some() && self.last.is_some() {
+            return Err(ServiceError::InvalidInput {
+                field: Some("last".into()),
+                message: "Pass either `first` or `last`, not both.".into(),
+            });
+        }
+        let checked = |name: &str, count: i32| -> ServiceResult<u64> {
+            if count < 0 {
+                return Err(ServiceError::invalid(
+                    name,
+                    format!("`{name}` must not be negative (got {count})."),
+                ));
+            }
+            let count = count as u64;
+            if count > MAX_PAGE_SIZE {
+                return Err(ServiceError::invalid(
+                    name,
+                    format!(
+                        "Requesting {count} records exceeds the `{name}` limit of {MAX_PAGE_SIZE} records."
+                    ),
+                ));
+            }
+            Ok(count)
+        };
+        let (size, backward) = match (self.first, self.last) {
+            (Some(first), _) => (checked("first", first)?, false),
+            (None, Some(last)) => (checked("last", last)?, true),
+            (None, None) => (DEFAULT_PAGE_SIZE, false),
+        };
+        let after = self
+            .after
+            .as_deref()
+            .map(|text| decode_cursor(scope, text, "after"))
+            .transpose()?;
+        let before = self
+            .before
+            .as_deref()
+            .map(|text| decode_cursor(scope, text, "before"))
+            .transpose()?;
+        Ok(Window {
+            size,
+            backward,
+            after,
+            before,
+        })
+    }
+}
+
+const CHECKSUM_LEN: usize = 12;
+
+fn checksum(payload: &str) -> String {
+    let digest = Sha256::digest(format!("fellowship-cursor-v1|{payload}").as_bytes());
+    digest
+        .iter()
+        .take(CHECKSUM_LEN / 2)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn encode_cursor(scope: &str, cursor: &Cursor) -> String {
+    let payload = serde_json::to_string(&(scope, &cursor.key, cursor.id))
+        .expect("a cursor always serializes");
+    URL_SAFE_NO_PAD.encode(format!("{}{payload}", checksum(&payload)))
+}
+
+pub fn decode_cursor(scope: &str, text: &str, argument: &str) -> ServiceResult<Cursor> {
+    let refuse = || {
+        ServiceError::invalid(
+            argument,
+            format!("`{argument}` is not a cursor this connection issued."),
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| refuse())?;
+    let text = String::from_utf8(bytes).map_err(|_| refuse())?;
+    if text.len() < CHECKSUM_LEN || !text.is_char_boundary(CHECKSUM_LEN) {
+        return Err(refuse());
+    }
+    let (sum, payload) = text.split_at(CHECKSUM_LEN);
+    if sum != checksum(payload) {
+        return Err(refuse());
+    }
+    let (cursor_scope, key, id): (String, Option<KeyValue>, i64) =
+        serde_json::from_str(payload).map_err(|_| refuse())?;
+    if cursor_scope != scope {
+        return Err(refuse());
+    }
+    Ok(Cursor { key, id })
+}
+
+/// How a keyset query is ordered: by `key` (when there is one) then by `id`.
+pub struct KeysetOrder {
+    pub key: Option<SimpleExpr>,
+    pub id: SimpleExpr,
+    pub descending: bool,
+}
+
+impl KeysetOrder {
+    pub fn by_id(id: SimpleExpr) -> Self {
+        KeysetOrder {
+            key: None,
+            id,
+            descending: false,
+        }
+    }
+
+    /// Restricts `query` to the window and orders and limits it; fetch one row more
+    /// than the page size, then hand the rows to [`finish`].
+    pub fn apply<Q>(&self, mut query: Q, window: &Window) -> Q
+    where
+        Q: QueryFilter + QueryOrder + QuerySelect,
+    {
+        // "after" means further along the requested order.
+        if let Some(after) = &window.after {
+            query = query.filter(self.beyond(after, !self.descending));
+        }
+        if let Some(before) = &window.before {
+            query = query.filter(self.beyond(before, self.descending));
+        }
+        let ascending = self.descending == window.backward;
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        if let Some(key) = &self.key {
+            query = query.order_by(key.clone(), order.clone());
+        }
+        query
+            .order_by(self.id.clone(), order)
+            .limit(window.size + 1)
+    }
+
+    /// Rows strictly greater (or smaller) than the cursor in (key, id) order.
+    fn beyond(&self, cursor: &Cursor, greater: bool) -> Condition {
+        let compare = |expr: SimpleExpr, value: sea_orm::Value| -> SimpleExpr {
+            if greater {
+                expr.gt(Expr::val(value))
+            } else {
+                expr.lt(Expr::val(value))
+            }
+        };
+        match (&self.key, &cursor.key) {
+            (Some(key), Some(value)) => {
+                let value: sea_orm::Value = value.clone().into();
+                Condition::any()
+                    .add(compare(key.clone(), value.clone()))
+                    .add(
+                        Condition::all()
+                            .add(key.clone().eq(Expr::val(value)))
+                            .add(compare(self.id.clone(), cursor.id.into())),
+                    )
+            }
+            _ => Condition::all().add(compare(self.id.clone(), cursor.id.into())),
+        }
+    }
+}
+
+/// How many rows match, computed only when a client asks for `totalCount`.
+#[derive(Clone)]
+pub enum TotalCount {
+    Known(u64),
+    Deferred(Arc<dyn Fn() -> CountFuture + Send + Sync>),
+}
+
+pub type CountFuture = Pin<Box<dyn Future<Output = ServiceResult<u64>> + Send>>;
+
+impl TotalCount {
+    pub async fn resolve(&self) -> ServiceResult<u64> {
+        match self {
+            TotalCount::Known(count) => Ok(*count),
+            TotalCount::Deferred(count) => count().await,
+        }
+    }
+}
+
+/// One page of a list: the items with their cursors, and where the page sits.
+#[derive(Clone)]
+pub struct Page<T> {
+    pub edges: Vec<(String, T)>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub total_count: TotalCount,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
+        Page {
+            edges: self
+                .edges
+                .into_iter()
+                .map(|(cursor, item)| (cursor, f(item)))
+                .collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            total_count: self.total_count,
+        }
+    }
+}
+
+/// Turns the rows of a query built with [`KeysetOrder::apply`] into a page.
+pub fn finish<T>(
+    mut rows: Vec<T>,
+    window: &Window,
+    scope: &str,
+    cursor_of: impl Fn(&T) -> Cursor,
+    total_count: TotalCount,
+) -> Page<T> {
+    let has_more = rows.len() as u64 > window.size;
+    rows.truncate(window.size as usize);
+    if window.backward {
+        rows.reverse();
+    }
+    let (has_next_page, has_previous_page) = if window.backward {
+        (window.before.is_some(), has_more || window.after.is_some())
+    } else {
+        (has_more || window.before.is_some(), window.after.is_some())
+    };
+    Page {
+        edges: rows
+            .into_iter()
+            .map(|row| (encode_cursor(scope, &cursor_of(&row)), row))
+            .collect(),
+        has_next_page,
+        has_previous_page,
+        total_count,
+    }
+}
+
+/// Pages a short list already in memory (the contributions of one fellow, say), sorted
+/// by id, with the same cursors and rules as a keyset query.
+pub fn slice<T>(items: Vec<T>, window: &Window, scope: &str, id_of: impl Fn(&T) -> i64) -> Page<T> {
+    let total = items.len() as u64;
+    let mut rows: Vec<T> = items
+        .into_iter()
+        .filter(|item| {
+            let id = id_of(item);
+            window.after.as_ref().is_none_or(|c| id > c.id)
+                && window.before.as_ref().is_none_or(|c| id < c.id)
+        })
+        .collect();
+    if window.backward {
+        rows.reverse();
+    }
+    rows.truncate(window.size as usize + 1);
+    finish(
+        rows,
+        window,
+        scope,
+        |item| Cursor::by_id(id_of(item)),
+        TotalCount::Known(total),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(first: Option<i32>, last: Option<i32>) -> PageArgs {
+        PageArgs {
+            first,
+            last,
+            ..PageArgs::default()
+        }
+    }
+
+    #[test]
+    fn a_cursor_round_trips_within_its_scope() {
+        let cursor = Cursor::new(KeyValue::Text("María Grandury".into()), 7);
+        let text = encode_cursor("fellows/name", &cursor);
+        assert_eq!(
+            decode_cursor("fellows/name", &text, "after").unwrap(),
+            cursor
+        );
+    }
+
+    #[test]
+    fn a_cursor_of_another_scope_is_refused() {
+        let text = encode_cursor("fellows/name", &Cursor::by_id(3));
+        let err = decode_cursor("organizations/name", &text, "after").unwrap_err();
+        assert_eq!(err.code(), crate::error::Code::BadUserInput);
+    }
+
+    #[test]
+    fn an_edited_cursor_is_refused() {
+        let text = encode_cursor("fellows/id", &Cursor::by_id(3));
+        let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(&text).unwrap()).unwrap();
+        let forged = URL_SAFE_NO_PAD.encode(decoded.replace(",3]", ",4]"));
+        assert!(decode_cursor("fellows/id", &forged, "after").is_err());
+        assert!(decode_cursor("fellows/id", "bm90IGEgY3Vyc29y", "after").is_err());
+        assert!(decode_cursor("fellows/id", "%%%", "after").is_err());
+    }
+
+    #[test]
+    fn page_sizes_default_to_twenty_and_refuse_beyond_a_hundred() {
+        assert_eq!(args(None, None).window("s").unwrap().size, 20);
+        assert_eq!(args(Some(100), None).window("s").unwrap().size, 100);
+        assert!(args(Some(101), None).window("s").is_err());
+        assert!(args(Some(-1), None).window("s").is_err());
+        assert!(args(None, Some(101)).window("s").is_err());
+        assert!(args(Some(1), Some(1)).window("s").is_err());
+        assert!(args(None, Some(5)).window("s").unwrap().backward);
+    }
+
+    #[test]
+    fn slicing_pages_forward_and_backward_without_repeats() {
+        let items: Vec<i64> = (1..=7).collect();
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let window = PageArgs {
+                first: Some(3),
+                after: after.clone(),
+                ..PageArgs::default()
+            }
+            .window("s")
+            .unwrap();
+            let page = slice(items.clone(), &window, "s", |i| *i);
+            seen.extend(page.edges.iter().map(|(_, i)| *i));
+            if !page.has_next_page {
+                break;
+            }
+            after = page.edges.last().map(|(c, _)| c.clone());
+        }
+        assert_eq!(seen, items);
+
+        let window = args(None, Some(2)).window("s").unwrap();
+        let page = slice(items.clone(), &window, "s", |i| *i);
+        let last_two: Vec<i64> = page.edges.iter().map(|(_, i)| *i).collect();
+        assert_eq!(last_two, vec![6, 7]);
+        assert!(page.has_previous_page);
+        assert!(!page.has_next_page);
+    }
+}

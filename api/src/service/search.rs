@@ -1,0 +1,41 @@
+//! Free-text search: a case-insensitive substring match, with the pattern's own `%` and
+//! `_` escaped so that user text never acts as a wildcard.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+
+use crate::error::{ServiceError, ServiceResult};
+
+pub const MAX_SEARCH_LEN: usize = 100;
+
+/// A validated search term, lower-cased; `None` when the text is blank.
+pub fn term(text: Option<&str>, field: &str) -> ServiceResult<Option<String>> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_SEARCH_LEN {
+        return Err(ServiceError::invalid(
+            field,
+            format!("A search is at most {MAX_SEARCH_LEN} characters."),
+        ));
+    }
+    Ok(Some(text.to_lowercase()))
+}
+
+/// `lower(column) LIKE '%term%'`, with the term's wildcards escaped.
+pub fn contains(column: SimpleExpr, term: &str) -> SimpleExpr {
+    let mut pattern = String::with_capacity(term.len() + 2);
+    pattern.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(column)).like(LikeExpr::new(pattern).escape('\\'))
+}
+
+/// `lower(column) = lower(value)`, for handles and slugs.
+pub fn equals_ignoring_case(column: SimpleExpr, value: &str) -> SimpleExpr {
+    Expr::expr(Func::lower(column)).eq(value.to_lowercase())
+}

@@ -1,0 +1,73 @@
+//! `strategic_areas`: a field where the program seeks contributions.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "strategic_areas")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Unique case-insensitively (unique index on `lower(slug)`).
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Archived areas stay readable.
+    pub archived_at: Option<DateTimeUtc>,
+    /// Optimistic-concurrency version (starts at 1).
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::fellow_strategic_area::Entity")]
+    FellowStrategicArea,
+    #[sea_orm(has_many = "super::nomination_strategic_area::Entity")]
+    NominationStrategicArea,
+}
+
+impl Related<super::fellow_strategic_area::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::FellowStrategicArea.def()
+    }
+}
+
+impl Related<super::nomination_strategic_area::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::NominationStrategicArea.def()
+    }
+}
+
+/// Many-to-many: the fellows working in this area.
+impl Related<super::fellow::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::fellow_strategic_area::Relation::Fellow.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(
+            super::fellow_strategic_area::Relation::StrategicArea
+                .def()
+                .rev(),
+        )
+    }
+}
+
+/// Many-to-many: the nominations concerning this area.
+impl Related<super::nomination::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::nomination_strategic_area::Relation::Nomination.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(
+            super::nomination_strategic_area::Relation::StrategicArea
+                .def()
+                .rev(),
+        )
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,33 @@
+//! Schema migrations of the Fellowship API (see `docs/data-model.md`).
+//!
+//! Every migration runs on SQLite and PostgreSQL 15. The schema builder is used
+//! wherever it renders portably; the only raw SQL is for the expression indexes
+//! on `lower(...)`, which sea-query cannot render for SQLite.
+
+pub use sea_orm_migration::prelude::*;
+
+mod common;
+mod m20261123_000001_create_people_and_accounts;
+mod m20261123_000002_create_strategic_areas;
+mod m20261123_000003_create_nominations;
+mod m20261123_000004_create_fellows;
+mod m20261123_000005_create_organizations_and_memberships;
+mod m20261123_000006_create_api_tokens_and_audit;
+mod m20261123_000007_create_nomination_events;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_people_and_accounts::Migration),
+            Box::new(m20261123_000002_create_strategic_areas::Migration),
+            Box::new(m20261123_000003_create_nominations::Migration),
+            Box::new(m20261123_000004_create_fellows::Migration),
+            Box::new(m20261123_000005_create_organizations_and_memberships::Migration),
+            Box::new(m20261123_000006_create_api_tokens_and_audit::Migration),
+            Box::new(m20261123_000007_create_nomination_events::Migration),
+        ]
+    }
+}

@@ -1,0 +1,418 @@
+//! Black-box test helpers: the real server on an ephemeral port against a fresh
+//! database, talked to over HTTP as a client would.
+//!
+//! Every test runs on SQLite (a temporary file) and, when one is reachable, on
+//! PostgreSQL (a fresh database per test, created from `TEST_DATABASE_URL` or the
+//! local default `postgres://postgres@127.0.0.1:5432/test`, dropped afterwards). With
+//! `FELLOWSHIP_REQUIRE_POSTGRES=1` (as CI sets it) an unreachable PostgreSQL fails the
+//! PostgreSQL half instead of skipping it. Tests are declared once with
+//! [`on_both_databases!`].
+
+pub mod seed;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use api::config::{DatabaseSettings, DatabaseUrl, ServerSettings};
+use api::startup::{Application, ServeOptions};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where tests reach PostgreSQL as an administrator, to create their databases.
+pub fn admin_postgres_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+static POSTGRES_REACHABLE: OnceCell<bool> = OnceCell::const_new();
+
+impl Backend {
+    /// The PostgreSQL backend when a server answers; `None` (the test is skipped) when
+    /// none does, unless CI requires it.
+    pub async fn postgres() -> Option<Backend> {
+        let reachable = *POSTGRES_REACHABLE
+            .get_or_init(|| async {
+                let url = admin_postgres_url();
+                match tokio::time::timeout(Duration::from_secs(5), Database::connect(url)).await {
+                    Ok(Ok(db)) => db.ping().await.is_ok(),
+                    _ => false,
+                }
+            })
+            .await;
+        if reachable {
+            return Some(Backend::Postgres);
+        }
+        if std::env::var("FELLOWSHIP_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+            panic!(
+                "PostgreSQL is required (FELLOWSHIP_REQUIRE_POSTGRES=1) but does not answer at {}",
+                admin_postgres_url()
+            );
+        }
+        eprintln!("PostgreSQL does not answer; skipping the PostgreSQL half of this test");
+        None
+    }
+}
+
+/// Declares each test twice: `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($( $(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block )*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $backend = $crate::Backend::Sqlite;
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some($backend) = $crate::Backend::postgres().await else { return };
+                    $body
+                }
+            )*
+        }
+    };
+}
+
+/// A database made for one test.
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: String,
+    sqlite_file: Option<PathBuf>,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> TestDatabase {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let file = std::env::temp_dir().join(format!("fellowship-test-{unique}.db"));
+                TestDatabase {
+                    backend,
+                    url: format!("sqlite://{}?mode=rwc", file.display()),
+                    sqlite_file: Some(file),
+                    postgres_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = admin_postgres_url();
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to PostgreSQL as admin");
+                let name = format!("fellowship_test_{unique}");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                TestDatabase {
+                    backend,
+                    url: with_database_name(&admin_url, &name),
+                    sqlite_file: None,
+                    postgres_name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// The PostgreSQL database's name, for tests that act on it from outside.
+    pub fn postgres_name(&self) -> Option<&str> {
+        self.postgres_name.as_deref()
+    }
+}
+
+/// `postgres://user@host:port/old?x` with the database name replaced.
+fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map(|i| authority_start + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(file) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+        if let Some(name) = self.postgres_name.take() {
+            // Drop needs its own runtime: the test's may be shutting down.
+            let admin_url = admin_postgres_url();
+            let _ = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// A connection of the test's own, to arrange data and inspect what was written.
+    pub db: DatabaseConnection,
+    pub database: TestDatabase,
+}
+
+/// One GraphQL response: the HTTP status and the JSON body.
+#[derive(Debug)]
+pub struct GraphqlResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl GraphqlResponse {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// The `extensions.code` of every error, in order.
+    pub fn error_codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        e["extensions"]["code"]
+                            .as_str()
+                            .unwrap_or("<none>")
+                            .to_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Panics with the whole body when the response carries errors.
+    pub fn expect_ok(self) -> Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            serde_json::to_string_pretty(&self.body).unwrap()
+        );
+        self.body["data"].clone()
+    }
+}
+
+impl TestApp {
+    /// A server over a fresh database holding the demo data.
+    pub async fn with_demo(backend: Backend) -> TestApp {
+        Self::spawn(backend, true).await
+    }
+
+    /// A server over a fresh, migrated, empty database.
+    pub async fn empty(backend: Backend) -> TestApp {
+        Self::spawn(backend, false).await
+    }
+
+    pub async fn spawn(backend: Backend, demo: bool) -> TestApp {
+        let database = TestDatabase::create(backend).await;
+        Self::spawn_on(database, demo).await
+    }
+
+    pub async fn spawn_on(database: TestDatabase, demo: bool) -> TestApp {
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::new(database.url.clone()),
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(3),
+        };
+        let server = ServerSettings {
+            bind: "127.0.0.1:0".to_owned(),
+            playground: true,
+        };
+        let app = Application::build(&settings, &server, ServeOptions { demo, workers: 1 })
+            .await
+            .expect("build the application");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let db = database.connect().await;
+        TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("an HTTP client"),
+            db,
+            database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// POSTs an operation as JSON and returns the status and body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> GraphqlResponse {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("a JSON response");
+        GraphqlResponse { status, body }
+    }
+
+    /// POSTs an operation and insists on a response without errors.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        self.graphql(query, variables).await.expect_ok()
+    }
+
+    /// How many SQL statements the server has sent, from `/metrics`.
+    pub async fn statements_sent(&self) -> u64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|line| line.strip_prefix("fellowship_db_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("fellowship_db_statements_total in /metrics")
+    }
+}
+
+/// Follows `first`/`after` through a whole connection; returns every node in order.
+/// `field` is the connection's field; `$after` and `$first` are the query's variables.
+pub async fn page_forward(
+    app: &TestApp,
+    query: &str,
+    field: &str,
+    first: i64,
+    extra: Value,
+) -> Vec<Value> {
+    let mut nodes = Vec::new();
+    let mut after = Value::Null;
+    for _ in 0..1000 {
+        let mut variables = extra.clone();
+        variables["first"] = json!(first);
+        variables["after"] = after.clone();
+        let data = app.query(query, variables).await;
+        let connection = &data[field];
+        for edge in connection["edges"].as_array().expect("edges") {
+            nodes.push(edge["node"].clone());
+        }
+        if !connection["pageInfo"]["hasNextPage"]
+            .as_bool()
+            .expect("hasNextPage")
+        {
+            return nodes;
+        }
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+    panic!("paging did not end");
+}
+
+/// Follows `last`/`before` backward through a whole connection; returns every node in
+/// the connection's order.
+pub async fn page_backward(
+    app: &TestApp,
+    query: &str,
+    field: &str,
+    last: i64,
+    extra: Value,
+) -> Vec<Value> {
+    let mut pages: Vec<Vec<Value>> = Vec::new();
+    let mut before = Value::Null;
+    for _ in 0..1000 {
+        let mut variables = extra.clone();
+        variables["last"] = json!(last);
+        variables["before"] = before.clone();
+        let data = app.query(query, variables).await;
+        let connection = &data[field];
+        pages.push(
+            connection["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .map(|e| e["node"].clone())
+                .collect(),
+        );
+        if !connection["pageInfo"]["hasPreviousPage"]
+            .as_bool()
+            .expect("hasPreviousPage")
+        {
+            pages.reverse();
+            return pages.into_iter().flatten().collect();
+        }
+        before = connection["pageInfo"]["startCursor"].clone();
+    }
+    panic!("paging did not end");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced_in_a_postgres_url() {
+        assert_eq!(
+            with_database_name("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database_name("postgres://u:p@h/test?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+    }
+}

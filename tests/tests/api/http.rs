@@ -1,0 +1,158 @@
+//! The HTTP surface: GraphQL over POST and GET per the GraphQL-over-HTTP spec, the
+//! playground, and the probes.
+
+use std::time::Duration;
+
+use fellowship_tests::{admin_postgres_url, on_both_databases, Backend, TestApp};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+
+on_both_databases! {
+    async fn a_query_runs_over_get(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let response = app.client.get(app.url("/graphql"))
+            .query(&[("query", "{ fellows(first: 2) { totalCount } }")])
+            .send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["data"]["fellows"]["totalCount"], 7);
+    }
+
+    async fn a_mutation_over_get_is_refused_with_405_and_allow_post(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let response = app.client.get(app.url("/graphql"))
+            .query(&[("query", "mutation { anything }")])
+            .send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 405);
+        assert_eq!(response.headers()["allow"], "POST");
+    }
+
+    async fn post_bodies_other_than_json_are_refused(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let query = r#"{"query":"{ fellows { totalCount } }"}"#;
+        let plain = app.client.post(app.url("/graphql")).header("content-type", "text/plain")
+            .body(query).send().await.unwrap();
+        assert_eq!(plain.status().as_u16(), 415);
+        let none = app.client.post(app.url("/graphql")).body(query).send().await.unwrap();
+        assert_eq!(none.status().as_u16(), 415);
+
+        let broken = app.client.post(app.url("/graphql")).header("content-type", "application/json")
+            .body("{not json").send().await.unwrap();
+        assert_eq!(broken.status().as_u16(), 400);
+        let body: Value = broken.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+        let batch = app.client.post(app.url("/graphql"))
+            .json(&json!([{ "query": "{ fellows { totalCount } }" }])).send().await.unwrap();
+        assert_eq!(batch.status().as_u16(), 400);
+    }
+
+    async fn a_body_over_the_limit_is_refused_with_413(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let padding = " ".repeat(2 * 1024 * 1024);
+        let response = app.client.post(app.url("/graphql")).header("content-type", "application/json")
+            .body(format!(r#"{{"query":"{{ fellows {{ totalCount }} }}"{padding}}}"#))
+            .send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 413);
+    }
+
+    async fn the_response_media_type_follows_the_accept_header(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let send = |accept: &'static str, query: &'static str| {
+            app.client.post(app.url("/graphql")).header("accept", accept)
+                .json(&json!({ "query": query })).send()
+        };
+        let modern = send("application/graphql-response+json", "{ fellows { totalCount } }").await.unwrap();
+        assert_eq!(modern.status().as_u16(), 200);
+        assert!(modern.headers()["content-type"].to_str().unwrap().starts_with("application/graphql-response+json"));
+
+        let legacy = send("application/json", "{ fellows { totalCount } }").await.unwrap();
+        assert!(legacy.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+
+        // A document that cannot run: 400 for the new media type, 200 for the old.
+        let invalid_modern = send("application/graphql-response+json", "{ fellows { nope } }").await.unwrap();
+        assert_eq!(invalid_modern.status().as_u16(), 400);
+        let invalid_legacy = send("application/json", "{ fellows { nope } }").await.unwrap();
+        assert_eq!(invalid_legacy.status().as_u16(), 200);
+        let body: Value = invalid_legacy.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert!(!body.to_string().contains("Did you mean"), "field suggestions leak the schema");
+    }
+
+    async fn the_playground_is_served_to_browsers_from_our_own_assets(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let page = app.client.get(app.url("/graphql")).header("accept", "text/html").send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'"));
+        let html = page.text().await.unwrap();
+        assert!(html.contains("graphiql.min.js"));
+        assert!(!html.contains("https://") && !html.contains("http://"), "no asset comes from elsewhere");
+        for asset in ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "init.js"] {
+            let response = app.client.get(app.url(&format!("/playground/{asset}"))).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{asset}");
+            assert!(!response.bytes().await.unwrap().is_empty());
+        }
+        let missing = app.client.get(app.url("/playground/../Cargo.toml")).send().await.unwrap();
+        assert_eq!(missing.status().as_u16(), 404);
+    }
+
+    async fn health_and_readiness_answer_while_the_database_does(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(health.status().as_u16(), 200);
+        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(ready.status().as_u16(), 200);
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("# TYPE fellowship_db_statements_total counter"));
+    }
+}
+
+/// PostgreSQL only: an embedded SQLite file cannot stop answering while the process runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_while_postgres_refuses_connections_and_recovers_by_itself() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let app = TestApp::with_demo(backend).await;
+    let name = app.database.postgres_name().unwrap().to_owned();
+    let admin = Database::connect(admin_postgres_url()).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin.execute_unprepared(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )).await.unwrap();
+
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    let response = app.graphql("{ fellows { totalCount } }", json!({})).await;
+    assert_eq!(response.error_codes(), ["INTERNAL_SERVER_ERROR"]);
+    let text = response.body.to_string();
+    for leak in ["SELECT", "sqlx", "pg_", ".rs", "postgres://"] {
+        assert!(!text.contains(leak), "the error leaks `{leak}`: {text}");
+    }
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let mut recovered = false;
+    for _ in 0..50 {
+        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+        if ready.status().as_u16() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        recovered,
+        "readiness did not come back after the database did"
+    );
+    let data = app.query("{ fellows { totalCount } }", json!({})).await;
+    assert_eq!(data["fellows"]["totalCount"], 7);
+}

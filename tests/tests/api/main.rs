@@ -1,0 +1,12 @@
+//! Black-box tests of the Fellowship API: each test starts the real server on an
+//! ephemeral port against a fresh database and talks to it over HTTP.
+
+mod demo;
+mod fellows;
+mod http;
+mod migrations;
+mod node;
+mod organizations;
+mod pagination;
+mod schema;
+mod strategic_areas;
