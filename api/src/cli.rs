@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 
-use crate::config::{DatabaseSettings, ServerSettings};
+use crate::auth::{mint_user_token, KeyRing, Role};
+use crate::config::{parse_duration, AuthSettings, DatabaseSettings, ServerSettings};
 use crate::startup::{Application, ServeOptions};
 use crate::{db, graphql, telemetry};
 
@@ -20,6 +21,9 @@ use crate::{db, graphql, telemetry};
 pub struct Cli {
     #[command(flatten)]
     database: DatabaseSettings,
+
+    #[command(flatten)]
+    auth: AuthSettings,
 
     #[command(subcommand)]
     command: Command,
@@ -39,6 +43,19 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL) that the server serves.
     Schema,
+    /// Mint a signed user token with the configured JWT_SECRET, for operators and
+    /// local use: `api token --role STAFF --sub merve --ttl 1h`.
+    Token {
+        /// STAFF or FELLOW. (Partner tokens are created by staff with `createApiToken`.)
+        #[arg(long, value_parser = ["STAFF", "FELLOW"], ignore_case = true)]
+        role: String,
+        /// The person's hub handle.
+        #[arg(long)]
+        sub: String,
+        /// How long the token lives, such as 15m, 1h or 7d.
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        ttl: std::time::Duration,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -101,12 +118,20 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
+        Command::Token { role, sub, ttl } => {
+            let keys = KeyRing::from_settings(&cli.auth)?;
+            let role = Role::parse(&role.to_ascii_uppercase())
+                .ok_or_else(|| anyhow::anyhow!("--role is STAFF or FELLOW"))?;
+            let ttl = chrono::Duration::from_std(ttl)?;
+            println!("{}", mint_user_token(&keys, role, &sub, ttl)?);
+            Ok(())
+        }
         Command::Serve(args) => {
             let options = ServeOptions {
                 demo: args.demo,
                 workers: args.workers,
             };
-            let app = Application::build(&cli.database, &args.server, options).await?;
+            let app = Application::build(&cli.database, &args.server, &cli.auth, options).await?;
             app.run_until_stopped().await?;
             Ok(())
         }

@@ -115,6 +115,83 @@ pub struct ServerSettings {
     pub playground: bool,
 }
 
+/// A secret value: never printed, in `Debug` or otherwise.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How tokens are verified (and, for `api token` and partner tokens, signed).
+#[derive(Debug, Clone, Args)]
+pub struct AuthSettings {
+    /// HS256 key that signs and verifies tokens; at least 32 bytes. Without it (or a
+    /// public key) no token is accepted.
+    #[arg(
+        long = "jwt-secret",
+        env = "JWT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub jwt_secret: Option<Secret>,
+
+    /// Public key(s) that verify tokens signed elsewhere: a PEM file (RS256, ES256 or
+    /// EdDSA) or a JWKS file whose keys carry a `kid`, so that two keys can be live
+    /// during a rotation.
+    #[arg(
+        long = "jwt-public-key-file",
+        env = "JWT_PUBLIC_KEY_FILE",
+        global = true
+    )]
+    pub jwt_public_key_file: Option<std::path::PathBuf>,
+
+    /// The `iss` every token must carry.
+    #[arg(
+        long = "jwt-issuer",
+        env = "JWT_ISSUER",
+        default_value = "fellowship-api",
+        global = true
+    )]
+    pub jwt_issuer: String,
+
+    /// The `aud` every token must carry.
+    #[arg(
+        long = "jwt-audience",
+        env = "JWT_AUDIENCE",
+        default_value = "fellowship-api",
+        global = true
+    )]
+    pub jwt_audience: String,
+}
+
+impl AuthSettings {
+    /// Settings with only an HS256 secret and the default issuer and audience.
+    pub fn with_secret(secret: &str) -> Self {
+        AuthSettings {
+            jwt_secret: Some(Secret(secret.to_owned())),
+            jwt_public_key_file: None,
+            jwt_issuer: "fellowship-api".to_owned(),
+            jwt_audience: "fellowship-api".to_owned(),
+        }
+    }
+}
+
 /// Parses `500ms`, `3s`, `2m` or `1h`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();

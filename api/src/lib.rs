@@ -1,6 +1,7 @@
 //! The Fellowship API as a library: the binary in `main.rs` only parses the command
 //! line and calls [`cli::run`]; tests build the same [`startup::Application`].
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -8,7 +8,8 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
-use crate::config::{DatabaseSettings, ServerSettings};
+use crate::auth::KeyRing;
+use crate::config::{AuthSettings, DatabaseSettings, ServerSettings};
 use crate::error::ServiceError;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
@@ -32,8 +33,16 @@ impl Application {
     pub async fn build(
         database: &DatabaseSettings,
         server: &ServerSettings,
+        auth: &AuthSettings,
         options: ServeOptions,
     ) -> anyhow::Result<Self> {
+        let keys = Arc::new(KeyRing::from_settings(auth)?);
+        if !keys.can_verify() {
+            tracing::warn!(
+                "no JWT_SECRET or JWT_PUBLIC_KEY_FILE is set: every request carrying a token \
+                 will be refused, and only anonymous access works"
+            );
+        }
         let metrics = Arc::new(Metrics::default());
         let db = db::connect(database, metrics.clone()).await?;
         db::migrate_up(&db).await?;
@@ -46,9 +55,10 @@ impl Application {
             }
         }
         let state = AppState {
-            schema: graphql::build_schema(db.clone()),
+            schema: graphql::build_schema(db.clone(), keys.clone()),
             db,
             metrics,
+            keys,
             playground: server.playground,
         };
         let listener = TcpListener::bind(&server.bind)

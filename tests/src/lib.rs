@@ -13,13 +13,22 @@ pub mod seed;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use api::config::{DatabaseSettings, DatabaseUrl, ServerSettings};
+use api::auth::{mint_user_token, KeyRing, Role};
+use api::config::{AuthSettings, DatabaseSettings, DatabaseUrl, ServerSettings};
 use api::startup::{Application, ServeOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The HS256 secret test servers are started with.
+pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+/// Where the throwaway keys of `tests/fixtures/keys` live.
+pub fn key_file(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys")).join(name)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -265,6 +274,15 @@ impl TestApp {
     }
 
     pub async fn spawn_on(database: TestDatabase, demo: bool) -> TestApp {
+        Self::spawn_with_auth(database, demo, AuthSettings::with_secret(TEST_SECRET)).await
+    }
+
+    /// A server whose token settings are `auth`.
+    pub async fn spawn_with_auth(
+        database: TestDatabase,
+        demo: bool,
+        auth: AuthSettings,
+    ) -> TestApp {
         let settings = DatabaseSettings {
             url: DatabaseUrl::new(database.url.clone()),
             max_connections: 5,
@@ -274,7 +292,7 @@ impl TestApp {
             bind: "127.0.0.1:0".to_owned(),
             playground: true,
         };
-        let app = Application::build(&settings, &server, ServeOptions { demo, workers: 1 })
+        let app = Application::build(&settings, &server, &auth, ServeOptions { demo, workers: 1 })
             .await
             .expect("build the application");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -291,22 +309,40 @@ impl TestApp {
         }
     }
 
+    /// A user token signed with [`TEST_SECRET`], valid for an hour.
+    pub fn token(&self, role: Role, handle: &str) -> String {
+        let keys =
+            KeyRing::from_settings(&AuthSettings::with_secret(TEST_SECRET)).expect("test keys");
+        mint_user_token(&keys, role, handle, chrono::Duration::hours(1)).expect("a token")
+    }
+
+    /// POSTs an operation with `Authorization: Bearer <token>` (none when `token` is None).
+    pub async fn graphql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("POST /graphql");
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("a JSON response");
+        GraphqlResponse { status, body }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
 
     /// POSTs an operation as JSON and returns the status and body.
     pub async fn graphql(&self, query: &str, variables: Value) -> GraphqlResponse {
-        let response = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("POST /graphql");
-        let status = response.status().as_u16();
-        let body = response.json().await.expect("a JSON response");
-        GraphqlResponse { status, body }
+        self.graphql_as(None, query, variables).await
     }
 
     /// POSTs an operation and insists on a response without errors.

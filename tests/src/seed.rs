@@ -121,3 +121,58 @@ pub async fn organization(db: &DatabaseConnection, slug: &str, name: &str) -> or
     .await
     .expect("insert an organization")
 }
+
+pub async fn benefit_grant(
+    db: &DatabaseConnection,
+    fellow_id: i64,
+    kind: entity::enums::BenefitKind,
+) -> entity::benefit_grant::Model {
+    entity::benefit_grant::ActiveModel {
+        fellow_id: Set(fellow_id),
+        kind: Set(kind),
+        description: Set(Some("Granted in a test".into())),
+        granted_on: Set(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()),
+        granted_by_person_id: Set(None),
+        revoked_at: Set(None),
+        revoked_by_person_id: Set(None),
+        revocation_note: Set(None),
+        version: Set(1),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert a benefit grant")
+}
+
+pub async fn nomination(
+    db: &DatabaseConnection,
+    nominator_person_id: i64,
+    nominee_handle: &str,
+    status: entity::enums::NominationStatus,
+) -> entity::nomination::Model {
+    let now = Utc::now();
+    entity::nomination::ActiveModel {
+        nominee_name: Set(format!("Nominee {nominee_handle}")),
+        nominee_handle: Set(nominee_handle.to_owned()),
+        nominee_email: Set(format!("{nominee_handle}@example.org")),
+        rationale: Set("Advanced open-source machine learning".into()),
+        support_requested: Set(None),
+        links: Set(json!([])),
+        status: Set(status),
+        nominator_person_id: Set(nominator_person_id),
+        reviewer_person_id: Set(None),
+        review_started_at: Set(None),
+        decided_by_person_id: Set(None),
+        decided_at: Set(None),
+        decision_note: Set(None),
+        withdrawn_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert a nomination")
+}

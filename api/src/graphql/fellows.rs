@@ -4,15 +4,16 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID
 use chrono::{DateTime, Utc};
 use entity::{contribution, fellow, person};
 
+use super::benefits::BenefitGrant;
 use super::connection::{connection, page_args};
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::scalars::Date;
 use super::strategic_areas::{StrategicArea, StrategicAreaConnection};
-use super::{db, OrderDirection};
+use super::{db, viewer, OrderDirection};
 use crate::error::ServiceError;
 use crate::service::fellows::{FellowFilter as ServiceFilter, FellowOrder as ServiceOrder};
-use crate::service::{self, page};
+use crate::service::{self, access, page};
 
 /// Whether a fellow is in the program now.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -216,6 +217,24 @@ impl Fellow {
         let mut page = page::slice(items, &window, SCOPE, |a| a.id).map(StrategicArea);
         page.edges.sort_by(|(_, a), (_, b)| a.0.name.cmp(&b.0.name));
         Ok(StrategicAreaConnection(page))
+    }
+
+    /// Benefits granted to the fellow, current and revoked. Private: the fellow, staff
+    /// and partners with `benefits:read`; `null` with `FORBIDDEN` for anyone else.
+    async fn benefits(&self, ctx: &Context<'_>) -> Result<Option<Vec<BenefitGrant>>> {
+        if !access::can_read_benefits(viewer(ctx), &self.0) {
+            return Err(access::forbidden("this fellow's benefits").into());
+        }
+        Ok(Some(
+            loaders(ctx)
+                .benefits_by_fellow
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(BenefitGrant)
+                .collect(),
+        ))
     }
 
     /// When the record was created.

@@ -20,10 +20,15 @@ pub enum NodeType {
     Organization,
     FoundationMembership,
     BoardSeat,
+    Nomination,
+    Endorsement,
+    BenefitGrant,
+    ApiToken,
+    AuditEvent,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 7] = [
+    const ALL: [NodeType; 12] = [
         NodeType::Fellow,
         NodeType::Person,
         NodeType::Contribution,
@@ -31,9 +36,18 @@ impl NodeType {
         NodeType::Organization,
         NodeType::FoundationMembership,
         NodeType::BoardSeat,
+        NodeType::Nomination,
+        NodeType::Endorsement,
+        NodeType::BenefitGrant,
+        NodeType::ApiToken,
+        NodeType::AuditEvent,
     ];
 
-    fn name(self) -> &'static str {
+    pub fn from_name(name: &str) -> Option<NodeType> {
+        NodeType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
         match self {
             NodeType::Fellow => "Fellow",
             NodeType::Person => "Person",
@@ -42,6 +56,11 @@ impl NodeType {
             NodeType::Organization => "Organization",
             NodeType::FoundationMembership => "FoundationMembership",
             NodeType::BoardSeat => "BoardSeat",
+            NodeType::Nomination => "Nomination",
+            NodeType::Endorsement => "Endorsement",
+            NodeType::BenefitGrant => "BenefitGrant",
+            NodeType::ApiToken => "ApiToken",
+            NodeType::AuditEvent => "AuditEvent",
         }
     }
 }

@@ -9,7 +9,8 @@ use std::marker::PhantomData;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::Context;
 use entity::{
-    board_seat, contribution, fellow, foundation_membership, organization, person, strategic_area,
+    api_token, audit_event, benefit_grant, board_seat, contribution, endorsement, fellow,
+    foundation_membership, nomination, organization, person, strategic_area,
 };
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter,
@@ -39,7 +40,12 @@ has_id!(
     strategic_area::Model,
     organization::Model,
     foundation_membership::Model,
-    board_seat::Model
+    board_seat::Model,
+    nomination::Model,
+    endorsement::Model,
+    benefit_grant::Model,
+    api_token::Model,
+    audit_event::Model
 );
 
 impl<E> Loader<i64> for ById<E>
@@ -143,6 +149,25 @@ grouped_loader!(
     )
 );
 
+grouped_loader!(
+    EndorsementsByNomination,
+    "The endorsements of each nomination.",
+    Vec<endorsement::Model>,
+    service::nominations::endorsements_of
+);
+grouped_loader!(
+    StrategicAreasByNomination,
+    "The strategic areas each nomination concerns.",
+    Vec<strategic_area::Model>,
+    service::nominations::strategic_areas_of
+);
+grouped_loader!(
+    BenefitsByFellow,
+    "The benefit grants of each fellow.",
+    Vec<benefit_grant::Model>,
+    service::benefits::grants_of
+);
+
 /// A loader that remembers, for one request, what it loaded.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
@@ -163,6 +188,14 @@ pub struct Loaders {
     pub board_seats_by_membership: Cached<BoardSeatsByMembership>,
     pub memberships_by_member: Cached<MembershipsByMember>,
     pub memberships_by_foundation: Cached<MembershipsByFoundation>,
+    pub nominations: Cached<ById<nomination::Entity>>,
+    pub endorsements: Cached<ById<endorsement::Entity>>,
+    pub benefit_grants: Cached<ById<benefit_grant::Entity>>,
+    pub api_tokens: Cached<ById<api_token::Entity>>,
+    pub audit_events: Cached<ById<audit_event::Entity>>,
+    pub endorsements_by_nomination: Cached<EndorsementsByNomination>,
+    pub strategic_areas_by_nomination: Cached<StrategicAreasByNomination>,
+    pub benefits_by_fellow: Cached<BenefitsByFellow>,
 }
 
 fn loader<T: Loader<i64>>(inner: T) -> Cached<T> {
@@ -197,6 +230,14 @@ impl Loaders {
             board_seats_by_membership: loader(BoardSeatsByMembership(db.clone())),
             memberships_by_member: loader(MembershipsByMember(db.clone())),
             memberships_by_foundation: loader(MembershipsByFoundation(db.clone())),
+            nominations: by_id(db),
+            endorsements: by_id(db),
+            benefit_grants: by_id(db),
+            api_tokens: by_id(db),
+            audit_events: by_id(db),
+            endorsements_by_nomination: loader(EndorsementsByNomination(db.clone())),
+            strategic_areas_by_nomination: loader(StrategicAreasByNomination(db.clone())),
+            benefits_by_fellow: loader(BenefitsByFellow(db.clone())),
         }
     }
 }

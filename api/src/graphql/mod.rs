@@ -1,21 +1,30 @@
-//! The GraphQL schema: one module per area of the domain, merged into one `Query`.
+//! The GraphQL schema: one module per area of the domain, merged into one `Query`
+//! and one `Mutation`.
 //!
 //! [`schema_builder`] is the only place the schema is assembled, used both by the
 //! server and by `api schema`, so the printed SDL is the served one.
 
+pub mod api_tokens;
+pub mod audit;
+pub mod benefits;
 pub mod connection;
 pub mod fellows;
 pub mod ids;
 pub mod loaders;
 pub mod node;
+pub mod nominations;
 pub mod organizations;
+pub mod payload;
 pub mod scalars;
 pub mod strategic_areas;
+pub mod viewer;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, Enum, MergedObject, Schema, SchemaBuilder,
-};
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
+
+use crate::auth::{KeyRing, Viewer};
 
 /// Which way a list is ordered.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -30,21 +39,29 @@ pub enum OrderDirection {
 #[derive(MergedObject, Default)]
 pub struct Query(
     node::NodeQuery,
+    viewer::ViewerQuery,
     fellows::FellowQuery,
     strategic_areas::StrategicAreaQuery,
     organizations::OrganizationQuery,
+    nominations::NominationQuery,
+    api_tokens::ApiTokenQuery,
+    audit::AuditQuery,
 );
 
-pub type FellowshipSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// Every mutation of the API.
+#[derive(MergedObject, Default)]
+pub struct Mutation(api_tokens::ApiTokenMutation);
 
-pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub type FellowshipSchema = Schema<Query, Mutation, EmptySubscription>;
+
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         // Suggestions ("did you mean ...") leak the schema to those who may not introspect.
         .disable_suggestions()
 }
 
-pub fn build_schema(db: DatabaseConnection) -> FellowshipSchema {
-    schema_builder().data(db).finish()
+pub fn build_schema(db: DatabaseConnection, keys: Arc<KeyRing>) -> FellowshipSchema {
+    schema_builder().data(db).data(keys).finish()
 }
 
 /// The SDL that `schema.graphql` holds.
@@ -55,4 +72,14 @@ pub fn sdl() -> String {
 /// The database connection of the running server.
 pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The key ring that verifies and signs tokens.
+pub fn keys<'a>(ctx: &Context<'a>) -> &'a KeyRing {
+    ctx.data_unchecked::<Arc<KeyRing>>()
+}
+
+/// Who is calling; every request carries one (anonymous at least).
+pub fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    ctx.data_unchecked::<Viewer>()
 }

@@ -3,12 +3,18 @@
 use async_graphql::{Context, Interface, Object, Result, ID};
 use futures::future::try_join_all;
 
+use super::api_tokens::{readable_token, ApiToken};
+use super::audit::{readable_event, AuditEvent};
+use super::benefits::{readable_grant, BenefitGrant};
 use super::fellows::{Contribution, Fellow, Person};
 use super::ids::{self, NodeType};
 use super::loaders::loaders;
+use super::nominations::{Endorsement, Nomination};
 use super::organizations::{BoardSeat, FoundationMembership, Organization};
 use super::strategic_areas::StrategicArea;
+use super::viewer;
 use crate::error::ServiceError;
+use crate::service::access;
 
 /// Most IDs one `nodes` call resolves, as for a page.
 const MAX_NODES: usize = 100;
@@ -24,6 +30,11 @@ pub enum Node {
     Organization(Organization),
     FoundationMembership(FoundationMembership),
     BoardSeat(BoardSeat),
+    Nomination(Nomination),
+    Endorsement(Endorsement),
+    BenefitGrant(BenefitGrant),
+    ApiToken(ApiToken),
+    AuditEvent(AuditEvent),
 }
 
 async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> {
@@ -65,6 +76,45 @@ async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> 
             .load_one(row)
             .await?
             .map(|m| Node::BoardSeat(BoardSeat(m))),
+        // Private types: the same rules as every other way of reaching them.
+        NodeType::Nomination => match l.nominations.load_one(row).await? {
+            Some(n) => {
+                let allowed = access::can_read_nomination(viewer(ctx), &n);
+                Some(Node::Nomination(Nomination(access::readable(
+                    allowed,
+                    n,
+                    "this nomination",
+                )?)))
+            }
+            None => None,
+        },
+        NodeType::Endorsement => match l.endorsements.load_one(row).await? {
+            Some(e) => {
+                let nomination = super::loaders::required(
+                    l.nominations.load_one(e.nomination_id).await?,
+                    "nomination",
+                )?;
+                let allowed = access::can_read_nomination(viewer(ctx), &nomination);
+                Some(Node::Endorsement(Endorsement(access::readable(
+                    allowed,
+                    e,
+                    "this endorsement",
+                )?)))
+            }
+            None => None,
+        },
+        NodeType::BenefitGrant => match l.benefit_grants.load_one(row).await? {
+            Some(grant) => Some(Node::BenefitGrant(readable_grant(ctx, grant).await?)),
+            None => None,
+        },
+        NodeType::ApiToken => match l.api_tokens.load_one(row).await? {
+            Some(token) => Some(Node::ApiToken(readable_token(ctx, token)?)),
+            None => None,
+        },
+        NodeType::AuditEvent => match l.audit_events.load_one(row).await? {
+            Some(event) => Some(Node::AuditEvent(readable_event(ctx, event)?)),
+            None => None,
+        },
     })
 }
 

@@ -18,7 +18,8 @@ use async_graphql::Value;
 use serde_json::json;
 
 use super::{playground, AppState};
-use crate::error::Code;
+use crate::auth::{self, AuthError};
+use crate::error::{Code, ServiceError};
 use crate::graphql::loaders::Loaders;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -163,7 +164,30 @@ async fn execute(
     gql_request: async_graphql::Request,
 ) -> HttpResponse {
     let response_type = negotiate(request);
-    let gql_request = gql_request.data(Loaders::new(&state.db));
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let viewer = match auth::authenticate(&state.db, &state.keys, authorization).await {
+        Ok(viewer) => viewer,
+        Err(AuthError::Rejected(rejection)) => {
+            return HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""))
+                .json(json!({ "errors": [{
+                    "message": format!("The bearer token was refused: {rejection}."),
+                    "extensions": { "code": Code::Unauthenticated.as_str() }
+                }] }))
+        }
+        Err(AuthError::Service(err)) => {
+            let status = match err {
+                ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let error: async_graphql::Error = err.into();
+            return refuse(status, Code::InternalServerError, &error.message);
+        }
+    };
+    let gql_request = gql_request.data(viewer).data(Loaders::new(&state.db));
     let mut response = state.schema.execute(gql_request).await;
     let request_failed = matches!(response.data, Value::Null) && response.is_err();
     for error in &mut response.errors {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use actix_web::web;
 use sea_orm::DatabaseConnection;
 
+use crate::auth::KeyRing;
 use crate::graphql::FellowshipSchema;
 use crate::metrics::Metrics;
 
@@ -20,6 +21,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: FellowshipSchema,
     pub metrics: Arc<Metrics>,
+    pub keys: Arc<KeyRing>,
     pub playground: bool,
 }
 

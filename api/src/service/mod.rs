@@ -1,7 +1,12 @@
-//! The domain's rules, one module per area. Resolvers call these with a connection and
-//! validated arguments; nothing here knows about GraphQL or HTTP.
+//! The domain's rules, one module per area. Resolvers call these with a connection,
+//! the viewer and validated arguments; nothing here knows about GraphQL or HTTP.
 
+pub mod access;
+pub mod api_tokens;
+pub mod audit;
+pub mod benefits;
 pub mod fellows;
+pub mod nominations;
 pub mod organizations;
 pub mod page;
 pub mod search;

@@ -1,6 +1,7 @@
 //! Black-box tests of the Fellowship API: each test starts the real server on an
 //! ephemeral port against a fresh database and talks to it over HTTP.
 
+mod access;
 mod demo;
 mod fellows;
 mod http;
@@ -10,3 +11,4 @@ mod organizations;
 mod pagination;
 mod schema;
 mod strategic_areas;
+mod tokens;

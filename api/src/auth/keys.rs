@@ -1,0 +1,276 @@
+//! The keys that verify tokens, each pinned to one algorithm.
+//!
+//! A token names its algorithm and, optionally, its key (`kid`); neither is trusted:
+//! the key is chosen by `kid` (or, without one, among the keys that have none), and the
+//! token's `alg` must be the one that key is pinned to. This is what refuses `alg:
+//! none`, an RS256 public key used as an HS256 secret, and any other algorithm switch.
+
+use std::fmt;
+
+use anyhow::{bail, Context};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::config::AuthSettings;
+
+/// Shortest HS256 secret accepted: 256 bits, the size of the hash.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Tolerance for clocks that disagree, on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: u64 = 30;
+
+struct VerifyingKey {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Why a token was refused, in words a client may read; never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection(pub String);
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn reject(message: impl Into<String>) -> Rejection {
+    Rejection(message.into())
+}
+
+pub struct KeyRing {
+    keys: Vec<VerifyingKey>,
+    signing: Option<EncodingKey>,
+    issuer: String,
+    audience: String,
+}
+
+impl KeyRing {
+    pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<KeyRing> {
+        let mut keys = Vec::new();
+        let mut signing = None;
+        if let Some(secret) = &settings.jwt_secret {
+            let bytes = secret.expose().as_bytes();
+            if bytes.len() < MIN_SECRET_BYTES {
+                bail!(
+                    "JWT_SECRET is {} bytes long; it must be at least {MIN_SECRET_BYTES} bytes",
+                    bytes.len()
+                );
+            }
+            keys.push(VerifyingKey {
+                kid: None,
+                algorithm: Algorithm::HS256,
+                key: DecodingKey::from_secret(bytes),
+            });
+            signing = Some(EncodingKey::from_secret(bytes));
+        }
+        if let Some(path) = &settings.jwt_public_key_file {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("could not read JWT_PUBLIC_KEY_FILE {}", path.display())
+            })?;
+            keys.extend(
+                public_keys(&text)
+                    .with_context(|| format!("JWT_PUBLIC_KEY_FILE {}", path.display()))?,
+            );
+        }
+        Ok(KeyRing {
+            keys,
+            signing,
+            issuer: settings.jwt_issuer.clone(),
+            audience: settings.jwt_audience.clone(),
+        })
+    }
+
+    /// Whether any token can be accepted at all.
+    pub fn can_verify(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// Whether this server can mint tokens (it needs the HS256 secret).
+    pub fn can_sign(&self) -> bool {
+        self.signing.is_some()
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Checks the signature, algorithm, `exp`, `nbf`, `iss`, `aud` and `sub`, and
+    /// decodes the claims.
+    pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<C, Rejection> {
+        if self.keys.is_empty() {
+            return Err(reject(
+                "this server accepts no tokens: it has no verification key configured",
+            ));
+        }
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| reject("the token is malformed or names an unsupported algorithm"))?;
+        let key = match &header.kid {
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(kid.as_str()))
+                .ok_or_else(|| reject("the token's key id (kid) is unknown"))?,
+            None => {
+                let mut unnamed = self.keys.iter().filter(|k| k.kid.is_none());
+                let by_algorithm = unnamed.clone().find(|k| k.algorithm == header.alg);
+                match by_algorithm.or_else(|| unnamed.next()) {
+                    Some(key) => key,
+                    None => {
+                        return Err(reject(
+                            "the token names no key id (kid), and every key here has one",
+                        ))
+                    }
+                }
+            }
+        };
+        if header.alg != key.algorithm {
+            return Err(reject(format!(
+                "the token's algorithm {:?} is not the one its key is pinned to",
+                header.alg
+            )));
+        }
+        let mut validation = Validation::new(key.algorithm);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<C>(token, &key.key, &validation)
+            .map(|data| data.claims)
+            .map_err(|err| reject(describe(err.kind())))
+    }
+
+    /// Signs claims with the HS256 secret.
+    pub fn sign<C: Serialize>(&self, claims: &C) -> anyhow::Result<String> {
+        let Some(key) = &self.signing else {
+            bail!("no signing key: set JWT_SECRET to mint tokens");
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, key)
+            .context("could not sign a token")
+    }
+}
+
+fn describe(kind: &jsonwebtoken::errors::ErrorKind) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match kind {
+        K::ExpiredSignature => "the token has expired".into(),
+        K::ImmatureSignature => "the token is not valid yet (nbf is in the future)".into(),
+        K::InvalidIssuer => "the token's issuer (iss) is not accepted".into(),
+        K::InvalidAudience => "the token's audience (aud) is not accepted".into(),
+        K::InvalidSubject => "the token's subject (sub) is not accepted".into(),
+        K::MissingRequiredClaim(claim) => format!("the token has no `{claim}` claim"),
+        K::InvalidClaimFormat(claim) => format!("the token's `{claim}` claim is malformed"),
+        K::InvalidSignature => "the token's signature does not verify".into(),
+        K::InvalidAlgorithm | K::MissingAlgorithm | K::InvalidAlgorithmName => {
+            "the token's algorithm is not accepted".into()
+        }
+        K::Json(_) => "the token's claims are malformed".into(),
+        _ => "the token is malformed".into(),
+    }
+}
+
+/// Reads a JWKS (JSON with `keys`, each with a `kid`) or a single PEM public key.
+fn public_keys(text: &str) -> anyhow::Result<Vec<VerifyingKey>> {
+    if text.trim_start().starts_with('{') {
+        let set: JwkSet = serde_json::from_str(text).context("not a JWKS document")?;
+        let mut keys = Vec::new();
+        for jwk in &set.keys {
+            let Some(kid) = jwk.common.key_id.clone() else {
+                bail!("every key of a JWKS needs a `kid`");
+            };
+            let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
+                (Some(KeyAlgorithm::RS256), _) => Algorithm::RS256,
+                (Some(KeyAlgorithm::ES256), _) => Algorithm::ES256,
+                (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
+                (Some(other), _) => bail!(
+                    "key {kid}: algorithm {other:?} is not supported (use RS256, ES256 or EdDSA)"
+                ),
+                (None, AlgorithmParameters::RSA(_)) => Algorithm::RS256,
+                (None, AlgorithmParameters::EllipticCurve(ec))
+                    if ec.curve == EllipticCurve::P256 =>
+                {
+                    Algorithm::ES256
+                }
+                (None, AlgorithmParameters::OctetKeyPair(_)) => Algorithm::EdDSA,
+                (None, _) => bail!("key {kid}: cannot tell its algorithm; give it an `alg`"),
+            };
+            if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
+                bail!("key {kid}: symmetric keys do not belong in a public key file");
+            }
+            let key =
+                DecodingKey::from_jwk(jwk).with_context(|| format!("key {kid} is not usable"))?;
+            keys.push(VerifyingKey {
+                kid: Some(kid),
+                algorithm,
+                key,
+            });
+        }
+        if keys.is_empty() {
+            bail!("the JWKS holds no keys");
+        }
+        return Ok(keys);
+    }
+    let pem = text.as_bytes();
+    let (algorithm, key) = if let Ok(key) = DecodingKey::from_rsa_pem(pem) {
+        (Algorithm::RS256, key)
+    } else if let Ok(key) = DecodingKey::from_ec_pem(pem) {
+        (Algorithm::ES256, key)
+    } else if let Ok(key) = DecodingKey::from_ed_pem(pem) {
+        (Algorithm::EdDSA, key)
+    } else {
+        bail!("not a PEM public key of type RSA, EC (P-256) or Ed25519, nor a JWKS");
+    };
+    Ok(vec![VerifyingKey {
+        kid: None,
+        algorithm,
+        key,
+    }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_shorter_than_32_bytes_is_refused() {
+        let err = KeyRing::from_settings(&AuthSettings::with_secret("too short"))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("at least 32 bytes"));
+    }
+
+    #[test]
+    fn a_token_signed_and_verified_with_the_secret_round_trips() {
+        #[derive(Serialize, serde::Deserialize)]
+        struct Claims {
+            sub: String,
+            iss: String,
+            aud: String,
+            exp: i64,
+            nbf: i64,
+        }
+        let ring = KeyRing::from_settings(&AuthSettings::with_secret(&"k".repeat(32))).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let token = ring
+            .sign(&Claims {
+                sub: "merve".into(),
+                iss: "fellowship-api".into(),
+                aud: "fellowship-api".into(),
+                exp: now + 60,
+                nbf: now,
+            })
+            .unwrap();
+        let claims: Claims = ring.verify(&token).unwrap();
+        assert_eq!(claims.sub, "merve");
+        let other = KeyRing::from_settings(&AuthSettings::with_secret(&"x".repeat(32))).unwrap();
+        assert!(other.verify::<Claims>(&token).is_err());
+    }
+}

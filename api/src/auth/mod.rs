@@ -1,0 +1,305 @@
+//! Identity: who is calling, decided once per request before anything runs.
+//!
+//! - No `Authorization` header: the caller is anonymous.
+//! - `Authorization: Bearer <JWT>`: the token must verify (see [`keys`]); a token that
+//!   does not is refused with HTTP 401 and `UNAUTHENTICATED`, never treated as
+//!   anonymous. Users (`role` `STAFF` or `FELLOW`) are named by `sub`, their hub handle.
+//!   Partners (`role` `PARTNER`) carry scopes and a `jti` that must name a live row of
+//!   `api_tokens` whose hash matches, so a revoked token stops working at once.
+//!
+//! What each caller may do is decided by the domain services (`service::access`).
+
+pub mod keys;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{api_token, person};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    Set,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use keys::{KeyRing, Rejection};
+
+use crate::error::ServiceError;
+use crate::service::search;
+
+/// A scope a partner token may carry; anything not granted is denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Read every fellow's benefit grants.
+    BenefitsRead,
+    /// Read nominations (without the nominee's contact e-mail).
+    NominationsRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Scope::BenefitsRead, Scope::NominationsRead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::BenefitsRead => "benefits:read",
+            Scope::NominationsRead => "nominations:read",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The role a token claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Staff,
+    Fellow,
+    Partner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "STAFF",
+            Role::Fellow => "FELLOW",
+            Role::Partner => "PARTNER",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        [Role::Staff, Role::Fellow, Role::Partner]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}
+
+/// A signed-in person.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub handle: String,
+    /// The person the handle names, when the records know them.
+    pub person_id: Option<i64>,
+}
+
+/// A partner integration calling with an API token.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub token_id: i64,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    Anonymous,
+    Staff(User),
+    Fellow(User),
+    Partner(Partner),
+}
+
+impl Viewer {
+    pub fn is_staff(&self) -> bool {
+        matches!(self, Viewer::Staff(_))
+    }
+
+    /// The person behind a user token, if known.
+    pub fn person_id(&self) -> Option<i64> {
+        match self {
+            Viewer::Staff(user) | Viewer::Fellow(user) => user.person_id,
+            _ => None,
+        }
+    }
+
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        matches!(self, Viewer::Partner(p) if p.scopes.contains(&scope))
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::Staff(_) => Some(Role::Staff),
+            Viewer::Fellow(_) => Some(Role::Fellow),
+            Viewer::Partner(_) => Some(Role::Partner),
+        }
+    }
+}
+
+/// The claims this service reads; `iss` and `aud` are checked by [`KeyRing::verify`].
+#[derive(Debug, Deserialize)]
+struct TokenClaims {
+    sub: String,
+    role: String,
+    #[serde(default)]
+    jti: Option<String>,
+}
+
+/// The claims of a token this service mints.
+#[derive(Debug, Serialize)]
+pub struct NewClaims {
+    pub sub: String,
+    pub role: &'static str,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<&'static str>,
+}
+
+impl NewClaims {
+    pub fn new(keys: &KeyRing, role: Role, sub: &str, expires_at: DateTime<Utc>) -> Self {
+        let now = Utc::now().timestamp();
+        NewClaims {
+            sub: sub.to_owned(),
+            role: role.as_str(),
+            iss: keys.issuer().to_owned(),
+            aud: keys.audience().to_owned(),
+            iat: now,
+            nbf: now,
+            exp: expires_at.timestamp(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            scopes: Vec::new(),
+        }
+    }
+}
+
+/// Mints a user token, for `api token` and local use.
+pub fn mint_user_token(
+    keys: &KeyRing,
+    role: Role,
+    handle: &str,
+    ttl: Duration,
+) -> anyhow::Result<String> {
+    if role == Role::Partner {
+        anyhow::bail!("partner tokens are created by staff with the createApiToken mutation");
+    }
+    keys.sign(&NewClaims::new(keys, role, handle, Utc::now() + ttl))
+}
+
+/// The hash of a token kept in `api_tokens.secret_hash`.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Why a request has no viewer.
+#[derive(Debug)]
+pub enum AuthError {
+    /// The credentials are not acceptable: HTTP 401.
+    Rejected(Rejection),
+    /// We could not check them (the database did not answer).
+    Service(ServiceError),
+}
+
+impl From<Rejection> for AuthError {
+    fn from(rejection: Rejection) -> Self {
+        AuthError::Rejected(rejection)
+    }
+}
+
+impl From<sea_orm::DbErr> for AuthError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AuthError::Service(err.into())
+    }
+}
+
+/// How stale `last_used_at` may get before a request refreshes it; refreshing on every
+/// request would turn every read into a write.
+const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
+
+/// Decides who is calling from the `Authorization` header's value.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    authorization: Option<&str>,
+) -> Result<Viewer, AuthError> {
+    let Some(value) = authorization else {
+        return Ok(Viewer::Anonymous);
+    };
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => {
+            return Err(Rejection("use `Authorization: Bearer <token>`".into()).into());
+        }
+    };
+    if token.is_empty() {
+        return Err(Rejection("the bearer token is empty".into()).into());
+    }
+    let claims: TokenClaims = keys.verify(token)?;
+    if claims.sub.trim().is_empty() {
+        return Err(Rejection("the token's subject (sub) is empty".into()).into());
+    }
+    let role = Role::parse(&claims.role)
+        .ok_or_else(|| Rejection("the token's role is not one of STAFF, FELLOW, PARTNER".into()))?;
+    match role {
+        Role::Staff | Role::Fellow => {
+            let person = person::Entity::find()
+                .filter(search::equals_ignoring_case(
+                    sea_orm::sea_query::Expr::col(person::Column::Handle),
+                    &claims.sub,
+                ))
+                .one(db)
+                .await?;
+            let user = User {
+                handle: claims.sub,
+                person_id: person.map(|p| p.id),
+            };
+            Ok(if role == Role::Staff {
+                Viewer::Staff(user)
+            } else {
+                Viewer::Fellow(user)
+            })
+        }
+        Role::Partner => {
+            let jti = claims
+                .jti
+                .ok_or_else(|| Rejection("a partner token needs a `jti` claim".into()))?;
+            let row = api_token::Entity::find()
+                .filter(api_token::Column::Jti.eq(jti))
+                .one(db)
+                .await?
+                .ok_or_else(|| Rejection("the partner token is not known to this server".into()))?;
+            if row.secret_hash != token_hash(token) {
+                return Err(
+                    Rejection("the partner token is not known to this server".into()).into(),
+                );
+            }
+            if row.revoked_at.is_some() {
+                return Err(Rejection("the partner token has been revoked".into()).into());
+            }
+            let now = Utc::now();
+            if row.expires_at.is_some_and(|at| at <= now) {
+                return Err(Rejection("the partner token has expired".into()).into());
+            }
+            let scopes = row
+                .scopes
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|s| s.as_str().and_then(Scope::parse))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let partner = Partner {
+                token_id: row.id,
+                name: row.name.clone(),
+                scopes,
+            };
+            if row
+                .last_used_at
+                .is_none_or(|at| now - at > LAST_USED_RESOLUTION)
+            {
+                let mut active = row.into_active_model();
+                active.last_used_at = Set(Some(now));
+                active.update(db).await?;
+            }
+            Ok(Viewer::Partner(partner))
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The audit log, for staff.
+
+use async_graphql::{Context, InputObject, Json, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+
+use super::api_tokens::ApiToken;
+use super::connection::{connection, page_args};
+use super::fellows::Person;
+use super::ids::{self, NodeType};
+use super::loaders::{loaders, required};
+use super::{db, viewer};
+use crate::service::{self, access};
+
+/// A change someone made: who, what, to which object, when, and the object before and
+/// after.
+#[derive(Clone)]
+pub struct AuditEvent(pub audit_event::Model);
+
+#[Object]
+impl AuditEvent {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::AuditEvent, self.0.id)
+    }
+
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+
+    /// The person who acted, when a person did.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        let Some(id) = self.0.actor_person_id else {
+            return Ok(None);
+        };
+        Ok(Some(Person(required(
+            loaders(ctx).people.load_one(id).await?,
+            "actor",
+        )?)))
+    }
+
+    /// The partner token that acted, when one did.
+    async fn actor_token(&self, ctx: &Context<'_>) -> Result<Option<ApiToken>> {
+        let Some(id) = self.0.actor_api_token_id else {
+            return Ok(None);
+        };
+        Ok(Some(ApiToken(required(
+            loaders(ctx).api_tokens.load_one(id).await?,
+            "token",
+        )?)))
+    }
+
+    /// What was done, such as `apiToken.create`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+
+    /// The type of the object changed, such as `ApiToken`.
+    async fn object_type(&self) -> &str {
+        &self.0.object_type
+    }
+
+    /// The global ID of the object changed.
+    async fn object_id(&self) -> Option<ID> {
+        let node_type = NodeType::from_name(&self.0.object_type)?;
+        Some(ids::encode(node_type, self.0.object_id?))
+    }
+
+    /// The object's fields before the change (absent for a creation).
+    async fn before(&self) -> Option<Json<serde_json::Value>> {
+        self.0.before.clone().map(Json)
+    }
+
+    /// The object's fields after the change.
+    async fn after(&self) -> Option<Json<serde_json::Value>> {
+        self.0.after.clone().map(Json)
+    }
+}
+
+connection!(
+    AuditEventConnection,
+    AuditEventEdge,
+    AuditEvent,
+    "audit events"
+);
+
+/// Which audit events to list.
+#[derive(InputObject, Default)]
+pub struct AuditEventFilter {
+    /// Only events about the object with this global ID.
+    pub object_id: Option<ID>,
+    /// Only events by the person with this hub handle.
+    pub actor: Option<String>,
+    /// Only events of this action, such as `apiToken.revoke`.
+    pub action: Option<String>,
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// The audit log, newest first. Staff only.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<AuditEventFilter>,
+    ) -> Result<Option<AuditEventConnection>> {
+        let filter = filter.unwrap_or_default();
+        let object = match &filter.object_id {
+            Some(id) => {
+                let (node_type, row) = ids::decode(id, "filter.objectId")?;
+                Some((node_type.name().to_owned(), row))
+            }
+            None => None,
+        };
+        let filter = service::audit::AuditFilter {
+            object,
+            actor: filter.actor,
+            action: filter.action,
+        };
+        let page = service::audit::list(
+            db(ctx),
+            viewer(ctx),
+            &filter,
+            &page_args(first, after, last, before),
+        )
+        .await?;
+        Ok(Some(AuditEventConnection(page.map(AuditEvent))))
+    }
+}
+
+/// An event reached through `node(id:)`: staff only.
+pub fn readable_event(ctx: &Context<'_>, event: audit_event::Model) -> Result<AuditEvent> {
+    access::require_staff(viewer(ctx), "read the audit log")?;
+    Ok(AuditEvent(event))
+}

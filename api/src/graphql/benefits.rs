@@ -1,0 +1,100 @@
+//! Benefit grants, private to the fellow, staff and partners with `benefits:read`.
+
+use async_graphql::{Context, Enum, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::benefit_grant;
+
+use super::fellows::{Fellow, Person};
+use super::ids::{self, NodeType};
+use super::loaders::{loaders, required};
+use super::scalars::Date;
+use super::viewer;
+use crate::service::access;
+
+/// What a benefit is; grants depend on each fellow's needs and projects.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::BenefitKind")]
+pub enum BenefitKind {
+    /// Computing and resources.
+    Compute,
+    /// A network of expert peers.
+    PeerNetwork,
+    /// Exclusive workshops and support from the team.
+    Workshops,
+    /// Direct contact with the team: insight into upcoming projects and features.
+    StaffContact,
+    /// Exclusive merchandise and assets.
+    Merchandise,
+    /// Official recognition.
+    Recognition,
+}
+
+/// A benefit granted to a fellow.
+#[derive(Clone)]
+pub struct BenefitGrant(pub benefit_grant::Model);
+
+#[Object]
+impl BenefitGrant {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::BenefitGrant, self.0.id)
+    }
+
+    async fn kind(&self) -> BenefitKind {
+        self.0.kind.into()
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn granted_on(&self) -> Date {
+        Date(self.0.granted_on)
+    }
+
+    async fn granted_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        let Some(id) = self.0.granted_by_person_id else {
+            return Ok(None);
+        };
+        Ok(Some(Person(required(
+            loaders(ctx).people.load_one(id).await?,
+            "person",
+        )?)))
+    }
+
+    /// Whether the grant still holds.
+    async fn active(&self) -> bool {
+        self.0.revoked_at.is_none()
+    }
+
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+
+    async fn revocation_note(&self) -> Option<&str> {
+        self.0.revocation_note.as_deref()
+    }
+
+    async fn fellow(&self, ctx: &Context<'_>) -> Result<Fellow> {
+        Ok(Fellow(required(
+            loaders(ctx).fellows.load_one(self.0.fellow_id).await?,
+            "fellow",
+        )?))
+    }
+}
+
+/// Loads a grant through `node(id:)`, if the viewer may see its fellow's benefits.
+pub async fn readable_grant(
+    ctx: &Context<'_>,
+    grant: benefit_grant::Model,
+) -> Result<BenefitGrant> {
+    let fellow = required(
+        loaders(ctx).fellows.load_one(grant.fellow_id).await?,
+        "fellow",
+    )?;
+    let allowed = access::can_read_benefits(viewer(ctx), &fellow);
+    Ok(BenefitGrant(access::readable(
+        allowed,
+        grant,
+        "this fellow's benefits",
+    )?))
+}

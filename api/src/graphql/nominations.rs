@@ -1,0 +1,265 @@
+//! Nominations and endorsements, as the viewer may see them.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::{endorsement, nomination};
+
+use super::connection::{connection, page_args};
+use super::fellows::{links_from_json, Link, Person};
+use super::ids::{self, NodeType};
+use super::loaders::{loaders, required};
+use super::strategic_areas::StrategicArea;
+use super::{db, viewer};
+use crate::service::{self, access};
+
+/// Where a nomination stands. `SUBMITTED -> UNDER_REVIEW -> ACCEPTED | DECLINED`, and
+/// `SUBMITTED | UNDER_REVIEW -> WITHDRAWN`.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::NominationStatus")]
+pub enum NominationStatus {
+    Submitted,
+    UnderReview,
+    Accepted,
+    Declined,
+    Withdrawn,
+}
+
+/// A proposal to admit someone to the program, by a staff member or an active fellow.
+#[derive(Clone)]
+pub struct Nomination(pub nomination::Model);
+
+#[Object]
+impl Nomination {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Nomination, self.0.id)
+    }
+
+    async fn nominee_name(&self) -> &str {
+        &self.0.nominee_name
+    }
+
+    /// The nominee's hub handle.
+    async fn nominee_handle(&self) -> &str {
+        &self.0.nominee_handle
+    }
+
+    /// Private contact: staff and the nominator only; `null` with `FORBIDDEN` otherwise.
+    async fn nominee_email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(Some(access::readable(
+            access::can_read_nominee_email(viewer(ctx), &self.0),
+            self.0.nominee_email.as_str(),
+            "the nominee's contact e-mail",
+        )?))
+    }
+
+    /// How the nominee advanced open-source machine learning.
+    async fn rationale(&self) -> &str {
+        &self.0.rationale
+    }
+
+    /// What support would make the nominee more impactful.
+    async fn support_requested(&self) -> Option<&str> {
+        self.0.support_requested.as_deref()
+    }
+
+    async fn links(&self) -> Vec<Link> {
+        links_from_json(&self.0.links)
+    }
+
+    async fn status(&self) -> NominationStatus {
+        self.0.status.into()
+    }
+
+    /// Increases with every change; pass it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// Who nominated.
+    async fn nominator(&self, ctx: &Context<'_>) -> Result<Person> {
+        Ok(Person(required(
+            loaders(ctx)
+                .people
+                .load_one(self.0.nominator_person_id)
+                .await?,
+            "nominator",
+        )?))
+    }
+
+    /// The strategic areas the nomination concerns.
+    async fn strategic_areas(&self, ctx: &Context<'_>) -> Result<Vec<StrategicArea>> {
+        Ok(loaders(ctx)
+            .strategic_areas_by_nomination
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(StrategicArea)
+            .collect())
+    }
+
+    /// Fellows and staff backing the nomination, oldest first.
+    async fn endorsements(&self, ctx: &Context<'_>) -> Result<Vec<Endorsement>> {
+        Ok(loaders(ctx)
+            .endorsements_by_nomination
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Endorsement)
+            .collect())
+    }
+
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn review_started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.review_started_at
+    }
+
+    /// The staff member reviewing it.
+    async fn reviewer(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.reviewer_person_id).await
+    }
+
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+
+    async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.decided_by_person_id).await
+    }
+
+    /// The note that came with the decision.
+    async fn decision_note(&self) -> Option<&str> {
+        self.0.decision_note.as_deref()
+    }
+
+    async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
+        self.0.withdrawn_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(Some(Person(required(
+        loaders(ctx).people.load_one(id).await?,
+        "person",
+    )?)))
+}
+
+/// A fellow or staff member backing a nomination.
+#[derive(Clone)]
+pub struct Endorsement(pub endorsement::Model);
+
+#[Object]
+impl Endorsement {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Endorsement, self.0.id)
+    }
+
+    async fn endorser(&self, ctx: &Context<'_>) -> Result<Person> {
+        Ok(Person(required(
+            loaders(ctx)
+                .people
+                .load_one(self.0.endorser_person_id)
+                .await?,
+            "endorser",
+        )?))
+    }
+
+    async fn comment(&self) -> Option<&str> {
+        self.0.comment.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn nomination(&self, ctx: &Context<'_>) -> Result<Nomination> {
+        let nomination = required(
+            loaders(ctx)
+                .nominations
+                .load_one(self.0.nomination_id)
+                .await?,
+            "nomination",
+        )?;
+        let allowed = access::can_read_nomination(viewer(ctx), &nomination);
+        Ok(Nomination(access::readable(
+            allowed,
+            nomination,
+            "this nomination",
+        )?))
+    }
+}
+
+connection!(
+    NominationConnection,
+    NominationEdge,
+    Nomination,
+    "nominations"
+);
+
+/// Which nominations to list.
+#[derive(InputObject, Default)]
+pub struct NominationFilter {
+    /// Only nominations in one of these states.
+    pub status: Option<Vec<NominationStatus>>,
+}
+
+#[derive(Default)]
+pub struct NominationQuery;
+
+#[Object]
+impl NominationQuery {
+    /// Nominations the caller may see, newest first: all for staff and for partners with
+    /// `nominations:read`; open ones and their own for fellows; none for anyone else.
+    async fn nominations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<NominationFilter>,
+    ) -> Result<Option<NominationConnection>> {
+        let filter = service::nominations::NominationFilter {
+            status: filter
+                .and_then(|f| f.status)
+                .map(|s| s.into_iter().map(Into::into).collect()),
+        };
+        let page = service::nominations::list(
+            db(ctx),
+            viewer(ctx),
+            &filter,
+            &page_args(first, after, last, before),
+        )
+        .await?;
+        Ok(Some(NominationConnection(page.map(Nomination))))
+    }
+
+    /// The nomination with this ID, if the caller may see it.
+    async fn nomination(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Nomination>> {
+        let row = ids::decode_as(&id, NodeType::Nomination, "id")?;
+        match loaders(ctx).nominations.load_one(row).await? {
+            Some(nomination) => {
+                let allowed = access::can_read_nomination(viewer(ctx), &nomination);
+                Ok(Some(Nomination(access::readable(
+                    allowed,
+                    nomination,
+                    "this nomination",
+                )?)))
+            }
+            None => Err(
+                crate::error::ServiceError::NotFound("No nomination has this ID.".into()).into(),
+            ),
+        }
+    }
+}

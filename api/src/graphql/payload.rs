@@ -1,0 +1,43 @@
+//! What every mutation answers: the changed object, and `userErrors` for the caller's
+//! mistakes. A caller's mistake (bad input, an unknown reference, a conflict) is a
+//! `userErrors` entry with a `field` path and a stable `code`; not being allowed at all,
+//! or a failure of ours, is a GraphQL error with `extensions.code` instead.
+
+use async_graphql::{Enum, SimpleObject};
+
+use crate::error::ServiceError;
+
+/// Why a mutation was refused.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum UserErrorCode {
+    /// An argument is malformed or out of range.
+    BadUserInput,
+    /// An argument names something that does not exist.
+    NotFound,
+    /// The change conflicts with the current state (for example a stale `expectedVersion`).
+    Conflict,
+}
+
+/// A mistake in a mutation's input.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct UserError {
+    /// The path to the input field at fault, such as `["input", "name"]`.
+    pub field: Option<Vec<String>>,
+    pub message: String,
+    pub code: UserErrorCode,
+}
+
+/// Splits a service error into `userErrors` (the caller's mistakes) or a GraphQL error.
+pub fn user_errors(err: ServiceError) -> async_graphql::Result<Vec<UserError>> {
+    let (field, code) = match &err {
+        ServiceError::InvalidInput { field, .. } => (field.clone(), UserErrorCode::BadUserInput),
+        ServiceError::NotFound(_) => (None, UserErrorCode::NotFound),
+        ServiceError::Conflict(_) => (None, UserErrorCode::Conflict),
+        _ => return Err(err.into()),
+    };
+    Ok(vec![UserError {
+        field: field.map(|f| f.split('.').map(str::to_owned).collect()),
+        message: err.public_message(),
+        code,
+    }])
+}

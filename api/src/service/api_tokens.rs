@@ -1,0 +1,210 @@
+//! Partner API tokens: minted by staff, shown once, kept only as a `jti` and a hash.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::api_token;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use serde_json::json;
+
+use super::access;
+use super::audit::{self, Change};
+use super::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
+use crate::auth::{token_hash, KeyRing, NewClaims, Role, Scope, Viewer};
+use crate::error::{ServiceError, ServiceResult};
+
+/// How long a token lives when its creator does not say.
+pub const DEFAULT_LIFETIME: Duration = Duration::days(90);
+/// The longest a token may live: tokens that never expire are tokens nobody rotates.
+pub const MAX_LIFETIME: Duration = Duration::days(366);
+pub const MAX_NAME_CHARS: usize = 100;
+
+pub struct NewApiToken {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub struct CreatedApiToken {
+    pub token: api_token::Model,
+    /// The bearer token itself; returned once, never stored.
+    pub secret: String,
+}
+
+fn snapshot(token: &api_token::Model) -> serde_json::Value {
+    json!({
+        "name": token.name,
+        "scopes": token.scopes,
+        "expiresAt": token.expires_at,
+        "revokedAt": token.revoked_at,
+    })
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    viewer: &Viewer,
+    input: NewApiToken,
+) -> ServiceResult<CreatedApiToken> {
+    access::require_staff(viewer, "create API tokens")?;
+    let Some(creator) = viewer.person_id() else {
+        return Err(ServiceError::Forbidden(
+            "Your token names no person known to this service.".into(),
+        ));
+    };
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ServiceError::invalid(
+            "input.name",
+            format!("A name is 1 to {MAX_NAME_CHARS} characters."),
+        ));
+    }
+    let mut scopes: Vec<Scope> = Vec::new();
+    for (i, text) in input.scopes.iter().enumerate() {
+        let scope = Scope::parse(text).ok_or_else(|| {
+            let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+            ServiceError::invalid(
+                format!("input.scopes.{i}"),
+                format!(
+                    "`{text}` is not a scope; the scopes are {}.",
+                    known.join(", ")
+                ),
+            )
+        })?;
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    let now = Utc::now();
+    let expires_at = input.expires_at.unwrap_or(now + DEFAULT_LIFETIME);
+    if expires_at <= now {
+        return Err(ServiceError::invalid(
+            "input.expiresAt",
+            "The expiry must be in the future.",
+        ));
+    }
+    if expires_at > now + MAX_LIFETIME {
+        return Err(ServiceError::invalid(
+            "input.expiresAt",
+            "A token lives at most 366 days.",
+        ));
+    }
+    if !keys.can_sign() {
+        return Err(ServiceError::Internal(anyhow::anyhow!(
+            "partner tokens need JWT_SECRET to be signed"
+        )));
+    }
+
+    let mut claims = NewClaims::new(keys, Role::Partner, &format!("partner:{name}"), expires_at);
+    claims.scopes = scopes.iter().map(|s| s.as_str()).collect();
+    let secret = keys.sign(&claims).map_err(ServiceError::Internal)?;
+
+    let txn = db.begin().await?;
+    let token = api_token::ActiveModel {
+        name: Set(name),
+        jti: Set(claims.jti.clone()),
+        secret_hash: Set(token_hash(&secret)),
+        scopes: Set(json!(claims.scopes)),
+        created_by_person_id: Set(creator),
+        created_at: Set(now),
+        expires_at: Set(Some(expires_at)),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        revoked_by_person_id: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action: "apiToken.create",
+            object_type: "ApiToken",
+            object_id: token.id,
+            before: None,
+            after: Some(snapshot(&token)),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedApiToken { token, secret })
+}
+
+/// Revokes a token; the very next request that carries it is refused. Revoking a
+/// revoked token changes nothing.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+) -> ServiceResult<api_token::Model> {
+    access::require_staff(viewer, "revoke API tokens")?;
+    let txn = db.begin().await?;
+    let token = api_token::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("No API token has this ID.".into()))?;
+    if token.revoked_at.is_some() {
+        return Ok(token);
+    }
+    let before = snapshot(&token);
+    let mut active = token.into_active_model();
+    active.revoked_at = Set(Some(Utc::now()));
+    active.revoked_by_person_id = Set(viewer.person_id());
+    let token = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action: "apiToken.revoke",
+            object_type: "ApiToken",
+            object_id: token.id,
+            before: Some(before),
+            after: Some(snapshot(&token)),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// Every token, newest first; staff only.
+pub async fn list(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    args: &PageArgs,
+) -> ServiceResult<Page<api_token::Model>> {
+    const SCOPE: &str = "apiTokens/id";
+    access::require_staff(viewer, "list API tokens")?;
+    let window = args.window(SCOPE)?;
+    let keyset = KeysetOrder {
+        key: None,
+        id: Expr::col((api_token::Entity, api_token::Column::Id)),
+        descending: true,
+    };
+    let rows = keyset
+        .apply(api_token::Entity::find(), &window)
+        .all(db)
+        .await?;
+    let count_db = db.clone();
+    let total = TotalCount::Deferred(Arc::new(move || {
+        let db = count_db.clone();
+        Box::pin(async move {
+            Ok(api_token::Entity::find()
+                .filter(Condition::all())
+                .count(&db)
+                .await?)
+        })
+    }));
+    Ok(page::finish(
+        rows,
+        &window,
+        SCOPE,
+        |t| Cursor::by_id(t.id),
+        total,
+    ))
+}

@@ -1,0 +1,128 @@
+//! The audit log: who (a person or a partner token) did what to which object, when, with
+//! the object as it was before and after. Rows are written inside the transaction of
+//! the change they record, so a change and its record commit or vanish together.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use entity::{audit_event, person};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set,
+};
+use serde_json::Value;
+
+use super::access;
+use super::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
+use super::search;
+use crate::auth::Viewer;
+use crate::error::ServiceResult;
+
+/// One change to record.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: i64,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    change: Change<'_>,
+) -> ServiceResult<()> {
+    let (actor_person_id, actor_api_token_id) = match viewer {
+        Viewer::Partner(partner) => (None, Some(partner.token_id)),
+        other => (other.person_id(), None),
+    };
+    audit_event::ActiveModel {
+        occurred_at: Set(Utc::now()),
+        actor_person_id: Set(actor_person_id),
+        actor_api_token_id: Set(actor_api_token_id),
+        action: Set(change.action.to_owned()),
+        object_type: Set(change.object_type.to_owned()),
+        object_id: Set(Some(change.object_id)),
+        before: Set(change.before),
+        after: Set(change.after),
+        request_id: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    /// The object's type and row.
+    pub object: Option<(String, i64)>,
+    /// The hub handle of the person who acted.
+    pub actor: Option<String>,
+    /// The action, such as `apiToken.create`.
+    pub action: Option<String>,
+}
+
+/// Audit events, newest first; staff only.
+pub async fn list(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    filter: &AuditFilter,
+    args: &PageArgs,
+) -> ServiceResult<Page<audit_event::Model>> {
+    const SCOPE: &str = "auditEvents/id";
+    access::require_staff(viewer, "read the audit log")?;
+    let window = args.window(SCOPE)?;
+    let mut condition = Condition::all();
+    if let Some((object_type, object_id)) = &filter.object {
+        condition = condition
+            .add(audit_event::Column::ObjectType.eq(object_type.as_str()))
+            .add(audit_event::Column::ObjectId.eq(*object_id));
+    }
+    if let Some(handle) = &filter.actor {
+        let people = Query::select()
+            .column(person::Column::Id)
+            .from(person::Entity)
+            .and_where(search::equals_ignoring_case(
+                Expr::col(person::Column::Handle),
+                handle,
+            ))
+            .to_owned();
+        condition =
+            condition.add(Expr::col(audit_event::Column::ActorPersonId).in_subquery(people));
+    }
+    if let Some(action) = &filter.action {
+        condition = condition.add(audit_event::Column::Action.eq(action.as_str()));
+    }
+    let keyset = KeysetOrder {
+        key: None,
+        id: Expr::col((audit_event::Entity, audit_event::Column::Id)),
+        descending: true,
+    };
+    let rows = keyset
+        .apply(
+            audit_event::Entity::find().filter(condition.clone()),
+            &window,
+        )
+        .all(db)
+        .await?;
+    let count_db = db.clone();
+    let total = TotalCount::Deferred(Arc::new(move || {
+        let db = count_db.clone();
+        let condition = condition.clone();
+        Box::pin(async move {
+            Ok(audit_event::Entity::find()
+                .filter(condition)
+                .count(&db)
+                .await?)
+        })
+    }));
+    Ok(page::finish(
+        rows,
+        &window,
+        SCOPE,
+        |e| Cursor::by_id(e.id),
+        total,
+    ))
+}

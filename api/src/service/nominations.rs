@@ -1,0 +1,124 @@
+//! Nominations, as their readers may see them. (The workflow that changes them comes
+//! with the write API.)
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use entity::enums::NominationStatus;
+use entity::{endorsement, nomination, nomination_strategic_area, strategic_area};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
+
+use super::access;
+use super::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
+use crate::auth::Viewer;
+use crate::error::ServiceResult;
+
+#[derive(Debug, Default, Clone)]
+pub struct NominationFilter {
+    pub status: Option<Vec<NominationStatus>>,
+}
+
+/// The nominations the viewer may see, newest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    filter: &NominationFilter,
+    args: &PageArgs,
+) -> ServiceResult<Page<nomination::Model>> {
+    const SCOPE: &str = "nominations/id";
+    if !access::can_list_nominations(viewer) {
+        return Err(access::forbidden("nominations"));
+    }
+    let window = args.window(SCOPE)?;
+    let mut condition = Condition::all();
+    if let Viewer::Fellow(user) = viewer {
+        // The same rule as access::can_read_nomination, as SQL.
+        let mut visible = Condition::any().add(
+            nomination::Column::Status
+                .is_in([NominationStatus::Submitted, NominationStatus::UnderReview]),
+        );
+        if let Some(person_id) = user.person_id {
+            visible = visible.add(nomination::Column::NominatorPersonId.eq(person_id));
+        }
+        condition = condition.add(visible);
+    }
+    if let Some(statuses) = &filter.status {
+        condition = condition.add(nomination::Column::Status.is_in(statuses.iter().copied()));
+    }
+    let keyset = KeysetOrder {
+        key: None,
+        id: Expr::col((nomination::Entity, nomination::Column::Id)),
+        descending: true,
+    };
+    let rows = keyset
+        .apply(
+            nomination::Entity::find().filter(condition.clone()),
+            &window,
+        )
+        .all(db)
+        .await?;
+    let count_db = db.clone();
+    let total = TotalCount::Deferred(Arc::new(move || {
+        let db = count_db.clone();
+        let condition = condition.clone();
+        Box::pin(async move {
+            Ok(nomination::Entity::find()
+                .filter(condition)
+                .count(&db)
+                .await?)
+        })
+    }));
+    Ok(page::finish(
+        rows,
+        &window,
+        SCOPE,
+        |n| Cursor::by_id(n.id),
+        total,
+    ))
+}
+
+/// Endorsements of each nomination, oldest first.
+pub async fn endorsements_of(
+    db: &DatabaseConnection,
+    nomination_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<endorsement::Model>>> {
+    let rows = endorsement::Entity::find()
+        .filter(endorsement::Column::NominationId.is_in(nomination_ids.iter().copied()))
+        .order_by_asc(endorsement::Column::Id)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<endorsement::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.nomination_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// Strategic areas each nomination concerns, by name.
+pub async fn strategic_areas_of(
+    db: &DatabaseConnection,
+    nomination_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<strategic_area::Model>>> {
+    let rows = nomination_strategic_area::Entity::find()
+        .find_also_related(strategic_area::Entity)
+        .filter(
+            nomination_strategic_area::Column::NominationId.is_in(nomination_ids.iter().copied()),
+        )
+        .order_by_asc(Expr::col((
+            strategic_area::Entity,
+            strategic_area::Column::Name,
+        )))
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<strategic_area::Model>> = HashMap::new();
+    for (link, area) in rows {
+        if let Some(area) = area {
+            grouped.entry(link.nomination_id).or_default().push(area);
+        }
+    }
+    Ok(grouped)
+}

@@ -1,0 +1,292 @@
+//! Token verification: what is accepted, and every forgery refused with 401.
+
+use api::config::AuthSettings;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::Utc;
+use entity::{api_token, audit_event};
+use fellowship_tests::{key_file, on_both_databases, Backend, TestApp, TestDatabase, TEST_SECRET};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{json, Value};
+
+const VIEWER: &str = "{ viewer { role handle person { name } fellow { handle } scopes } }";
+const CREATE_TOKEN: &str = r#"mutation { createApiToken(input: { name: "forged", scopes: ["benefits:read"] }) { token userErrors { code } } }"#;
+
+fn now() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// Claims of a valid staff token, to be spoiled one way or another.
+fn claims() -> Value {
+    json!({ "sub": "merve", "role": "STAFF", "iss": "fellowship-api", "aud": "fellowship-api",
+            "iat": now(), "nbf": now(), "exp": now() + 600, "jti": "t-1" })
+}
+
+fn sign(claims: &Value, header: Header, key: &EncodingKey) -> String {
+    jsonwebtoken::encode(&header, claims, key).unwrap()
+}
+
+fn hs256(claims: &Value, secret: &str) -> String {
+    sign(
+        claims,
+        Header::new(Algorithm::HS256),
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+}
+
+fn pem(name: &str) -> Vec<u8> {
+    std::fs::read(key_file(name)).unwrap()
+}
+
+async fn assert_refused(app: &TestApp, token: &str, what: &str) {
+    let response = app.graphql_as(Some(token), VIEWER, json!({})).await;
+    assert_eq!(response.status, 401, "{what}: {}", response.body);
+    assert_eq!(response.error_codes(), ["UNAUTHENTICATED"], "{what}");
+    let text = response.body.to_string();
+    if token.len() > 8 {
+        assert!(!text.contains(token), "{what}: the error echoes the token");
+    }
+    assert!(
+        response.body.get("data").is_none_or(Value::is_null),
+        "{what}: data came back"
+    );
+}
+
+async fn counts(app: &TestApp) -> (u64, u64) {
+    (
+        api_token::Entity::find().count(&app.db).await.unwrap(),
+        audit_event::Entity::find().count(&app.db).await.unwrap(),
+    )
+}
+
+on_both_databases! {
+    async fn a_missing_token_is_anonymous_and_a_valid_one_names_the_caller(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let anonymous = app.query(VIEWER, json!({})).await;
+        assert_eq!(anonymous["viewer"]["role"], "ANONYMOUS");
+        assert_eq!(anonymous["viewer"]["person"], Value::Null);
+
+        let staff = app.graphql_as(Some(&app.token(api::auth::Role::Staff, "merve")), VIEWER, json!({})).await.expect_ok();
+        assert_eq!(staff["viewer"]["role"], "STAFF");
+        assert_eq!(staff["viewer"]["person"]["name"], "Merve Noyan");
+
+        let fellow = app.graphql_as(Some(&app.token(api::auth::Role::Fellow, "ceyda")), VIEWER, json!({})).await.expect_ok();
+        assert_eq!(fellow["viewer"]["role"], "FELLOW");
+        assert_eq!(fellow["viewer"]["fellow"]["handle"], "ceyda");
+    }
+
+    async fn every_forged_or_spoiled_token_is_refused_and_changes_nothing(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let before = counts(&app).await;
+        let good = hs256(&claims(), TEST_SECRET);
+
+        let mut forged: Vec<(&str, String)> = Vec::new();
+        forged.push(("signed with another key", hs256(&claims(), "another-secret-that-is-long-enough-000000")));
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims().to_string());
+        forged.push(("alg none", format!("{header}.{payload}.")));
+        let mut c = claims(); c["exp"] = json!(now() - 3600);
+        forged.push(("expired", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c["nbf"] = json!(now() + 3600);
+        forged.push(("not yet valid", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c["exp"] = json!((now() + 600).to_string());
+        forged.push(("exp as a string", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c["iss"] = json!("someone-else");
+        forged.push(("wrong issuer", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c["aud"] = json!("another-api");
+        forged.push(("wrong audience", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c.as_object_mut().unwrap().remove("sub");
+        forged.push(("missing sub", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c.as_object_mut().unwrap().remove("nbf");
+        forged.push(("missing nbf", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c["role"] = json!("ADMIN");
+        forged.push(("unknown role", hs256(&c, TEST_SECRET)));
+        let mut header = Header::new(Algorithm::HS256); header.kid = Some("unknown-key".into());
+        forged.push(("unknown kid", sign(&claims(), header, &EncodingKey::from_secret(TEST_SECRET.as_bytes()))));
+        let mut c = claims(); c["role"] = json!("PARTNER"); c["scopes"] = json!(["benefits:read"]); c["jti"] = json!("never-issued");
+        forged.push(("a partner token whose jti the database does not know", hs256(&c, TEST_SECRET)));
+        let parts: Vec<&str> = good.split('.').collect();
+        let mut c = claims(); c["sub"] = json!("espejelomar");
+        forged.push(("a tampered payload", format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(c.to_string()), parts[2])));
+        forged.push(("garbage", "not.a.token".into()));
+        forged.push(("empty", "".into()));
+
+        for (what, token) in &forged {
+            assert_refused(&app, token, what).await;
+            let response = app.graphql_as(Some(token), CREATE_TOKEN, json!({})).await;
+            assert_eq!(response.status, 401, "{what}");
+        }
+        let basic = app.client.post(app.url("/graphql")).header("authorization", "Basic bWVydmU6cGFzcw==")
+            .json(&json!({ "query": VIEWER })).send().await.unwrap();
+        assert_eq!(basic.status().as_u16(), 401);
+        assert_eq!(counts(&app).await, before, "a refused token changed data");
+
+        // The unspoiled token works, so the refusals above are about the spoiling.
+        let ok = app.graphql_as(Some(&good), VIEWER, json!({})).await.expect_ok();
+        assert_eq!(ok["viewer"]["role"], "STAFF");
+    }
+
+    async fn a_revoked_partner_token_is_refused_on_the_very_next_request(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(api::auth::Role::Staff, "merve");
+        let created = app.graphql_as(Some(&staff), r#"mutation { createApiToken(input: { name: "Partner A", scopes: ["benefits:read"] }) {
+            token apiToken { id name scopes active createdBy { handle } } userErrors { field message code } } }"#, json!({})).await.expect_ok();
+        let payload = &created["createApiToken"];
+        assert_eq!(payload["userErrors"], json!([]));
+        assert_eq!(payload["apiToken"]["scopes"], json!(["benefits:read"]));
+        assert_eq!(payload["apiToken"]["createdBy"]["handle"], "merve");
+        let partner = payload["token"].as_str().unwrap().to_owned();
+        let id = payload["apiToken"]["id"].as_str().unwrap().to_owned();
+
+        let viewer = app.graphql_as(Some(&partner), VIEWER, json!({})).await.expect_ok();
+        assert_eq!(viewer["viewer"]["role"], "PARTNER");
+        assert_eq!(viewer["viewer"]["scopes"], json!(["benefits:read"]));
+
+        // The secret is shown once: the database keeps only a hash and the jti.
+        let rows = api_token::Entity::find().all(&app.db).await.unwrap();
+        assert!(rows.iter().all(|r| r.secret_hash != partner && !partner.contains(&r.secret_hash)));
+        let listed = app.graphql_as(Some(&staff), "{ apiTokens { nodes { name lastUsedAt revokedAt } } }", json!({})).await.expect_ok();
+        assert!(!listed.to_string().contains(&partner));
+        assert!(listed["apiTokens"]["nodes"][0]["lastUsedAt"].is_string());
+
+        let revoked = app.graphql_as(Some(&staff), r#"mutation($id: ID!) { revokeApiToken(input: { apiTokenId: $id }) { apiToken { active revokedAt } userErrors { code } } }"#,
+            json!({ "id": id })).await.expect_ok();
+        assert_eq!(revoked["revokeApiToken"]["apiToken"]["active"], false);
+        assert_refused(&app, &partner, "revoked partner token").await;
+
+        let audit = app.graphql_as(Some(&staff), "{ auditEvents { nodes { action objectType actor { handle } before after } } }", json!({})).await.expect_ok();
+        let actions: Vec<&str> = audit["auditEvents"]["nodes"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["apiToken.revoke", "apiToken.create"]);
+        assert_eq!(audit["auditEvents"]["nodes"][0]["actor"]["handle"], "merve");
+        assert!(!audit.to_string().contains(&partner), "the audit log keeps no secret");
+    }
+
+    async fn token_creation_validates_its_input_and_writes_nothing_when_refused(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(api::auth::Role::Staff, "merve");
+        let before = counts(&app).await;
+        for (input, field) in [
+            (json!({ "name": "", "scopes": [] }), json!(["input", "name"])),
+            (json!({ "name": "x", "scopes": ["everything"] }), json!(["input", "scopes", "0"])),
+            (json!({ "name": "x", "scopes": [], "expiresAt": "2001-01-01T00:00:00Z" }), json!(["input", "expiresAt"])),
+            (json!({ "name": "x", "scopes": [], "expiresAt": "2999-01-01T00:00:00Z" }), json!(["input", "expiresAt"])),
+        ] {
+            let response = app.graphql_as(Some(&staff), r#"mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token apiToken { id } userErrors { field code } } }"#,
+                json!({ "input": input })).await.expect_ok();
+            let payload = &response["createApiToken"];
+            assert_eq!(payload["token"], Value::Null);
+            assert_eq!(payload["userErrors"][0]["code"], "BAD_USER_INPUT", "{input}");
+            assert_eq!(payload["userErrors"][0]["field"], field, "{input}");
+        }
+        assert_eq!(counts(&app).await, before);
+    }
+}
+
+async fn app_with_keys(auth: AuthSettings) -> Option<TestApp> {
+    let backend = Backend::Sqlite;
+    Some(TestApp::spawn_with_auth(TestDatabase::create(backend).await, true, auth).await)
+}
+
+fn public_key_settings(file: std::path::PathBuf) -> AuthSettings {
+    AuthSettings {
+        jwt_secret: None,
+        jwt_public_key_file: Some(file),
+        ..AuthSettings::with_secret(TEST_SECRET)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rs256_es256_and_eddsa_public_keys_verify_their_tokens_and_pin_the_algorithm() {
+    for (public, private, algorithm) in [
+        ("rsa-public.pem", "rsa-private.pem", Algorithm::RS256),
+        ("ec-public.pem", "ec-private.pem", Algorithm::ES256),
+        ("ed-public.pem", "ed-private.pem", Algorithm::EdDSA),
+    ] {
+        let app = app_with_keys(public_key_settings(key_file(public)))
+            .await
+            .unwrap();
+        let key = match algorithm {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem(private)).unwrap(),
+            Algorithm::ES256 => EncodingKey::from_ec_pem(&pem(private)).unwrap(),
+            _ => EncodingKey::from_ed_pem(&pem(private)).unwrap(),
+        };
+        let token = sign(&claims(), Header::new(algorithm), &key);
+        let ok = app
+            .graphql_as(Some(&token), VIEWER, json!({}))
+            .await
+            .expect_ok();
+        assert_eq!(ok["viewer"]["role"], "STAFF", "{algorithm:?}");
+
+        // The public key itself used as an HS256 secret: the classic algorithm switch.
+        let switched = sign(
+            &claims(),
+            Header::new(Algorithm::HS256),
+            &EncodingKey::from_secret(&pem(public)),
+        );
+        assert_refused(&app, &switched, "public key as HS256 secret").await;
+        // A token of the right algorithm but another key.
+        if algorithm == Algorithm::RS256 {
+            let other = sign(
+                &claims(),
+                Header::new(algorithm),
+                &EncodingKey::from_rsa_pem(&pem("rsa2-private.pem")).unwrap(),
+            );
+            assert_refused(&app, &other, "another RSA key").await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_set_keeps_two_keys_live_during_a_rotation_and_refuses_unknown_kids() {
+    let old = EncodingKey::from_rsa_pem(&pem("rsa-private.pem")).unwrap();
+    let new = EncodingKey::from_rsa_pem(&pem("rsa2-private.pem")).unwrap();
+    let mut keys = Vec::new();
+    for (kid, key) in [("2025-old", &old), ("2026-new", &new)] {
+        let mut jwk = Jwk::from_encoding_key(key, Algorithm::RS256).unwrap();
+        jwk.common.key_id = Some(kid.to_owned());
+        keys.push(jwk);
+    }
+    let file = std::env::temp_dir().join(format!("fellowship-jwks-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, serde_json::to_string(&JwkSet { keys }).unwrap()).unwrap();
+    let app = app_with_keys(public_key_settings(file.clone()))
+        .await
+        .unwrap();
+
+    for (kid, key) in [("2025-old", &old), ("2026-new", &new)] {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(kid.into());
+        let ok = app
+            .graphql_as(Some(&sign(&claims(), header, key)), VIEWER, json!({}))
+            .await
+            .expect_ok();
+        assert_eq!(ok["viewer"]["role"], "STAFF", "{kid}");
+    }
+    let mut wrong = Header::new(Algorithm::RS256);
+    wrong.kid = Some("2026-new".into());
+    assert_refused(
+        &app,
+        &sign(&claims(), wrong, &old),
+        "a kid naming another key",
+    )
+    .await;
+    let mut unknown = Header::new(Algorithm::RS256);
+    unknown.kid = Some("2024-retired".into());
+    assert_refused(&app, &sign(&claims(), unknown, &old), "an unknown kid").await;
+    let _ = std::fs::remove_file(file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_keys_refuses_every_token_but_serves_anonymous_callers() {
+    let auth = AuthSettings {
+        jwt_secret: None,
+        ..AuthSettings::with_secret(TEST_SECRET)
+    };
+    let app = app_with_keys(auth).await.unwrap();
+    assert_eq!(
+        app.query(VIEWER, json!({})).await["viewer"]["role"],
+        "ANONYMOUS"
+    );
+    assert_refused(&app, &hs256(&claims(), TEST_SECRET), "no keys configured").await;
+}
