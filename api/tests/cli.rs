@@ -1,0 +1,98 @@
+//! The `api` binary as an operator meets it: help, schema, token minting, refusals.
+
+use std::process::Command;
+
+const SECRET: &str = "cli-test-secret-that-is-long-enough-0123456789";
+
+fn api() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("JWT_SECRET")
+        .env_remove("JWT_PUBLIC_KEY_FILE");
+    command
+}
+
+#[test]
+fn help_names_every_subcommand() {
+    let output = api().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for subcommand in ["serve", "migrate", "schema", "token"] {
+        assert!(
+            text.contains(subcommand),
+            "--help does not mention {subcommand}"
+        );
+    }
+}
+
+#[test]
+fn schema_prints_the_checked_in_sdl() {
+    let output = api().arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), checked_in);
+}
+
+#[test]
+fn token_mints_a_user_token_that_the_configured_key_verifies() {
+    let output = api()
+        .args(["token", "--role", "STAFF", "--sub", "merve", "--ttl", "1h"])
+        .env("JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        sub: String,
+        role: String,
+        exp: i64,
+        iat: i64,
+        jti: String,
+    }
+    let keys =
+        api::auth::KeyRing::from_settings(&api::config::AuthSettings::with_secret(SECRET)).unwrap();
+    let claims: Claims = keys.verify(&token).unwrap();
+    assert_eq!(claims.sub, "merve");
+    assert_eq!(claims.role, "STAFF");
+    assert_eq!(claims.exp - claims.iat, 3600);
+    assert!(!claims.jti.is_empty());
+}
+
+#[test]
+fn token_refuses_partner_roles_and_missing_keys() {
+    let partner = api()
+        .args(["token", "--role", "PARTNER", "--sub", "x"])
+        .env("JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(!partner.status.success());
+    let no_key = api()
+        .args(["token", "--role", "FELLOW", "--sub", "ceyda"])
+        .output()
+        .unwrap();
+    assert!(!no_key.status.success());
+    assert!(String::from_utf8_lossy(&no_key.stderr).contains("JWT_SECRET"));
+}
+
+#[test]
+fn serve_refuses_to_start_with_a_short_secret() {
+    let dir = std::env::temp_dir().join(format!("fellowship-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = api()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("JWT_SECRET", "short")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32 bytes"));
+    let _ = std::fs::remove_dir_all(dir);
+}
