@@ -24,7 +24,14 @@
 
   var url = window.location.origin + '/graphql';
   var wsUrl = url.replace(/^http/, 'ws');
-  var base = GraphiQL.createFetcher({ url: url, subscriptionUrl: wsUrl });
+  // Subscriptions carry the token in graphql-transport-ws's connection_init payload.
+  var base = GraphiQL.createFetcher({
+    url: url,
+    subscriptionUrl: wsUrl,
+    wsConnectionParams: function () {
+      return token() ? { Authorization: 'Bearer ' + token() } : {};
+    }
+  });
 
   function fetcher(params, options) {
     var headers = Object.assign({}, options && options.headers);

@@ -1,0 +1,37 @@
+// Drives the playground in headless Chromium as a person would: paste a token, run
+// `viewer`, and check that the answer names the token's user and that the page logged
+// no errors. Optional (CI machines have no browser); run it against a local server:
+//
+//   apt-get install chromium && npm install --prefix /tmp/pw playwright-core@1
+//   export JWT_SECRET=$(head -c 48 /dev/urandom | base64)
+//   cargo run -p api -- serve --demo --bind 127.0.0.1:8099 &
+//   TOKEN=$(cargo run -q -p api -- token --role STAFF --sub merve) \
+//     NODE_PATH=/tmp/pw/node_modules node tests/browser/playground-check.js
+const { chromium } = require('playwright-core');
+
+(async () => {
+  const url = process.env.PLAYGROUND_URL || 'http://127.0.0.1:8099/graphql';
+  const token = process.env.TOKEN;
+  if (!token) throw new Error('set TOKEN to a staff token for handle merve');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  await page.fill('#token', token);
+  await page.click('#token-bar button[type=submit]');
+  await page.click('.graphiql-query-editor .CodeMirror');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('{ viewer { role handle } }');
+  await page.click('.graphiql-execute-button');
+  await page.waitForFunction(() => (document.querySelector('.graphiql-response') || {}).textContent?.includes('role'));
+  const result = await page.textContent('.graphiql-response');
+  await browser.close();
+  const ok = result.includes('"STAFF"') && result.includes('"merve"') && errors.length === 0;
+  console.log(ok ? 'playground: ok' : `playground: FAILED\n${result}\n${errors.join('\n')}`);
+  process.exit(ok ? 0 : 1);
+})();
