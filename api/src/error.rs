@@ -51,10 +51,23 @@ pub enum ServiceError {
         message: String,
     },
     NotFound(String),
+    /// An argument names something that does not exist.
+    Missing {
+        field: String,
+        message: String,
+    },
+    /// The caller may use the operation, but a rule forbids this particular change
+    /// (nominating oneself, deciding a nomination one endorsed).
+    NotPermitted {
+        field: Option<String>,
+        message: String,
+    },
     Forbidden(String),
     Conflict(String),
     /// The database did not answer in time or refused connections: worth retrying.
     Unavailable(DbErr),
+    /// The server is not set up for this operation; the message says what is missing.
+    Misconfigured(String),
     /// Anything else that went wrong on our side.
     Internal(anyhow::Error),
 }
@@ -67,13 +80,39 @@ impl ServiceError {
         }
     }
 
+    pub fn missing(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ServiceError::Missing {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_permitted(field: Option<&str>, message: impl Into<String>) -> Self {
+        ServiceError::NotPermitted {
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    /// Whether a database error is a unique-constraint violation: the loser of a race
+    /// that an index decided.
+    pub fn is_unique_violation(err: &DbErr) -> bool {
+        matches!(
+            err.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        )
+    }
+
     pub fn code(&self) -> Code {
         match self {
             ServiceError::InvalidInput { .. } => Code::BadUserInput,
-            ServiceError::NotFound(_) => Code::NotFound,
+            ServiceError::NotFound(_) | ServiceError::Missing { .. } => Code::NotFound,
+            ServiceError::NotPermitted { .. } => Code::Forbidden,
             ServiceError::Forbidden(_) => Code::Forbidden,
             ServiceError::Conflict(_) => Code::Conflict,
-            ServiceError::Unavailable(_) | ServiceError::Internal(_) => Code::InternalServerError,
+            ServiceError::Unavailable(_)
+            | ServiceError::Misconfigured(_)
+            | ServiceError::Internal(_) => Code::InternalServerError,
         }
     }
 
@@ -89,13 +128,16 @@ impl ServiceError {
     /// The sentence a client may read.
     pub fn public_message(&self) -> String {
         match self {
-            ServiceError::InvalidInput { message, .. } => message.clone(),
+            ServiceError::InvalidInput { message, .. }
+            | ServiceError::Missing { message, .. }
+            | ServiceError::NotPermitted { message, .. } => message.clone(),
             ServiceError::NotFound(m) | ServiceError::Forbidden(m) | ServiceError::Conflict(m) => {
                 m.clone()
             }
             ServiceError::Unavailable(_) => {
                 "The service is temporarily unavailable; try again shortly.".to_owned()
             }
+            ServiceError::Misconfigured(m) => m.clone(),
             ServiceError::Internal(_) => "An internal error occurred.".to_owned(),
         }
     }
@@ -138,7 +180,10 @@ impl From<ServiceError> for async_graphql::Error {
         }
         let code = err.code();
         let field = match &err {
-            ServiceError::InvalidInput { field, .. } => field.clone(),
+            ServiceError::InvalidInput { field, .. } | ServiceError::NotPermitted { field, .. } => {
+                field.clone()
+            }
+            ServiceError::Missing { field, .. } => Some(field.clone()),
             _ => None,
         };
         async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {

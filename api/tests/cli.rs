@@ -32,7 +32,11 @@ fn schema_prints_the_checked_in_sdl() {
     assert!(output.status.success());
     let checked_in =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql")).unwrap();
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), checked_in);
+    assert!(
+        String::from_utf8(output.stdout).unwrap() == checked_in,
+        "`api schema` differs from schema.graphql; regenerate it with \
+         `cargo run -p api -- schema > schema.graphql`"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@
 pub mod keys;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{api_token, person};
+use entity::{account, api_token, person};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     Set,
@@ -245,6 +245,24 @@ pub async fn authenticate(
                 ))
                 .one(db)
                 .await?;
+            // The records have the last word: a disabled account, or one whose role is
+            // not the token's, is refused although the token itself is sound.
+            if let Some(person) = &person {
+                let account = account::Entity::find()
+                    .filter(account::Column::PersonId.eq(person.id))
+                    .one(db)
+                    .await?;
+                if let Some(account) = account {
+                    if account.disabled_at.is_some() {
+                        return Err(Rejection("the account is disabled".into()).into());
+                    }
+                    if account.role.as_str() != role.as_str() {
+                        return Err(
+                            Rejection("the token's role is not the account's role".into()).into(),
+                        );
+                    }
+                }
+            }
             let user = User {
                 handle: claims.sub,
                 person_id: person.map(|p| p.id),

@@ -13,6 +13,7 @@ use super::strategic_areas::{StrategicArea, StrategicAreaConnection};
 use super::{db, viewer, OrderDirection};
 use crate::error::ServiceError;
 use crate::service::fellows::{FellowFilter as ServiceFilter, FellowOrder as ServiceOrder};
+use crate::service::page::{Cursor, KeyValue};
 use crate::service::{self, access, page};
 
 /// Whether a fellow is in the program now.
@@ -192,7 +193,7 @@ impl Fellow {
             .await?
             .unwrap_or_default();
         Ok(ContributionConnection(
-            page::slice(items, &window, SCOPE, |c| c.id).map(Contribution),
+            page::slice(items, &window, SCOPE, |c| Cursor::by_id(c.id)).map(Contribution),
         ))
     }
 
@@ -205,18 +206,17 @@ impl Fellow {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<StrategicAreaConnection> {
-        const SCOPE: &str = "fellow.strategicAreas/id";
+        const SCOPE: &str = "fellow.strategicAreas/name";
         let window = page_args(first, after, last, before).window(SCOPE)?;
-        let mut items = loaders(ctx)
+        let items = loaders(ctx)
             .strategic_areas_by_fellow
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        // Cursors here are ids, so the page is cut in id order and then shown by name.
-        items.sort_by_key(|a| a.id);
-        let mut page = page::slice(items, &window, SCOPE, |a| a.id).map(StrategicArea);
-        page.edges.sort_by(|(_, a), (_, b)| a.0.name.cmp(&b.0.name));
-        Ok(StrategicAreaConnection(page))
+        let page = page::slice(items, &window, SCOPE, |a| {
+            Cursor::new(KeyValue::Text(a.name.clone()), a.id)
+        });
+        Ok(StrategicAreaConnection(page.map(StrategicArea)))
     }
 
     /// Benefits granted to the fellow, current and revoked. Private: the fellow, staff

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod loaders;
 pub mod node;
 pub mod nominations;
+pub mod nullable;
 pub mod organizations;
 pub mod payload;
 pub mod scalars;
@@ -50,12 +51,16 @@ pub struct Query(
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct Mutation(api_tokens::ApiTokenMutation);
+pub struct Mutation(
+    nominations::NominationMutation,
+    api_tokens::ApiTokenMutation,
+);
 
 pub type FellowshipSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(nullable::NullOnFieldError)
         // Suggestions ("did you mean ...") leak the schema to those who may not introspect.
         .disable_suggestions()
 }

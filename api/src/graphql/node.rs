@@ -1,7 +1,8 @@
 //! The `Node` interface and the `node`/`nodes` lookups by global ID.
 
+use async_graphql::PathSegment;
 use async_graphql::{Context, Interface, Object, Result, ID};
-use futures::future::try_join_all;
+use futures::future::join_all;
 
 use super::api_tokens::{readable_token, ApiToken};
 use super::audit::{readable_event, AuditEvent};
@@ -135,8 +136,9 @@ impl NodeQuery {
         }
     }
 
-    /// The objects with these global IDs, in the same order; `null` for an ID that names
-    /// no object. At most 100 IDs.
+    /// The objects with these global IDs, in the same order; `null` (with an error at
+    /// its index) for an ID that is malformed or that the caller may not see, and `null`
+    /// for one that names no object. At most 100 IDs.
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(ServiceError::invalid(
@@ -148,6 +150,21 @@ impl NodeQuery {
             )
             .into());
         }
-        try_join_all(ids.iter().map(|id| load(ctx, id, "ids"))).await
+        // One result per ID: a malformed, forbidden or missing one is `null` at its
+        // index, with its error, and never costs the others.
+        let loaded = join_all(ids.iter().map(|id| load(ctx, id, "ids"))).await;
+        Ok(loaded
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| match result {
+                Ok(node) => node,
+                Err(err) => {
+                    let mut error = ctx.set_error_path(err.into_server_error(ctx.item.pos));
+                    error.path.push(PathSegment::Index(index));
+                    ctx.add_error(error);
+                    None
+                }
+            })
+            .collect())
     }
 }

@@ -1,15 +1,19 @@
 //! Nominations and endorsements, as the viewer may see them.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{endorsement, nomination};
 
 use super::connection::{connection, page_args};
-use super::fellows::{links_from_json, Link, Person};
+use super::fellows::{links_from_json, Fellow, Link, Person};
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
+use super::payload::{outcome, UserError};
 use super::strategic_areas::StrategicArea;
 use super::{db, viewer};
+use crate::domain::LinkInput;
+use crate::error::ServiceError;
+use crate::service::nominations::workflow;
 use crate::service::{self, access};
 
 /// Where a nomination stands. `SUBMITTED -> UNDER_REVIEW -> ACCEPTED | DECLINED`, and
@@ -261,5 +265,217 @@ impl NominationQuery {
                 crate::error::ServiceError::NotFound("No nomination has this ID.".into()).into(),
             ),
         }
+    }
+}
+
+/// A labelled link, such as a profile or a project.
+#[derive(InputObject)]
+#[graphql(name = "LinkInput")]
+pub struct LinkArg {
+    /// What the link points to, such as "GitHub" (1 to 50 characters).
+    pub label: String,
+    /// An http or https URL.
+    pub url: String,
+}
+
+#[derive(InputObject)]
+pub struct SubmitNominationInput {
+    pub nominee_name: String,
+    /// The nominee's hub handle.
+    pub nominee_handle: String,
+    /// Private contact, seen only by staff and the nominator.
+    pub nominee_email: String,
+    /// How the nominee advanced open-source machine learning.
+    pub rationale: String,
+    /// What support would make the nominee more impactful.
+    pub support_requested: Option<String>,
+    /// Slugs of the (current) strategic areas the nomination concerns.
+    #[graphql(default)]
+    pub strategic_area_slugs: Vec<String>,
+    /// At most ten links.
+    #[graphql(default)]
+    pub links: Vec<LinkArg>,
+}
+
+#[derive(InputObject)]
+pub struct EndorseNominationInput {
+    pub nomination_id: ID,
+    /// Why the endorser backs it.
+    pub comment: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct WithdrawNominationInput {
+    pub nomination_id: ID,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
+    pub expected_version: i32,
+}
+
+#[derive(InputObject)]
+pub struct StartNominationReviewInput {
+    pub nomination_id: ID,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
+    pub expected_version: i32,
+}
+
+/// What staff decide about a nomination under review.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum NominationDecision {
+    /// Admit the nominee: this creates the fellow.
+    Accept,
+    Decline,
+}
+
+#[derive(InputObject)]
+pub struct DecideNominationInput {
+    pub nomination_id: ID,
+    pub decision: NominationDecision,
+    /// Why; required for every decision (1 to 2000 characters).
+    pub note: String,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
+    pub expected_version: i32,
+}
+
+/// The nomination after a change, or why it was refused.
+#[derive(SimpleObject)]
+pub struct NominationPayload {
+    pub nomination: Option<Nomination>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct DecideNominationPayload {
+    pub nomination: Option<Nomination>,
+    /// The fellow an acceptance created.
+    pub fellow: Option<Fellow>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn nomination_payload(
+    result: Result<nomination::Model, ServiceError>,
+) -> Result<NominationPayload> {
+    let (nomination, user_errors) = outcome(result)?;
+    Ok(NominationPayload {
+        nomination: nomination.map(Nomination),
+        user_errors,
+    })
+}
+
+fn nomination_id(id: &ID) -> Result<i64, ServiceError> {
+    ids::decode_as(id, NodeType::Nomination, "input.nominationId")
+}
+
+#[derive(Default)]
+pub struct NominationMutation;
+
+#[Object]
+impl NominationMutation {
+    /// Nominates someone. Staff and active fellows; nobody nominates themselves, an
+    /// active fellow cannot be nominated, and a nominee has at most one open nomination
+    /// (a second nominator endorses it instead).
+    async fn submit_nomination(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitNominationInput,
+    ) -> Result<NominationPayload> {
+        let submission = workflow::Submission {
+            nominee_name: input.nominee_name,
+            nominee_handle: input.nominee_handle,
+            nominee_email: input.nominee_email,
+            rationale: input.rationale,
+            support_requested: input.support_requested,
+            strategic_area_slugs: input.strategic_area_slugs,
+            links: input
+                .links
+                .into_iter()
+                .map(|l| LinkInput {
+                    label: l.label,
+                    url: l.url,
+                })
+                .collect(),
+        };
+        nomination_payload(workflow::submit(db(ctx), viewer(ctx), submission).await)
+    }
+
+    /// Backs an open nomination. Staff and active fellows, other than the nominee and
+    /// the nominator.
+    async fn endorse_nomination(
+        &self,
+        ctx: &Context<'_>,
+        input: EndorseNominationInput,
+    ) -> Result<NominationPayload> {
+        let result = match nomination_id(&input.nomination_id) {
+            Ok(id) => workflow::endorse(db(ctx), viewer(ctx), id, input.comment).await,
+            Err(err) => Err(err),
+        };
+        nomination_payload(result)
+    }
+
+    /// Withdraws an open nomination. The nominator only.
+    async fn withdraw_nomination(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawNominationInput,
+    ) -> Result<NominationPayload> {
+        let result = match nomination_id(&input.nomination_id) {
+            Ok(id) => workflow::withdraw(db(ctx), viewer(ctx), id, input.expected_version).await,
+            Err(err) => Err(err),
+        };
+        nomination_payload(result)
+    }
+
+    /// Puts a submitted nomination under review. Staff only.
+    async fn start_nomination_review(
+        &self,
+        ctx: &Context<'_>,
+        input: StartNominationReviewInput,
+    ) -> Result<NominationPayload> {
+        let result = match nomination_id(&input.nomination_id) {
+            Ok(id) => {
+                workflow::start_review(db(ctx), viewer(ctx), id, input.expected_version).await
+            }
+            Err(err) => Err(err),
+        };
+        nomination_payload(result)
+    }
+
+    /// Accepts or declines a nomination under review, always with a note. Staff only,
+    /// and never a nomination they submitted or endorsed. Accepting creates the fellow.
+    async fn decide_nomination(
+        &self,
+        ctx: &Context<'_>,
+        input: DecideNominationInput,
+    ) -> Result<DecideNominationPayload> {
+        let decision = match input.decision {
+            NominationDecision::Accept => workflow::Decision::Accept,
+            NominationDecision::Decline => workflow::Decision::Decline,
+        };
+        let result = match nomination_id(&input.nomination_id) {
+            Ok(id) => {
+                workflow::decide(
+                    db(ctx),
+                    viewer(ctx),
+                    id,
+                    decision,
+                    &input.note,
+                    input.expected_version,
+                )
+                .await
+            }
+            Err(err) => Err(err),
+        };
+        let (decided, user_errors) = outcome(result)?;
+        Ok(match decided {
+            Some(decided) => DecideNominationPayload {
+                nomination: Some(Nomination(decided.nomination)),
+                fellow: decided.fellow.map(Fellow),
+                user_errors,
+            },
+            None => DecideNominationPayload {
+                nomination: None,
+                fellow: None,
+                user_errors,
+            },
+        })
     }
 }

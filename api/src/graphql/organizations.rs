@@ -11,6 +11,7 @@ use super::loaders::{loaders, required};
 use super::scalars::Date;
 use super::{db, OrderDirection};
 use crate::error::ServiceError;
+use crate::service::page::Cursor;
 use crate::service::{self, page};
 
 /// What sort of body an organization is.
@@ -95,7 +96,7 @@ impl Organization {
             .await?
             .unwrap_or_default();
         Ok(OrganizationConnection(
-            page::slice(items, &window, SCOPE, |o| o.id).map(Organization),
+            page::slice(items, &window, SCOPE, |o| Cursor::by_id(o.id)).map(Organization),
         ))
     }
 
@@ -116,7 +117,7 @@ impl Organization {
             .await?
             .unwrap_or_default();
         Ok(FoundationMembershipConnection(
-            page::slice(items, &window, SCOPE, |m| m.id).map(FoundationMembership),
+            page::slice(items, &window, SCOPE, |m| Cursor::by_id(m.id)).map(FoundationMembership),
         ))
     }
 
@@ -137,7 +138,7 @@ impl Organization {
             .await?
             .unwrap_or_default();
         Ok(FoundationMembershipConnection(
-            page::slice(items, &window, SCOPE, |m| m.id).map(FoundationMembership),
+            page::slice(items, &window, SCOPE, |m| Cursor::by_id(m.id)).map(FoundationMembership),
         ))
     }
 

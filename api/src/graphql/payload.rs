@@ -16,6 +16,9 @@ pub enum UserErrorCode {
     NotFound,
     /// The change conflicts with the current state (for example a stale `expectedVersion`).
     Conflict,
+    /// A rule of the program forbids this change for this caller (nominating oneself,
+    /// deciding a nomination one submitted or endorsed).
+    Forbidden,
 }
 
 /// A mistake in a mutation's input.
@@ -32,7 +35,9 @@ pub fn user_errors(err: ServiceError) -> async_graphql::Result<Vec<UserError>> {
     let (field, code) = match &err {
         ServiceError::InvalidInput { field, .. } => (field.clone(), UserErrorCode::BadUserInput),
         ServiceError::NotFound(_) => (None, UserErrorCode::NotFound),
+        ServiceError::Missing { field, .. } => (Some(field.clone()), UserErrorCode::NotFound),
         ServiceError::Conflict(_) => (None, UserErrorCode::Conflict),
+        ServiceError::NotPermitted { field, .. } => (field.clone(), UserErrorCode::Forbidden),
         _ => return Err(err.into()),
     };
     Ok(vec![UserError {
@@ -40,4 +45,15 @@ pub fn user_errors(err: ServiceError) -> async_graphql::Result<Vec<UserError>> {
         message: err.public_message(),
         code,
     }])
+}
+
+/// A mutation's outcome: the changed object, or the caller's mistakes as `userErrors`;
+/// anything else stays a GraphQL error.
+pub fn outcome<T>(
+    result: Result<T, ServiceError>,
+) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
+    match result {
+        Ok(value) => Ok((Some(value), Vec::new())),
+        Err(err) => Ok((None, user_errors(err)?)),
+    }
 }

@@ -189,7 +189,10 @@ async fn execute(
     };
     let gql_request = gql_request.data(viewer).data(Loaders::new(&state.db));
     let mut response = state.schema.execute(gql_request).await;
-    let request_failed = matches!(response.data, Value::Null) && response.is_err();
+    // A request error (parse, validation, variables) has no path; a field error does.
+    let request_failed = matches!(response.data, Value::Null)
+        && response.is_err()
+        && response.errors.iter().all(|e| e.path.is_empty());
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {

@@ -94,9 +94,9 @@ pub async fn create(
         ));
     }
     if !keys.can_sign() {
-        return Err(ServiceError::Internal(anyhow::anyhow!(
-            "partner tokens need JWT_SECRET to be signed"
-        )));
+        return Err(ServiceError::Misconfigured(
+            "This server has no JWT_SECRET, so it cannot sign partner tokens.".into(),
+        ));
     }
 
     let mut claims = NewClaims::new(keys, Role::Partner, &format!("partner:{name}"), expires_at);

@@ -39,7 +39,7 @@ pub struct PageArgs {
 }
 
 /// The value of a sort key inside a cursor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KeyValue {
     Text(String),
     Date(NaiveDate),
@@ -57,8 +57,8 @@ impl From<KeyValue> for sea_orm::Value {
 }
 
 /// A position in an ordered list: the row's sort key (none when ordered by id alone)
-/// and its id, which breaks ties.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// and its id, which breaks ties. Cursors order as (key, id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cursor {
     pub key: Option<KeyValue>,
     pub id: i64,
@@ -171,10 +171,21 @@ pub fn decode_cursor(scope: &str, text: &str, argument: &str) -> ServiceResult<C
     }
     let (cursor_scope, key, id): (String, Option<KeyValue>, i64) =
         serde_json::from_str(payload).map_err(|_| refuse())?;
-    if cursor_scope != scope {
+    if cursor_scope != scope || !key_fits_scope(scope, key.as_ref()) {
         return Err(refuse());
     }
     Ok(Cursor { key, id })
+}
+
+/// The kind of key a scope's ordering uses, named by the scope's last segment, so that
+/// a cursor whose key could not be compared with that column is refused up front.
+fn key_fits_scope(scope: &str, key: Option<&KeyValue>) -> bool {
+    matches!(
+        (scope.rsplit('/').next(), key),
+        (Some("id"), None)
+            | (Some("name"), Some(KeyValue::Text(_)))
+            | (Some("joinedOn"), Some(KeyValue::Date(_)))
+    )
 }
 
 /// How a keyset query is ordered: by `key` (when there is one) then by `id`.
@@ -312,29 +323,30 @@ pub fn finish<T>(
     }
 }
 
-/// Pages a short list already in memory (the contributions of one fellow, say), sorted
-/// by id, with the same cursors and rules as a keyset query.
-pub fn slice<T>(items: Vec<T>, window: &Window, scope: &str, id_of: impl Fn(&T) -> i64) -> Page<T> {
+/// Pages a short list already in memory (the contributions of one fellow, say) with
+/// the same cursors and rules as a keyset query. `cursor_of` gives each item's place;
+/// the items are sorted here by it.
+pub fn slice<T>(
+    mut items: Vec<T>,
+    window: &Window,
+    scope: &str,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> Page<T> {
     let total = items.len() as u64;
+    items.sort_by_key(|item| cursor_of(item));
     let mut rows: Vec<T> = items
         .into_iter()
         .filter(|item| {
-            let id = id_of(item);
-            window.after.as_ref().is_none_or(|c| id > c.id)
-                && window.before.as_ref().is_none_or(|c| id < c.id)
+            let place = cursor_of(item);
+            window.after.as_ref().is_none_or(|c| place > *c)
+                && window.before.as_ref().is_none_or(|c| place < *c)
         })
         .collect();
     if window.backward {
         rows.reverse();
     }
     rows.truncate(window.size as usize + 1);
-    finish(
-        rows,
-        window,
-        scope,
-        |item| Cursor::by_id(id_of(item)),
-        TotalCount::Known(total),
-    )
+    finish(rows, window, scope, cursor_of, TotalCount::Known(total))
 }
 
 #[cfg(test)]
@@ -369,11 +381,47 @@ mod tests {
     #[test]
     fn an_edited_cursor_is_refused() {
         let text = encode_cursor("fellows/id", &Cursor::by_id(3));
+        assert!(decode_cursor("fellows/id", &text, "after").is_ok());
         let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(&text).unwrap()).unwrap();
         let forged = URL_SAFE_NO_PAD.encode(decoded.replace(",3]", ",4]"));
         assert!(decode_cursor("fellows/id", &forged, "after").is_err());
         assert!(decode_cursor("fellows/id", "bm90IGEgY3Vyc29y", "after").is_err());
         assert!(decode_cursor("fellows/id", "%%%", "after").is_err());
+    }
+
+    #[test]
+    fn a_cursor_whose_key_does_not_fit_the_ordering_is_refused() {
+        let forged = encode_cursor(
+            "fellows/joinedOn",
+            &Cursor::new(KeyValue::Text("x".into()), 1),
+        );
+        assert!(decode_cursor("fellows/joinedOn", &forged, "after").is_err());
+        let keyless = encode_cursor("fellows/name", &Cursor::by_id(1));
+        assert!(decode_cursor("fellows/name", &keyless, "after").is_err());
+    }
+
+    #[test]
+    fn slicing_by_name_keeps_cursor_order_across_pages() {
+        let names = vec![(3, "b"), (1, "c"), (2, "a"), (4, "b")];
+        let place = |(id, name): &(i64, &str)| Cursor::new(KeyValue::Text((*name).into()), *id);
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let window = PageArgs {
+                first: Some(1),
+                after: after.clone(),
+                ..PageArgs::default()
+            }
+            .window("s/name")
+            .unwrap();
+            let page = slice(names.clone(), &window, "s/name", place);
+            seen.extend(page.edges.iter().map(|(_, (id, _))| *id));
+            if !page.has_next_page {
+                break;
+            }
+            after = page.edges.last().map(|(c, _)| c.clone());
+        }
+        assert_eq!(seen, vec![2, 3, 4, 1]);
     }
 
     #[test]
@@ -398,9 +446,9 @@ mod tests {
                 after: after.clone(),
                 ..PageArgs::default()
             }
-            .window("s")
+            .window("s/id")
             .unwrap();
-            let page = slice(items.clone(), &window, "s", |i| *i);
+            let page = slice(items.clone(), &window, "s/id", |i| Cursor::by_id(*i));
             seen.extend(page.edges.iter().map(|(_, i)| *i));
             if !page.has_next_page {
                 break;
@@ -409,8 +457,8 @@ mod tests {
         }
         assert_eq!(seen, items);
 
-        let window = args(None, Some(2)).window("s").unwrap();
-        let page = slice(items.clone(), &window, "s", |i| *i);
+        let window = args(None, Some(2)).window("s/id").unwrap();
+        let page = slice(items.clone(), &window, "s/id", |i| Cursor::by_id(*i));
         let last_two: Vec<i64> = page.edges.iter().map(|(_, i)| *i).collect();
         assert_eq!(last_two, vec![6, 7]);
         assert!(page.has_previous_page);

@@ -135,7 +135,8 @@ on_both_databases! {
             // The rest of the response comes back either way.
             assert_eq!(body["data"]["fellow"]["handle"], "mariagrandury");
             if *forbidden {
-                assert_eq!(body["data"]["fellow"]["benefits"], Value::Null);
+                // Present and null, not missing: serde_json's indexing would hide that.
+                assert_eq!(body["data"]["fellow"].get("benefits"), Some(&Value::Null), "{body}");
                 assert_eq!(body["errors"][0]["path"], json!(["fellow", "benefits"]));
             } else {
                 assert_eq!(body["data"]["fellow"]["benefits"][0]["kind"], "COMPUTE");
@@ -144,6 +145,15 @@ on_both_databases! {
 
         let by_node = as_everyone(&w, r#"query($id: ID!) { node(id: $id) { ... on BenefitGrant { kind } } }"#, json!({ "id": w.grant_id })).await;
         assert_eq!(allowed(&by_node), expected);
+
+        // A forbidden field alone in its object still leaves the object in place.
+        let alone = as_everyone(&w, r#"{ fellow(handle: "mariagrandury") { benefits { kind } } }"#, json!({})).await;
+        for (body, forbidden) in &alone {
+            assert!(body["data"]["fellow"].is_object(), "{body}");
+            if *forbidden {
+                assert_eq!(body["data"]["fellow"].get("benefits"), Some(&Value::Null));
+            }
+        }
 
         let nested = as_everyone(&w, r#"{ fellows(filter: { search: "grandury" }) { nodes { handle benefits { kind } } } }"#, json!({})).await;
         assert_eq!(allowed(&nested), expected);
@@ -156,6 +166,11 @@ on_both_databases! {
         let w = world(backend).await;
         let listed = as_everyone(&w, "{ nominations { totalCount nodes { nomineeHandle } } }", json!({})).await;
         assert_eq!(allowed(&listed), ["partner+nominations", "fellow", "another fellow", "staff"]);
+        for (body, forbidden) in &listed {
+            if *forbidden {
+                assert_eq!(body["data"].get("nominations"), Some(&Value::Null), "{body}");
+            }
+        }
         let count = |i: usize| listed[i].0["data"]["nominations"]["totalCount"].clone();
         assert_eq!(count(3), 2, "a partner with the scope sees all");
         assert_eq!(count(4), 1, "a fellow sees open ones and their own");
@@ -168,9 +183,17 @@ on_both_databases! {
         let by_node = as_everyone(&w, "query($id: ID!) { node(id: $id) { ... on Nomination { status } } }",
             json!({ "id": w.declined_by_other })).await;
         assert_eq!(allowed(&by_node), ["partner+nominations", "another fellow", "staff"]);
+        // One forbidden ID in `nodes` costs only its own place.
         let by_nodes = as_everyone(&w, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-            json!({ "ids": [w.declined_by_other] })).await;
+            json!({ "ids": [w.declined_by_other, "RmVsbG93OjE"] })).await;
         assert_eq!(allowed(&by_nodes), ["partner+nominations", "another fellow", "staff"]);
+        for (body, forbidden) in &by_nodes {
+            assert_eq!(body["data"]["nodes"][1]["id"], "RmVsbG93OjE");
+            if *forbidden {
+                assert_eq!(body["data"]["nodes"][0], Value::Null);
+                assert_eq!(body["errors"][0]["path"], json!(["nodes", 0]));
+            }
+        }
 
         // The nominee's e-mail: staff and the nominator only, and the rest still comes back.
         let email = as_everyone(&w, "query($id: ID!) { nomination(id: $id) { nomineeHandle nomineeEmail } }",
@@ -184,7 +207,7 @@ on_both_databases! {
                     assert_eq!(nomination["nomineeHandle"], "ada");
                     assert_eq!(nomination["nomineeEmail"], Value::Null);
                 }
-                _ => assert_eq!(*nomination, Value::Null),
+                _ => assert_eq!(email[i].0["data"].get("nomination"), Some(&Value::Null)),
             }
         }
     }

@@ -146,6 +146,9 @@ on_both_databases! {
         assert_eq!(handles_for(&app, json!({ "filter": { "search": "grandury" } })).await, ["mariagrandury"]);
         assert_eq!(handles_for(&app, json!({ "filter": { "search": "MRM8" } })).await, ["mrm8488"]);
         assert_eq!(handles_for(&app, json!({ "filter": { "search": "keras" } })).await, ["ariG23498"]);
+        // Names outside ASCII match as stored, on both databases.
+        assert_eq!(handles_for(&app, json!({ "filter": { "search": "Çınarel" } })).await, ["ceyda"]);
+        assert_eq!(handles_for(&app, json!({ "filter": { "search": "maría" } })).await, ["mariagrandury"]);
         // Wildcards in the text are matched literally.
         assert_eq!(handles_for(&app, json!({ "filter": { "search": "%" } })).await, Vec::<String>::new());
 
@@ -173,6 +176,28 @@ on_both_databases! {
         let missing = app.graphql(r#"{ fellow(handle: "nobody") { handle } }"#, json!({})).await;
         assert_eq!(missing.data()["fellow"], Value::Null);
         assert_eq!(missing.error_codes(), ["NOT_FOUND"]);
+    }
+
+    async fn a_fellows_areas_page_in_name_order_without_repeats(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let query = r#"query($first: Int, $after: String, $last: Int, $before: String) { fellow(handle: "mrm8488") {
+            strategicAreas(first: $first, after: $after, last: $last, before: $before) {
+              edges { cursor node { name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"#;
+        let all = app.query(query, json!({ "first": 10 })).await;
+        let names: Vec<&str> = all["fellow"]["strategicAreas"]["edges"].as_array().unwrap().iter()
+            .map(|e| e["node"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Model publishing", "Spanish-language NLP"]);
+        let first = app.query(query, json!({ "first": 1 })).await;
+        assert_eq!(first["fellow"]["strategicAreas"]["edges"][0]["node"]["name"], "Model publishing");
+        let cursor = first["fellow"]["strategicAreas"]["pageInfo"]["endCursor"].clone();
+        let second = app.query(query, json!({ "first": 1, "after": cursor })).await;
+        assert_eq!(second["fellow"]["strategicAreas"]["edges"][0]["node"]["name"], "Spanish-language NLP");
+        assert_eq!(second["fellow"]["strategicAreas"]["pageInfo"]["hasNextPage"], false);
+        let last = app.query(query, json!({ "last": 1 })).await;
+        assert_eq!(last["fellow"]["strategicAreas"]["edges"][0]["node"]["name"], "Spanish-language NLP");
+        let end = all["fellow"]["strategicAreas"]["pageInfo"]["endCursor"].clone();
+        let beyond = app.query(query, json!({ "first": 10, "after": end })).await;
+        assert_eq!(beyond["fellow"]["strategicAreas"]["edges"], json!([]));
     }
 
     async fn a_page_of_fellows_with_nested_relations_costs_the_same_statements_at_any_size(backend) {

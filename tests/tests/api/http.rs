@@ -69,6 +69,10 @@ on_both_databases! {
         let legacy = send("application/json", "{ fellows { totalCount } }").await.unwrap();
         assert!(legacy.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
 
+        // A field error is still a 200: the request ran.
+        let field_error = send("application/graphql-response+json", "{ nominations { totalCount } }").await.unwrap();
+        assert_eq!(field_error.status().as_u16(), 200);
+
         // A document that cannot run: 400 for the new media type, 200 for the old.
         let invalid_modern = send("application/graphql-response+json", "{ fellows { nope } }").await.unwrap();
         assert_eq!(invalid_modern.status().as_u16(), 400);

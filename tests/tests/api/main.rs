@@ -7,6 +7,7 @@ mod fellows;
 mod http;
 mod migrations;
 mod node;
+mod nominations;
 mod organizations;
 mod pagination;
 mod schema;

@@ -71,9 +71,12 @@ on_both_databases! {
         assert_eq!(unknown.data()["node"], Value::Null);
 
         let mixed = app.graphql(r#"query($ids: [ID!]!) { nodes(ids: $ids) { id } }"#,
-            json!({ "ids": [id, "RmVsbG93Ojk5OTk5"] })).await;
+            json!({ "ids": [id, "RmVsbG93Ojk5OTk5", "not-an-id"] })).await;
         assert_eq!(mixed.data()["nodes"][0]["id"], json!(id));
         assert_eq!(mixed.data()["nodes"][1], Value::Null);
+        assert_eq!(mixed.data()["nodes"][2], Value::Null);
+        assert_eq!(mixed.error_codes(), ["BAD_USER_INPUT"]);
+        assert_eq!(mixed.body["errors"][0]["path"], json!(["nodes", 2]));
 
         let too_many: Vec<&str> = std::iter::repeat_n(id, 101).collect();
         let refused = app.graphql(r#"query($ids: [ID!]!) { nodes(ids: $ids) { id } }"#, json!({ "ids": too_many })).await;

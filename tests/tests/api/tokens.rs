@@ -8,7 +8,7 @@ use entity::{api_token, audit_event};
 use fellowship_tests::{key_file, on_both_databases, Backend, TestApp, TestDatabase, TEST_SECRET};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 
 const VIEWER: &str = "{ viewer { role handle person { name } fellow { handle } scopes } }";
@@ -126,6 +126,17 @@ on_both_databases! {
         // The unspoiled token works, so the refusals above are about the spoiling.
         let ok = app.graphql_as(Some(&good), VIEWER, json!({})).await.expect_ok();
         assert_eq!(ok["viewer"]["role"], "STAFF");
+    }
+
+    async fn a_disabled_account_or_a_role_the_account_lacks_is_refused(backend) {
+        let app = TestApp::with_demo(backend).await;
+        // ceyda's account is a fellow's: a staff token for her is not honoured.
+        assert_refused(&app, &app.token(api::auth::Role::Staff, "ceyda"), "role the account lacks").await;
+        let fellow = app.token(api::auth::Role::Fellow, "ceyda");
+        assert_eq!(app.graphql_as(Some(&fellow), VIEWER, json!({})).await.status, 200);
+        app.db.execute_unprepared("UPDATE accounts SET disabled_at = '2024-01-01T00:00:00Z' \
+            WHERE person_id = (SELECT id FROM people WHERE handle = 'ceyda')").await.unwrap();
+        assert_refused(&app, &fellow, "disabled account").await;
     }
 
     async fn a_revoked_partner_token_is_refused_on_the_very_next_request(backend) {

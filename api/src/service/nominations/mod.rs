@@ -1,5 +1,7 @@
-//! Nominations, as their readers may see them. (The workflow that changes them comes
-//! with the write API.)
+//! Nominations: what their readers may see here, and the workflow that changes them in
+//! [`workflow`].
+
+pub mod workflow;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,10 +14,10 @@ use sea_orm::{
     QueryOrder,
 };
 
-use super::access;
-use super::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
 use crate::auth::Viewer;
 use crate::error::ServiceResult;
+use crate::service::access;
+use crate::service::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
 
 #[derive(Debug, Default, Clone)]
 pub struct NominationFilter {

@@ -1,0 +1,691 @@
+//! The nomination workflow: submit, endorse, withdraw, start review, decide.
+//!
+//! `SUBMITTED -> UNDER_REVIEW -> ACCEPTED | DECLINED`, and
+//! `SUBMITTED | UNDER_REVIEW -> WITHDRAWN`; nothing else. Staff and active fellows
+//! nominate and endorse; nobody nominates or endorses themselves; only the nominator
+//! withdraws, only staff review and decide, never a nomination they submitted or
+//! endorsed; a decision always carries a note; an active fellow cannot be nominated;
+//! a nominee has at most one open nomination.
+//!
+//! Concurrency: every change is one transaction that begins with a guarded `UPDATE`
+//! (`WHERE id = ? AND version = ? AND status IN (...)`) or an `INSERT` guarded by a
+//! unique index. The first statement takes the write lock, so on SQLite concurrent
+//! writers queue instead of failing on a stale snapshot, and on PostgreSQL the row lock
+//! serialises them; exactly one of many racing changes matches, the others get
+//! `CONFLICT`. Endorsements bump the version too, so a decision is always taken on the
+//! nomination as its decider last saw it. The change, its outbox event and its audit
+//! record commit together or not at all.
+
+use chrono::Utc;
+use entity::enums::{AccountRole, FellowStatus, NominationEventKind, NominationStatus};
+use entity::{
+    account, endorsement, fellow, fellow_strategic_area, nomination, nomination_event,
+    nomination_strategic_area, person, strategic_area,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use serde_json::{json, Value};
+
+use crate::auth::Viewer;
+use crate::domain::{self, LinkInput};
+use crate::error::{ServiceError, ServiceResult};
+use crate::service::audit::{self, Change};
+use crate::service::search;
+
+const OPEN: [NominationStatus; 2] = [NominationStatus::Submitted, NominationStatus::UnderReview];
+
+pub struct Submission {
+    pub nominee_name: String,
+    pub nominee_handle: String,
+    pub nominee_email: String,
+    pub rationale: String,
+    pub support_requested: Option<String>,
+    pub strategic_area_slugs: Vec<String>,
+    pub links: Vec<LinkInput>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    Decline,
+}
+
+/// What a decision produced.
+pub struct Decided {
+    pub nomination: nomination::Model,
+    /// The fellow an acceptance created (or made active again).
+    pub fellow: Option<fellow::Model>,
+}
+
+/// The person acting for a nominating or endorsing member: staff, or an active fellow.
+async fn acting_member(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    what: &str,
+) -> ServiceResult<person::Model> {
+    let (user, must_be_fellow) = match viewer {
+        Viewer::Staff(user) => (user, false),
+        Viewer::Fellow(user) => (user, true),
+        _ => {
+            return Err(ServiceError::Forbidden(format!(
+                "Only staff and active fellows may {what}."
+            )))
+        }
+    };
+    let person = match user.person_id {
+        Some(id) => person::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    }
+    .ok_or_else(|| {
+        ServiceError::Forbidden("Your token names no person known to this service.".into())
+    })?;
+    if must_be_fellow {
+        let active = fellow::Entity::find()
+            .filter(fellow::Column::PersonId.eq(person.id))
+            .filter(fellow::Column::Status.eq(FellowStatus::Active))
+            .one(db)
+            .await?
+            .is_some();
+        if !active {
+            return Err(ServiceError::Forbidden(format!(
+                "Only staff and active fellows may {what}."
+            )));
+        }
+    }
+    Ok(person)
+}
+
+async fn staff_member(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    what: &str,
+) -> ServiceResult<person::Model> {
+    if !viewer.is_staff() {
+        return Err(ServiceError::Forbidden(format!("Only staff may {what}.")));
+    }
+    acting_member(db, viewer, what).await
+}
+
+fn same_handle(a: Option<&str>, b: &str) -> bool {
+    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
+}
+
+async fn find(db: &impl ConnectionTrait, id: i64) -> ServiceResult<nomination::Model> {
+    nomination::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::missing("input.nominationId", "No nomination has this ID."))
+}
+
+async fn open_nomination_for(
+    db: &impl ConnectionTrait,
+    handle: &str,
+) -> ServiceResult<Option<nomination::Model>> {
+    Ok(nomination::Entity::find()
+        .filter(search::equals_ignoring_case(
+            Expr::col(nomination::Column::NomineeHandle),
+            handle,
+        ))
+        .filter(nomination::Column::Status.is_in(OPEN))
+        .one(db)
+        .await?)
+}
+
+fn already_open(open: &nomination::Model) -> ServiceError {
+    let id = crate::graphql::ids::encode(crate::graphql::ids::NodeType::Nomination, open.id);
+    ServiceError::Conflict(format!(
+        "`{}` already has an open nomination ({}); endorse it with endorseNomination instead.",
+        open.nominee_handle,
+        id.as_str()
+    ))
+}
+
+/// The nomination as the audit log and the outbox keep it (no contact details).
+fn snapshot(n: &nomination::Model) -> Value {
+    json!({
+        "nomineeName": n.nominee_name,
+        "nomineeHandle": n.nominee_handle,
+        "status": n.status,
+        "version": n.version,
+        "nominatorPersonId": n.nominator_person_id,
+        "reviewerPersonId": n.reviewer_person_id,
+        "decidedByPersonId": n.decided_by_person_id,
+        "decisionNote": n.decision_note,
+    })
+}
+
+/// Writes the outbox event and the audit record of a change, inside its transaction.
+async fn record(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    actor: &person::Model,
+    kind: NominationEventKind,
+    before: Option<&nomination::Model>,
+    after: &nomination::Model,
+) -> ServiceResult<()> {
+    nomination_event::ActiveModel {
+        nomination_id: Set(after.id),
+        kind: Set(kind),
+        actor_person_id: Set(Some(actor.id)),
+        occurred_at: Set(Utc::now()),
+        payload: Set(Some(snapshot(after))),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let action = match kind {
+        NominationEventKind::Submitted => "nomination.submit",
+        NominationEventKind::Endorsed => "nomination.endorse",
+        NominationEventKind::ReviewStarted => "nomination.startReview",
+        NominationEventKind::Accepted | NominationEventKind::Declined => "nomination.decide",
+        NominationEventKind::Withdrawn => "nomination.withdraw",
+    };
+    audit::record(
+        txn,
+        viewer,
+        Change {
+            action,
+            object_type: "Nomination",
+            object_id: after.id,
+            before: before.map(snapshot),
+            after: Some(snapshot(after)),
+        },
+    )
+    .await
+}
+
+pub async fn submit(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    s: Submission,
+) -> ServiceResult<nomination::Model> {
+    let nominator = acting_member(db, viewer, "nominate").await?;
+    let nominee_name = domain::text("input.nomineeName", &s.nominee_name, 1, 200)?;
+    let nominee_handle = domain::handle("input.nomineeHandle", &s.nominee_handle)?;
+    let nominee_email = domain::email("input.nomineeEmail", &s.nominee_email)?;
+    let rationale = domain::text("input.rationale", &s.rationale, 1, 5000)?;
+    let support_requested = domain::optional_text(
+        "input.supportRequested",
+        s.support_requested.as_deref(),
+        2000,
+    )?;
+    let links = domain::links("input.links", &s.links)?;
+    if same_handle(nominator.handle.as_deref(), &nominee_handle) {
+        return Err(ServiceError::not_permitted(
+            Some("input.nomineeHandle"),
+            "Nobody nominates themselves.",
+        ));
+    }
+    let mut area_ids = Vec::new();
+    for (i, slug) in s.strategic_area_slugs.iter().enumerate() {
+        let field = format!("input.strategicAreaSlugs.{i}");
+        let area = strategic_area::Entity::find()
+            .filter(search::equals_ignoring_case(
+                Expr::col(strategic_area::Column::Slug),
+                slug,
+            ))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::missing(&field, format!("No strategic area has the slug `{slug}`."))
+            })?;
+        if area.archived_at.is_some() {
+            return Err(ServiceError::invalid(
+                field,
+                format!("The strategic area `{slug}` is archived."),
+            ));
+        }
+        if !area_ids.contains(&area.id) {
+            area_ids.push(area.id);
+        }
+    }
+    let nominee_is_active_fellow = fellow::Entity::find()
+        .inner_join(person::Entity)
+        .filter(search::equals_ignoring_case(
+            Expr::col((person::Entity, person::Column::Handle)),
+            &nominee_handle,
+        ))
+        .filter(fellow::Column::Status.eq(FellowStatus::Active))
+        .one(db)
+        .await?
+        .is_some();
+    if nominee_is_active_fellow {
+        return Err(ServiceError::Conflict(format!(
+            "`{nominee_handle}` is already an active fellow."
+        )));
+    }
+    if let Some(open) = open_nomination_for(db, &nominee_handle).await? {
+        return Err(already_open(&open));
+    }
+
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let inserted = nomination::ActiveModel {
+        nominee_name: Set(nominee_name),
+        nominee_handle: Set(nominee_handle.clone()),
+        nominee_email: Set(nominee_email),
+        rationale: Set(rationale),
+        support_requested: Set(support_requested),
+        links: Set(links),
+        status: Set(NominationStatus::Submitted),
+        nominator_person_id: Set(nominator.id),
+        reviewer_person_id: Set(None),
+        review_started_at: Set(None),
+        decided_by_person_id: Set(None),
+        decided_at: Set(None),
+        decision_note: Set(None),
+        withdrawn_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let nomination = match inserted {
+        Ok(n) => n,
+        Err(err) if ServiceError::is_unique_violation(&err) => {
+            // Another submission for this nominee won the race.
+            txn.rollback().await?;
+            return Err(match open_nomination_for(db, &nominee_handle).await? {
+                Some(open) => already_open(&open),
+                None => ServiceError::Conflict(
+                    "Another nomination for this nominee was just submitted.".into(),
+                ),
+            });
+        }
+        Err(err) => return Err(err.into()),
+    };
+    for area_id in area_ids {
+        nomination_strategic_area::ActiveModel {
+            nomination_id: Set(nomination.id),
+            strategic_area_id: Set(area_id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    record(
+        &txn,
+        viewer,
+        &nominator,
+        NominationEventKind::Submitted,
+        None,
+        &nomination,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(nomination)
+}
+
+/// Applies a guarded change as the transaction's first statement; `None` when the
+/// nomination was not in `from` at `expected_version` (someone changed it first).
+async fn guarded_update(
+    txn: &DatabaseTransaction,
+    id: i64,
+    expected_version: Option<i32>,
+    from: &[NominationStatus],
+    set: impl FnOnce(sea_orm::UpdateMany<nomination::Entity>) -> sea_orm::UpdateMany<nomination::Entity>,
+) -> ServiceResult<Option<nomination::Model>> {
+    let mut update = nomination::Entity::update_many()
+        .col_expr(
+            nomination::Column::Version,
+            Expr::col(nomination::Column::Version).add(1),
+        )
+        .col_expr(nomination::Column::UpdatedAt, Expr::val(Utc::now()))
+        .filter(nomination::Column::Id.eq(id))
+        .filter(nomination::Column::Status.is_in(from.iter().copied()));
+    if let Some(version) = expected_version {
+        update = update.filter(nomination::Column::Version.eq(version));
+    }
+    let result = set(update).exec(txn).await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(Some(find(txn, id).await?))
+}
+
+/// Why a guarded change matched nothing, read after the fact.
+async fn conflict(
+    db: &DatabaseConnection,
+    id: i64,
+    expected_version: Option<i32>,
+    action: &str,
+) -> ServiceError {
+    match find(db, id).await {
+        Ok(current) => match expected_version {
+            Some(v) if v != current.version => ServiceError::Conflict(format!(
+                "The nomination changed since you read it (version {v}, now {}); read it again and retry.",
+                current.version
+            )),
+            _ => ServiceError::Conflict(format!(
+                "A nomination that is {:?} cannot be {action}.",
+                current.status
+            )),
+        },
+        Err(err) => err,
+    }
+}
+
+pub async fn endorse(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    comment: Option<String>,
+) -> ServiceResult<nomination::Model> {
+    let endorser = acting_member(db, viewer, "endorse nominations").await?;
+    let comment = domain::optional_text("input.comment", comment.as_deref(), 2000)?;
+    let current = find(db, id).await?;
+    if same_handle(endorser.handle.as_deref(), &current.nominee_handle) {
+        return Err(ServiceError::not_permitted(
+            None,
+            "Nobody endorses their own nomination.",
+        ));
+    }
+    if current.nominator_person_id == endorser.id {
+        return Err(ServiceError::not_permitted(
+            None,
+            "The nominator already backs this nomination.",
+        ));
+    }
+    let txn = db.begin().await?;
+    let Some(updated) = guarded_update(&txn, id, None, &OPEN, |u| u).await? else {
+        txn.rollback().await?;
+        return Err(conflict(db, id, None, "endorsed").await);
+    };
+    let inserted = endorsement::ActiveModel {
+        nomination_id: Set(id),
+        endorser_person_id: Set(endorser.id),
+        comment: Set(comment),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(err) if ServiceError::is_unique_violation(&err) => {
+            txn.rollback().await?;
+            return Err(ServiceError::Conflict(
+                "You have already endorsed this nomination.".into(),
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    }
+    record(
+        &txn,
+        viewer,
+        &endorser,
+        NominationEventKind::Endorsed,
+        Some(&current),
+        &updated,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    expected_version: i32,
+) -> ServiceResult<nomination::Model> {
+    let Some(person_id) = viewer.person_id() else {
+        return Err(ServiceError::Forbidden(
+            "Only the nominator may withdraw a nomination.".into(),
+        ));
+    };
+    let current = find(db, id).await?;
+    if current.nominator_person_id != person_id {
+        return Err(ServiceError::not_permitted(
+            None,
+            "Only the nominator may withdraw a nomination.",
+        ));
+    }
+    let actor = person::Entity::find_by_id(person_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("viewer's person vanished")))?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let Some(updated) = guarded_update(&txn, id, Some(expected_version), &OPEN, |u| {
+        u.col_expr(
+            nomination::Column::Status,
+            Expr::val(NominationStatus::Withdrawn.as_str()),
+        )
+        .col_expr(nomination::Column::WithdrawnAt, Expr::val(now))
+    })
+    .await?
+    else {
+        txn.rollback().await?;
+        return Err(conflict(db, id, Some(expected_version), "withdrawn").await);
+    };
+    record(
+        &txn,
+        viewer,
+        &actor,
+        NominationEventKind::Withdrawn,
+        Some(&current),
+        &updated,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn start_review(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    expected_version: i32,
+) -> ServiceResult<nomination::Model> {
+    let reviewer = staff_member(db, viewer, "review nominations").await?;
+    let current = find(db, id).await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let Some(updated) = guarded_update(
+        &txn,
+        id,
+        Some(expected_version),
+        &[NominationStatus::Submitted],
+        |u| {
+            u.col_expr(
+                nomination::Column::Status,
+                Expr::val(NominationStatus::UnderReview.as_str()),
+            )
+            .col_expr(nomination::Column::ReviewerPersonId, Expr::val(reviewer.id))
+            .col_expr(nomination::Column::ReviewStartedAt, Expr::val(now))
+        },
+    )
+    .await?
+    else {
+        txn.rollback().await?;
+        return Err(conflict(db, id, Some(expected_version), "put under review").await);
+    };
+    record(
+        &txn,
+        viewer,
+        &reviewer,
+        NominationEventKind::ReviewStarted,
+        Some(&current),
+        &updated,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn decide(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    decision: Decision,
+    note: &str,
+    expected_version: i32,
+) -> ServiceResult<Decided> {
+    let decider = staff_member(db, viewer, "decide nominations").await?;
+    let note = domain::text("input.note", note, 1, 2000)?;
+    let current = find(db, id).await?;
+    if current.nominator_person_id == decider.id {
+        return Err(ServiceError::not_permitted(
+            None,
+            "Nobody decides a nomination they submitted.",
+        ));
+    }
+    let endorsed = endorsement::Entity::find()
+        .filter(endorsement::Column::NominationId.eq(id))
+        .filter(endorsement::Column::EndorserPersonId.eq(decider.id))
+        .one(db)
+        .await?
+        .is_some();
+    if endorsed {
+        return Err(ServiceError::not_permitted(
+            None,
+            "Nobody decides a nomination they endorsed.",
+        ));
+    }
+    let (status, kind) = match decision {
+        Decision::Accept => (NominationStatus::Accepted, NominationEventKind::Accepted),
+        Decision::Decline => (NominationStatus::Declined, NominationEventKind::Declined),
+    };
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let Some(updated) = guarded_update(
+        &txn,
+        id,
+        Some(expected_version),
+        &[NominationStatus::UnderReview],
+        |u| {
+            u.col_expr(nomination::Column::Status, Expr::val(status.as_str()))
+                .col_expr(nomination::Column::DecidedByPersonId, Expr::val(decider.id))
+                .col_expr(nomination::Column::DecidedAt, Expr::val(now))
+                .col_expr(nomination::Column::DecisionNote, Expr::val(note.clone()))
+        },
+    )
+    .await?
+    else {
+        txn.rollback().await?;
+        return Err(conflict(db, id, Some(expected_version), "decided").await);
+    };
+    let fellow = match decision {
+        Decision::Accept => Some(admit(&txn, &updated).await?),
+        Decision::Decline => None,
+    };
+    record(&txn, viewer, &decider, kind, Some(&current), &updated).await?;
+    txn.commit().await?;
+    Ok(Decided {
+        nomination: updated,
+        fellow,
+    })
+}
+
+/// Makes the nominee a fellow: their person (found by handle or created), a fellow
+/// account, the fellow record linked to the nominator and the nomination, and the
+/// nomination's strategic areas.
+async fn admit(txn: &DatabaseTransaction, n: &nomination::Model) -> ServiceResult<fellow::Model> {
+    let now = Utc::now();
+    let existing = person::Entity::find()
+        .filter(search::equals_ignoring_case(
+            Expr::col(person::Column::Handle),
+            &n.nominee_handle,
+        ))
+        .one(txn)
+        .await?;
+    let person = match existing {
+        Some(person) => person,
+        None => {
+            person::ActiveModel {
+                name: Set(n.nominee_name.clone()),
+                handle: Set(Some(n.nominee_handle.clone())),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?
+        }
+    };
+    let has_account = account::Entity::find()
+        .filter(account::Column::PersonId.eq(person.id))
+        .one(txn)
+        .await?
+        .is_some();
+    if !has_account {
+        account::ActiveModel {
+            person_id: Set(person.id),
+            role: Set(AccountRole::Fellow),
+            created_at: Set(now),
+            disabled_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    let previous = fellow::Entity::find()
+        .filter(fellow::Column::PersonId.eq(person.id))
+        .one(txn)
+        .await?;
+    let fellow = match previous {
+        Some(f) if f.status == FellowStatus::Active => {
+            return Err(ServiceError::Conflict(format!(
+                "`{}` is already an active fellow.",
+                n.nominee_handle
+            )));
+        }
+        Some(alumnus) => {
+            let version = alumnus.version;
+            let mut active: fellow::ActiveModel = alumnus.into();
+            active.status = Set(FellowStatus::Active);
+            active.joined_on = Set(now.date_naive());
+            active.nominated_by_person_id = Set(Some(n.nominator_person_id));
+            active.nomination_id = Set(Some(n.id));
+            active.version = Set(version + 1);
+            active.updated_at = Set(now);
+            active.update(txn).await?
+        }
+        None => {
+            fellow::ActiveModel {
+                person_id: Set(person.id),
+                headline: Set(None),
+                bio: Set(None),
+                links: Set(n.links.clone()),
+                status: Set(FellowStatus::Active),
+                joined_on: Set(now.date_naive()),
+                nominated_by_person_id: Set(Some(n.nominator_person_id)),
+                nomination_id: Set(Some(n.id)),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?
+        }
+    };
+    let areas = nomination_strategic_area::Entity::find()
+        .filter(nomination_strategic_area::Column::NominationId.eq(n.id))
+        .all(txn)
+        .await?;
+    let linked: Vec<i64> = fellow_strategic_area::Entity::find()
+        .filter(fellow_strategic_area::Column::FellowId.eq(fellow.id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|l| l.strategic_area_id)
+        .collect();
+    for area in areas
+        .into_iter()
+        .filter(|a| !linked.contains(&a.strategic_area_id))
+    {
+        fellow_strategic_area::ActiveModel {
+            fellow_id: Set(fellow.id),
+            strategic_area_id: Set(area.strategic_area_id),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(fellow)
+}
