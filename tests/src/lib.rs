@@ -323,12 +323,26 @@ impl TestApp {
         query: &str,
         variables: Value,
     ) -> GraphqlResponse {
+        self.graphql_with(token, &[], query, variables).await
+    }
+
+    /// POSTs an operation with a bearer token (if any) and extra headers.
+    pub async fn graphql_with(
+        &self,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
         let mut request = self
             .client
             .post(self.url("/graphql"))
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let response = request.send().await.expect("POST /graphql");
         let status = response.status().as_u16();

@@ -111,6 +111,7 @@ pub fn http_url(field: &str, value: &str) -> ServiceResult<String> {
 }
 
 /// A link as a client sends it.
+#[derive(serde::Serialize)]
 pub struct LinkInput {
     pub label: String,
     pub url: String,

@@ -9,7 +9,8 @@ use super::fellows::Person;
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::payload::{user_errors, UserError};
-use super::{db, keys, viewer};
+use super::{db, idempotency_key, keys, viewer};
+use crate::service::idempotency::Claim;
 use crate::service::{self, access};
 
 /// A partner integration's token. The secret itself is shown once, when created.
@@ -157,7 +158,8 @@ impl ApiTokenMutation {
             scopes: input.scopes,
             expires_at: input.expires_at,
         };
-        match service::api_tokens::create(db(ctx), keys(ctx), viewer(ctx), new).await {
+        let claim = Claim::new(viewer(ctx), idempotency_key(ctx), "createApiToken", &new);
+        match service::api_tokens::create(db(ctx), keys(ctx), viewer(ctx), new, claim).await {
             Ok(created) => Ok(CreateApiTokenPayload {
                 api_token: Some(ApiToken(created.token)),
                 token: Some(created.secret),

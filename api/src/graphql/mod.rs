@@ -88,3 +88,10 @@ pub fn keys<'a>(ctx: &Context<'a>) -> &'a KeyRing {
 pub fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
     ctx.data_unchecked::<Viewer>()
 }
+
+/// The request's `Idempotency-Key`, when it sent one.
+pub fn idempotency_key<'a>(
+    ctx: &Context<'a>,
+) -> Option<&'a crate::service::idempotency::IdempotencyKey> {
+    ctx.data_opt::<crate::service::idempotency::IdempotencyKey>()
+}

@@ -10,9 +10,10 @@ use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::payload::{outcome, UserError};
 use super::strategic_areas::StrategicArea;
-use super::{db, viewer};
+use super::{db, idempotency_key, viewer};
 use crate::domain::LinkInput;
 use crate::error::ServiceError;
+use crate::service::idempotency::Claim;
 use crate::service::nominations::workflow;
 use crate::service::{self, access};
 
@@ -394,7 +395,13 @@ impl NominationMutation {
                 })
                 .collect(),
         };
-        nomination_payload(workflow::submit(db(ctx), viewer(ctx), submission).await)
+        let claim = Claim::new(
+            viewer(ctx),
+            idempotency_key(ctx),
+            "submitNomination",
+            &submission,
+        );
+        nomination_payload(workflow::submit(db(ctx), viewer(ctx), submission, claim).await)
     }
 
     /// Backs an open nomination. Staff and active fellows, other than the nominee and

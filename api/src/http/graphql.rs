@@ -21,6 +21,7 @@ use super::{playground, AppState};
 use crate::auth::{self, AuthError};
 use crate::error::{Code, ServiceError};
 use crate::graphql::loaders::Loaders;
+use crate::service::idempotency::IdempotencyKey;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -187,7 +188,19 @@ async fn execute(
             return refuse(status, Code::InternalServerError, &error.message);
         }
     };
-    let gql_request = gql_request.data(viewer).data(Loaders::new(&state.db));
+    let mut gql_request = gql_request.data(viewer).data(Loaders::new(&state.db));
+    if let Some(value) = request.headers().get("idempotency-key") {
+        match value.to_str().ok().and_then(IdempotencyKey::parse) {
+            Some(key) => gql_request = gql_request.data(key),
+            None => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    Code::BadUserInput,
+                    "An Idempotency-Key is 1 to 255 printable ASCII characters, such as a UUID.",
+                )
+            }
+        }
+    }
     let mut response = state.schema.execute(gql_request).await;
     // A request error (parse, validation, variables) has no path; a field error does.
     let request_failed = matches!(response.data, Value::Null)

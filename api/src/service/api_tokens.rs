@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::access;
 use super::audit::{self, Change};
+use super::idempotency::{self, Claim};
 use super::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
 use crate::auth::{token_hash, KeyRing, NewClaims, Role, Scope, Viewer};
 use crate::error::{ServiceError, ServiceResult};
@@ -23,6 +24,7 @@ pub const DEFAULT_LIFETIME: Duration = Duration::days(90);
 pub const MAX_LIFETIME: Duration = Duration::days(366);
 pub const MAX_NAME_CHARS: usize = 100;
 
+#[derive(serde::Serialize)]
 pub struct NewApiToken {
     pub name: String,
     pub scopes: Vec<String>,
@@ -44,13 +46,73 @@ fn snapshot(token: &api_token::Model) -> serde_json::Value {
     })
 }
 
+/// The claims of a partner token, made from its row alone, so that signing them again
+/// gives the very same token (HS256 is deterministic): a retried creation can hand back
+/// the secret it first showed without the database ever holding it.
+fn partner_claims(keys: &KeyRing, token: &api_token::Model) -> NewClaims {
+    let expires_at = token
+        .expires_at
+        .unwrap_or(token.created_at + DEFAULT_LIFETIME);
+    let mut claims = NewClaims::new(
+        keys,
+        Role::Partner,
+        &format!("partner:{}", token.name),
+        expires_at,
+    );
+    claims.iat = token.created_at.timestamp();
+    claims.nbf = token.created_at.timestamp();
+    claims.jti = token.jti.clone();
+    claims.scopes = token
+        .scopes
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().and_then(Scope::parse))
+                .map(Scope::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    claims
+}
+
+/// The token an earlier request with the same idempotency key created, with its secret.
+async fn replay(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    claim: Option<&Claim>,
+) -> ServiceResult<Option<CreatedApiToken>> {
+    let Some(claim) = claim else {
+        return Ok(None);
+    };
+    let Some(response) = idempotency::recall(db, claim).await? else {
+        return Ok(None);
+    };
+    let token = api_token::Entity::find_by_id(idempotency::remembered_id(&response)?)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("remembered token vanished")))?;
+    let secret = keys
+        .sign(&partner_claims(keys, &token))
+        .map_err(ServiceError::Internal)?;
+    if token_hash(&secret) != token.secret_hash {
+        return Err(ServiceError::Internal(anyhow::anyhow!(
+            "a replayed token does not match its hash"
+        )));
+    }
+    Ok(Some(CreatedApiToken { token, secret }))
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     keys: &KeyRing,
     viewer: &Viewer,
     input: NewApiToken,
+    claim: Option<Claim>,
 ) -> ServiceResult<CreatedApiToken> {
     access::require_staff(viewer, "create API tokens")?;
+    if let Some(first) = replay(db, keys, claim.as_ref()).await? {
+        return Ok(first);
+    }
     let Some(creator) = viewer.person_id() else {
         return Err(ServiceError::Forbidden(
             "Your token names no person known to this service.".into(),
@@ -99,26 +161,28 @@ pub async fn create(
         ));
     }
 
-    let mut claims = NewClaims::new(keys, Role::Partner, &format!("partner:{name}"), expires_at);
-    claims.scopes = scopes.iter().map(|s| s.as_str()).collect();
-    let secret = keys.sign(&claims).map_err(ServiceError::Internal)?;
+    let mut row = api_token::Model {
+        id: 0,
+        name,
+        jti: uuid::Uuid::new_v4().to_string(),
+        secret_hash: String::new(),
+        scopes: json!(scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        created_by_person_id: creator,
+        created_at: now,
+        expires_at: Some(expires_at),
+        last_used_at: None,
+        revoked_at: None,
+        revoked_by_person_id: None,
+    };
+    let secret = keys
+        .sign(&partner_claims(keys, &row))
+        .map_err(ServiceError::Internal)?;
+    row.secret_hash = token_hash(&secret);
 
     let txn = db.begin().await?;
-    let token = api_token::ActiveModel {
-        name: Set(name),
-        jti: Set(claims.jti.clone()),
-        secret_hash: Set(token_hash(&secret)),
-        scopes: Set(json!(claims.scopes)),
-        created_by_person_id: Set(creator),
-        created_at: Set(now),
-        expires_at: Set(Some(expires_at)),
-        last_used_at: Set(None),
-        revoked_at: Set(None),
-        revoked_by_person_id: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let mut active: api_token::ActiveModel = row.into();
+    active.id = sea_orm::ActiveValue::NotSet;
+    let token = active.insert(&txn).await?;
     audit::record(
         &txn,
         viewer,
@@ -131,6 +195,17 @@ pub async fn create(
         },
     )
     .await?;
+    if let Some(claim) = &claim {
+        if let Err(err) = idempotency::remember(&txn, claim, json!({ "id": token.id })).await {
+            txn.rollback().await?;
+            if ServiceError::is_unique_violation(&err) {
+                if let Some(first) = replay(db, keys, Some(claim)).await? {
+                    return Ok(first);
+                }
+            }
+            return Err(err.into());
+        }
+    }
     txn.commit().await?;
     Ok(CreatedApiToken { token, secret })
 }

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod benefits;
 pub mod fellows;
+pub mod idempotency;
 pub mod nominations;
 pub mod organizations;
 pub mod page;

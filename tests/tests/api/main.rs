@@ -5,6 +5,7 @@ mod access;
 mod demo;
 mod fellows;
 mod http;
+mod idempotency;
 mod migrations;
 mod node;
 mod nominations;

@@ -33,10 +33,12 @@ use crate::auth::Viewer;
 use crate::domain::{self, LinkInput};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::audit::{self, Change};
+use crate::service::idempotency::{self, Claim};
 use crate::service::search;
 
 const OPEN: [NominationStatus; 2] = [NominationStatus::Submitted, NominationStatus::UnderReview];
 
+#[derive(serde::Serialize)]
 pub struct Submission {
     pub nominee_name: String,
     pub nominee_handle: String,
@@ -197,12 +199,32 @@ async fn record(
     .await
 }
 
+/// The nomination an earlier request with the same idempotency key created.
+async fn replay(
+    db: &DatabaseConnection,
+    claim: Option<&Claim>,
+) -> ServiceResult<Option<nomination::Model>> {
+    let Some(claim) = claim else {
+        return Ok(None);
+    };
+    match idempotency::recall(db, claim).await? {
+        Some(response) => Ok(Some(
+            find(db, idempotency::remembered_id(&response)?).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
 pub async fn submit(
     db: &DatabaseConnection,
     viewer: &Viewer,
     s: Submission,
+    claim: Option<Claim>,
 ) -> ServiceResult<nomination::Model> {
     let nominator = acting_member(db, viewer, "nominate").await?;
+    if let Some(first) = replay(db, claim.as_ref()).await? {
+        return Ok(first);
+    }
     let nominee_name = domain::text("input.nomineeName", &s.nominee_name, 1, 200)?;
     let nominee_handle = domain::handle("input.nomineeHandle", &s.nominee_handle)?;
     let nominee_email = domain::email("input.nomineeEmail", &s.nominee_email)?;
@@ -258,6 +280,11 @@ pub async fn submit(
         )));
     }
     if let Some(open) = open_nomination_for(db, &nominee_handle).await? {
+        // The open one may be this very request's, committed by a retry that raced it
+        // (the nomination and its idempotency record commit together).
+        if let Some(first) = replay(db, claim.as_ref()).await? {
+            return Ok(first);
+        }
         return Err(already_open(&open));
     }
 
@@ -288,8 +315,12 @@ pub async fn submit(
     let nomination = match inserted {
         Ok(n) => n,
         Err(err) if ServiceError::is_unique_violation(&err) => {
-            // Another submission for this nominee won the race.
+            // Another submission for this nominee won the race: perhaps this very
+            // request, sent twice with one key.
             txn.rollback().await?;
+            if let Some(first) = replay(db, claim.as_ref()).await? {
+                return Ok(first);
+            }
             return Err(match open_nomination_for(db, &nominee_handle).await? {
                 Some(open) => already_open(&open),
                 None => ServiceError::Conflict(
@@ -316,6 +347,17 @@ pub async fn submit(
         &nomination,
     )
     .await?;
+    if let Some(claim) = &claim {
+        if let Err(err) = idempotency::remember(&txn, claim, json!({ "id": nomination.id })).await {
+            txn.rollback().await?;
+            if ServiceError::is_unique_violation(&err) {
+                if let Some(first) = replay(db, Some(claim)).await? {
+                    return Ok(first);
+                }
+            }
+            return Err(err.into());
+        }
+    }
     txn.commit().await?;
     Ok(nomination)
 }
