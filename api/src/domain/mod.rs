@@ -69,6 +69,28 @@ pub fn handle(field: &str, value: &str) -> ServiceResult<String> {
     }
 }
 
+/// A slug: lower-case letters and digits in words joined by single hyphens, at most 60
+/// characters, such as `speech-and-audio`.
+pub fn slug(field: &str, value: &str) -> ServiceResult<String> {
+    let value = value.trim();
+    let valid = !value.is_empty()
+        && value.len() <= 60
+        && value.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(ServiceError::invalid(
+            field,
+            "A slug is lower-case letters and digits joined by single hyphens, at most 60 characters.",
+        ))
+    }
+}
+
 /// An e-mail address of the usual shape: `local@domain.tld`, no spaces.
 pub fn email(field: &str, value: &str) -> ServiceResult<String> {
     let value = value.trim();
@@ -145,6 +167,24 @@ mod tests {
         }
         for bad in ["", "-lead", "has space", "naïve", "x/y", &"a".repeat(40)] {
             assert!(handle("h", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slugs_are_lower_case_words_joined_by_hyphens() {
+        assert!(slug("s", "speech-and-audio").is_ok());
+        assert!(slug("s", "pytorch-foundation2").is_ok());
+        for bad in [
+            "",
+            "Speech",
+            "a--b",
+            "-a",
+            "a-",
+            "a_b",
+            "a b",
+            &"a".repeat(61),
+        ] {
+            assert!(slug("s", bad).is_err(), "{bad}");
         }
     }
 

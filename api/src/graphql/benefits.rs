@@ -39,6 +39,11 @@ impl BenefitGrant {
         ids::encode(NodeType::BenefitGrant, self.0.id)
     }
 
+    /// Increases with every change; pass it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
     async fn kind(&self) -> BenefitKind {
         self.0.kind.into()
     }

@@ -126,6 +126,11 @@ impl Fellow {
         ids::encode(NodeType::Fellow, self.0.id)
     }
 
+    /// Increases with every change; pass it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
     /// The fellow's hub handle.
     async fn handle(&self, ctx: &Context<'_>) -> Result<String> {
         required(self.person_model(ctx).await?.handle, "fellow handle")

@@ -16,6 +16,7 @@ pub mod nominations;
 pub mod nullable;
 pub mod organizations;
 pub mod payload;
+pub mod records;
 pub mod scalars;
 pub mod strategic_areas;
 pub mod viewer;
@@ -53,6 +54,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     nominations::NominationMutation,
+    records::RecordMutation,
     api_tokens::ApiTokenMutation,
 );
 

@@ -47,6 +47,11 @@ impl Organization {
         ids::encode(NodeType::Organization, self.0.id)
     }
 
+    /// Increases with every change; pass it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
     /// A short, stable, URL-friendly name, such as `pytorch-foundation`.
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -159,6 +164,11 @@ pub struct FoundationMembership(pub foundation_membership::Model);
 impl FoundationMembership {
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::FoundationMembership, self.0.id)
+    }
+
+    /// Increases with every change; pass it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
 
     /// The organization that joined.

@@ -57,3 +57,31 @@ pub fn outcome<T>(
         Err(err) => Ok((None, user_errors(err)?)),
     }
 }
+
+/// Declares a mutation payload: the changed object under its type's name, and
+/// `userErrors`.
+macro_rules! payload {
+    ($name:ident, $field:ident, $ty:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            pub $field: Option<$ty>,
+            pub user_errors: Vec<$crate::graphql::payload::UserError>,
+        }
+
+        impl $name {
+            pub fn from_result<M>(
+                result: Result<M, $crate::error::ServiceError>,
+                wrap: impl FnOnce(M) -> $ty,
+            ) -> async_graphql::Result<Self> {
+                let (value, user_errors) = $crate::graphql::payload::outcome(result)?;
+                Ok($name {
+                    $field: value.map(wrap),
+                    user_errors,
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use payload;

@@ -22,6 +22,11 @@ impl StrategicArea {
         ids::encode(NodeType::StrategicArea, self.0.id)
     }
 
+    /// Increases with every change; pass it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
     /// A short, stable, URL-friendly name, such as `speech-and-audio`.
     async fn slug(&self) -> &str {
         &self.0.slug

@@ -3,15 +3,21 @@
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use entity::strategic_area;
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, Set, TransactionTrait,
 };
 
+use super::access;
+use super::audit::{self, Change};
 use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
 use super::search;
-use crate::error::ServiceResult;
+use crate::auth::Viewer;
+use crate::domain;
+use crate::error::{ServiceError, ServiceResult};
 
 #[derive(Debug, Default, Clone)]
 pub struct StrategicAreaFilter {
@@ -104,4 +110,189 @@ pub async fn by_slug(
         ))
         .one(db)
         .await?)
+}
+
+fn snapshot(area: &strategic_area::Model) -> serde_json::Value {
+    serde_json::to_value(area).unwrap_or_default()
+}
+
+async fn find(db: &DatabaseConnection, id: i64) -> ServiceResult<strategic_area::Model> {
+    strategic_area::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::missing("input.strategicAreaId", "No strategic area has this ID.")
+        })
+}
+
+/// Adds a strategic area. Staff only; slugs are unique ignoring case.
+pub async fn create(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    slug: &str,
+    name: &str,
+    description: Option<&str>,
+) -> ServiceResult<strategic_area::Model> {
+    access::require_staff(viewer, "create strategic areas")?;
+    let slug = domain::slug("input.slug", slug)?;
+    let name = domain::text("input.name", name, 1, 200)?;
+    let description = domain::optional_text("input.description", description, 5000)?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let inserted = strategic_area::ActiveModel {
+        slug: Set(slug.clone()),
+        name: Set(name),
+        description: Set(description),
+        archived_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let area = match inserted {
+        Ok(area) => area,
+        Err(err) if ServiceError::is_unique_violation(&err) => {
+            return Err(ServiceError::Conflict(format!(
+                "A strategic area already has the slug `{slug}`."
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action: "strategicArea.create",
+            object_type: "StrategicArea",
+            object_id: area.id,
+            before: None,
+            after: Some(snapshot(&area)),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(area)
+}
+
+/// What an update changes; absent fields stay as they are, an empty description clears.
+pub struct AreaEdit {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub expected_version: i32,
+}
+
+/// Edits or archives an area under `expectedVersion`. Archiving keeps the area and its
+/// links readable; it only stops new links.
+async fn change(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    expected_version: i32,
+    action: &str,
+    set: impl FnOnce(
+        sea_orm::UpdateMany<strategic_area::Entity>,
+    ) -> sea_orm::UpdateMany<strategic_area::Entity>,
+    archive: bool,
+) -> ServiceResult<strategic_area::Model> {
+    let current = find(db, id).await?;
+    let txn = db.begin().await?;
+    let mut update = strategic_area::Entity::update_many()
+        .col_expr(
+            strategic_area::Column::Version,
+            Expr::col(strategic_area::Column::Version).add(1),
+        )
+        .col_expr(strategic_area::Column::UpdatedAt, Expr::val(Utc::now()))
+        .filter(strategic_area::Column::Id.eq(id))
+        .filter(strategic_area::Column::Version.eq(expected_version));
+    if archive {
+        update = update.filter(strategic_area::Column::ArchivedAt.is_null());
+    }
+    if set(update).exec(&txn).await?.rows_affected == 0 {
+        txn.rollback().await?;
+        let now = find(db, id).await?;
+        return Err(if archive && now.archived_at.is_some() {
+            ServiceError::Conflict("This strategic area is already archived.".into())
+        } else {
+            ServiceError::Conflict(format!(
+                "The strategic area changed since you read it (version {expected_version}, now {}); read it again and retry.",
+                now.version
+            ))
+        });
+    }
+    let updated = strategic_area::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("strategic area vanished")))?;
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action,
+            object_type: "StrategicArea",
+            object_id: id,
+            before: Some(snapshot(&current)),
+            after: Some(snapshot(&updated)),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    edit: AreaEdit,
+) -> ServiceResult<strategic_area::Model> {
+    access::require_staff(viewer, "update strategic areas")?;
+    let name = edit
+        .name
+        .as_deref()
+        .map(|n| domain::text("input.name", n, 1, 200))
+        .transpose()?;
+    let description = edit
+        .description
+        .as_deref()
+        .map(|d| domain::optional_text("input.description", Some(d), 5000))
+        .transpose()?;
+    change(
+        db,
+        viewer,
+        id,
+        edit.expected_version,
+        "strategicArea.update",
+        |mut u| {
+            if let Some(name) = name {
+                u = u.col_expr(strategic_area::Column::Name, Expr::val(name));
+            }
+            if let Some(description) = description {
+                u = u.col_expr(strategic_area::Column::Description, Expr::val(description));
+            }
+            u
+        },
+        false,
+    )
+    .await
+}
+
+pub async fn archive(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    expected_version: i32,
+) -> ServiceResult<strategic_area::Model> {
+    access::require_staff(viewer, "archive strategic areas")?;
+    change(
+        db,
+        viewer,
+        id,
+        expected_version,
+        "strategicArea.archive",
+        |u| u.col_expr(strategic_area::Column::ArchivedAt, Expr::val(Utc::now())),
+        true,
+    )
+    .await
 }

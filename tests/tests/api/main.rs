@@ -11,6 +11,7 @@ mod node;
 mod nominations;
 mod organizations;
 mod pagination;
+mod records;
 mod schema;
 mod strategic_areas;
 mod tokens;

@@ -1,5 +1,7 @@
 //! Fellows: the public directory of the program, with what each fellow contributed and
-//! the strategic areas they work in.
+//! the strategic areas they work in; [`changes`] holds what edits them.
+
+pub mod changes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,9 +14,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, RelationTrait,
 };
 
-use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
-use super::search;
 use crate::error::{ServiceError, ServiceResult};
+use crate::service::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
+use crate::service::search;
 
 /// Which fellows a list shows.
 #[derive(Debug, Default, Clone)]

@@ -1,4 +1,7 @@
-//! Organizations, their foundation memberships and the board seats those carry.
+//! Organizations, their foundation memberships and the board seats those carry; what
+//! changes them is in [`changes`].
+
+pub mod changes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,9 +14,9 @@ use sea_orm::{
     QueryOrder,
 };
 
-use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
-use super::search;
 use crate::error::ServiceResult;
+use crate::service::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
+use crate::service::search;
 
 #[derive(Debug, Default, Clone)]
 pub struct OrganizationFilter {

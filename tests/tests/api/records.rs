@@ -1,0 +1,243 @@
+//! The records beside the nomination workflow: profiles, contributions, status and
+//! benefits; strategic areas; organizations, memberships and board seats.
+
+use api::auth::Role;
+use entity::{
+    audit_event, board_seat, contribution, foundation_membership, organization, strategic_area,
+};
+use fellowship_tests::{on_both_databases, TestApp};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{json, Value};
+
+/// Runs a mutation as `token` and returns its payload.
+async fn mutate(app: &TestApp, token: &str, query: &str, input: Value) -> Value {
+    let data = app
+        .graphql_as(Some(token), query, json!({ "input": input }))
+        .await
+        .expect_ok();
+    data.as_object().unwrap().values().next().unwrap().clone()
+}
+
+fn code(payload: &Value) -> &str {
+    payload["userErrors"][0]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+async fn audit_count(app: &TestApp) -> u64 {
+    audit_event::Entity::find().count(&app.db).await.unwrap()
+}
+
+async fn fellow_ref(app: &TestApp, handle: &str) -> (String, i64) {
+    let data = app
+        .query(
+            &format!(r#"{{ fellow(handle: "{handle}") {{ id }} }}"#),
+            json!({}),
+        )
+        .await;
+    let id = data["fellow"]["id"].as_str().unwrap().to_owned();
+    let version = app
+        .graphql_as(
+            Some(&app.token(Role::Staff, "merve")),
+            "query($id: ID!) { node(id: $id) { ... on Fellow { id } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let _ = version;
+    (id, 1)
+}
+
+const PROFILE: &str = r#"mutation($input: UpdateFellowProfileInput!) { updateFellowProfile(input: $input) {
+    fellow { headline bio links { url } name } userErrors { field code } } }"#;
+const ADD: &str = r#"mutation($input: AddContributionInput!) { addContribution(input: $input) {
+    contribution { id title kind } userErrors { field code } } }"#;
+const REMOVE: &str = r#"mutation($input: RemoveContributionInput!) { removeContribution(input: $input) {
+    contribution { id title } userErrors { field code } } }"#;
+const STATUS: &str = r#"mutation($input: SetFellowStatusInput!) { setFellowStatus(input: $input) {
+    fellow { status } userErrors { field code } } }"#;
+const GRANT: &str = r#"mutation($input: GrantBenefitInput!) { grantBenefit(input: $input) {
+    benefitGrant { id kind active } userErrors { field code } } }"#;
+const REVOKE: &str = r#"mutation($input: RevokeBenefitInput!) { revokeBenefit(input: $input) {
+    benefitGrant { active revocationNote } userErrors { field code } } }"#;
+
+on_both_databases! {
+    async fn fellows_edit_their_own_profile_and_contributions_and_nobody_else_s(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let (maria, _) = fellow_ref(&app, "mariagrandury").await;
+        let own = app.token(Role::Fellow, "mariagrandury");
+        let other = app.token(Role::Fellow, "mrm8488");
+        let staff = app.token(Role::Staff, "merve");
+
+        let before = audit_count(&app).await;
+        for (token, input, expected) in [
+            (&other, json!({ "fellowId": maria, "headline": "hijacked", "expectedVersion": 1 }), "FORBIDDEN"),
+            (&own, json!({ "fellowId": maria, "headline": "x", "expectedVersion": 7 }), "CONFLICT"),
+            (&own, json!({ "fellowId": maria, "links": [{ "label": "x", "url": "javascript:alert(1)" }], "expectedVersion": 1 }), "BAD_USER_INPUT"),
+            (&own, json!({ "fellowId": maria, "name": "", "expectedVersion": 1 }), "BAD_USER_INPUT"),
+        ] {
+            let response = app.graphql_as(Some(token), PROFILE, json!({ "input": input })).await;
+            let got = if response.error_codes().is_empty() {
+                code(&response.body["data"]["updateFellowProfile"]).to_owned()
+            } else {
+                response.error_codes()[0].clone()
+            };
+            assert_eq!(got, expected, "{input}");
+        }
+        assert_eq!(audit_count(&app).await, before, "a refused edit was recorded");
+
+        let edited = mutate(&app, &own, PROFILE, json!({ "fellowId": maria, "headline": "Founder of SomosNLP",
+            "bio": "NLP in Spanish.", "links": [{ "label": "Hub", "url": "https://huggingface.co/mariagrandury" }], "expectedVersion": 1 })).await;
+        assert_eq!(edited["userErrors"], json!([]));
+        assert_eq!(edited["fellow"]["bio"], "NLP in Spanish.");
+        let by_staff = mutate(&app, &staff, PROFILE, json!({ "fellowId": maria, "bio": "", "expectedVersion": 2 })).await;
+        assert_eq!(by_staff["fellow"]["bio"], Value::Null, "an empty string clears");
+
+        let contributions_before = contribution::Entity::find().count(&app.db).await.unwrap();
+        let refused = mutate(&app, &own, ADD, json!({ "fellowId": maria, "kind": "EVENTS", "title": "Future", "occurredOn": "2999-01-01" })).await;
+        assert_eq!(refused["userErrors"][0]["field"], json!(["input", "occurredOn"]));
+        let added = mutate(&app, &own, ADD, json!({ "fellowId": maria, "kind": "EVENTS", "title": "Hackathon 2023", "url": "https://somosnlp.org" })).await;
+        assert_eq!(added["contribution"]["kind"], "EVENTS");
+        let id = added["contribution"]["id"].clone();
+        let theirs = app.graphql_as(Some(&other), REMOVE, json!({ "input": { "contributionId": id } })).await;
+        assert_eq!(theirs.error_codes(), ["FORBIDDEN"]);
+        let removed = mutate(&app, &own, REMOVE, json!({ "contributionId": id })).await;
+        assert_eq!(removed["contribution"]["title"], "Hackathon 2023");
+        assert_eq!(contribution::Entity::find().count(&app.db).await.unwrap(), contributions_before);
+        let again = mutate(&app, &own, REMOVE, json!({ "contributionId": id })).await;
+        assert_eq!(code(&again), "NOT_FOUND");
+    }
+
+    async fn staff_make_fellows_alumni_and_grant_and_revoke_benefits(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let (ceyda, _) = fellow_ref(&app, "ceyda").await;
+        let staff = app.token(Role::Staff, "merve");
+        let fellow = app.token(Role::Fellow, "ceyda");
+
+        let granted = mutate(&app, &staff, GRANT, json!({ "fellowId": ceyda, "kind": "COMPUTE", "description": "GPU hours" })).await;
+        assert_eq!(granted["benefitGrant"]["active"], true);
+        let grant = granted["benefitGrant"]["id"].clone();
+        let seen = app.graphql_as(Some(&fellow), r#"{ fellow(handle: "ceyda") { benefits { kind active } } }"#, json!({})).await.expect_ok();
+        assert_eq!(seen["fellow"]["benefits"][0]["kind"], "COMPUTE");
+        let by_fellow = app.graphql_as(Some(&fellow), GRANT, json!({ "input": { "fellowId": ceyda, "kind": "MERCHANDISE" } })).await;
+        assert_eq!(by_fellow.error_codes(), ["FORBIDDEN"]);
+
+        let no_note = mutate(&app, &staff, REVOKE, json!({ "benefitGrantId": grant, "note": "" })).await;
+        assert_eq!(no_note["userErrors"][0]["field"], json!(["input", "note"]));
+        let revoked = mutate(&app, &staff, REVOKE, json!({ "benefitGrantId": grant, "note": "Project ended" })).await;
+        assert_eq!(revoked["benefitGrant"]["active"], false);
+        assert_eq!(revoked["benefitGrant"]["revocationNote"], "Project ended");
+        assert_eq!(code(&mutate(&app, &staff, REVOKE, json!({ "benefitGrantId": grant, "note": "again" })).await), "CONFLICT");
+
+        let stale = mutate(&app, &staff, STATUS, json!({ "fellowId": ceyda, "status": "ALUMNI", "expectedVersion": 9 })).await;
+        assert_eq!(code(&stale), "CONFLICT");
+        let alumni = mutate(&app, &staff, STATUS, json!({ "fellowId": ceyda, "status": "ALUMNI", "expectedVersion": 1 })).await;
+        assert_eq!(alumni["fellow"]["status"], "ALUMNI");
+        let listed = app.query(r#"{ fellows(filter: { status: ALUMNI }) { nodes { handle } } }"#, json!({})).await;
+        assert_eq!(listed["fellows"]["nodes"][0]["handle"], "ceyda");
+        assert_eq!(code(&mutate(&app, &staff, GRANT, json!({ "fellowId": ceyda, "kind": "COMPUTE" })).await), "CONFLICT");
+        // An alumna no longer nominates.
+        let nominate = app.graphql_as(Some(&fellow), r#"mutation { submitNomination(input: { nomineeName: "A", nomineeHandle: "a",
+            nomineeEmail: "a@example.org", rationale: "r" }) { nomination { id } } }"#, json!({})).await;
+        assert_eq!(nominate.error_codes(), ["FORBIDDEN"]);
+    }
+
+    async fn strategic_areas_are_created_updated_and_archived_by_staff(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(Role::Staff, "merve");
+        let create = r#"mutation($input: CreateStrategicAreaInput!) { createStrategicArea(input: $input) { strategicArea { id slug version archived } userErrors { field code } } }"#;
+        let update = r#"mutation($input: UpdateStrategicAreaInput!) { updateStrategicArea(input: $input) { strategicArea { name version } userErrors { field code } } }"#;
+        let archive = r#"mutation($input: ArchiveStrategicAreaInput!) { archiveStrategicArea(input: $input) { strategicArea { archived version } userErrors { field code } } }"#;
+        let areas_before = strategic_area::Entity::find().count(&app.db).await.unwrap();
+        assert_eq!(code(&mutate(&app, &staff, create, json!({ "slug": "Bad Slug", "name": "x" })).await), "BAD_USER_INPUT");
+        assert_eq!(code(&mutate(&app, &staff, create, json!({ "slug": "speech-and-audio", "name": "x" })).await), "CONFLICT");
+        let fellow = app.graphql_as(Some(&app.token(Role::Fellow, "ceyda")), create, json!({ "input": { "slug": "x", "name": "x" } })).await;
+        assert_eq!(fellow.error_codes(), ["FORBIDDEN"]);
+        assert_eq!(strategic_area::Entity::find().count(&app.db).await.unwrap(), areas_before);
+
+        let created = mutate(&app, &staff, create, json!({ "slug": "multilingual-evaluation", "name": "Multilingual evaluation" })).await;
+        let id = created["strategicArea"]["id"].clone();
+        let renamed = mutate(&app, &staff, update, json!({ "strategicAreaId": id, "name": "Evaluation across languages", "expectedVersion": 1 })).await;
+        assert_eq!(renamed["strategicArea"]["version"], 2);
+        assert_eq!(code(&mutate(&app, &staff, update, json!({ "strategicAreaId": id, "name": "x", "expectedVersion": 1 })).await), "CONFLICT");
+        let archived = mutate(&app, &staff, archive, json!({ "strategicAreaId": id, "expectedVersion": 2 })).await;
+        assert_eq!(archived["strategicArea"]["archived"], true);
+        assert_eq!(code(&mutate(&app, &staff, archive, json!({ "strategicAreaId": id, "expectedVersion": 3 })).await), "CONFLICT");
+        let listed = app.query(r#"{ strategicAreas(filter: { archived: true }) { nodes { slug } } strategicArea(slug: "multilingual-evaluation") { archived } }"#, json!({})).await;
+        assert_eq!(listed["strategicAreas"]["nodes"][0]["slug"], "multilingual-evaluation");
+        // An archived area takes no new nominations.
+        let nominate = mutate(&app, &staff, r#"mutation($input: SubmitNominationInput!) { submitNomination(input: $input) { nomination { id } userErrors { field code } } }"#,
+            json!({ "nomineeName": "A", "nomineeHandle": "a", "nomineeEmail": "a@example.org", "rationale": "r", "strategicAreaSlugs": ["multilingual-evaluation"] })).await;
+        assert_eq!(nominate["userErrors"][0]["field"], json!(["input", "strategicAreaSlugs", "0"]));
+    }
+
+    async fn organizations_memberships_and_board_seats_follow_the_rules(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(Role::Staff, "merve");
+        let orgs = app.query(r#"{ organizations { nodes { id slug } } foundationMemberships { nodes { id version } } }"#, json!({})).await;
+        let org = |slug: &str| orgs["organizations"]["nodes"].as_array().unwrap().iter().find(|o| o["slug"] == slug).unwrap()["id"].clone();
+        let (hf, lf, pt) = (org("hugging-face"), org("linux-foundation"), org("pytorch-foundation"));
+        let premier = orgs["foundationMemberships"]["nodes"][0]["id"].clone();
+
+        let create = r#"mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id slug parent { slug } version } userErrors { field code } } }"#;
+        let update = r#"mutation($input: UpdateOrganizationInput!) { updateOrganization(input: $input) { organization { parent { slug } version } userErrors { field code } } }"#;
+        let record = r#"mutation($input: RecordFoundationMembershipInput!) { recordFoundationMembership(input: $input) { membership { id tier active version } userErrors { field code } } }"#;
+        let end = r#"mutation($input: EndFoundationMembershipInput!) { endFoundationMembership(input: $input) { membership { active endedOn boardSeats { until } } userErrors { field code } } }"#;
+        let appoint = r#"mutation($input: AppointBoardRepresentativeInput!) { appointBoardRepresentative(input: $input) { boardSeat { title since until representative { name } } userErrors { field code } } }"#;
+
+        let orgs_before = organization::Entity::find().count(&app.db).await.unwrap();
+        assert_eq!(code(&mutate(&app, &staff, create, json!({ "slug": "HUGGING-FACE", "name": "x", "kind": "COMPANY" })).await), "BAD_USER_INPUT");
+        assert_eq!(code(&mutate(&app, &staff, create, json!({ "slug": "hugging-face", "name": "x", "kind": "COMPANY" })).await), "CONFLICT");
+        assert_eq!(code(&mutate(&app, &staff, create, json!({ "slug": "x", "name": "x", "kind": "COMPANY", "websiteUrl": "ftp://x.org" })).await), "BAD_USER_INPUT");
+        assert_eq!(organization::Entity::find().count(&app.db).await.unwrap(), orgs_before);
+        let created = mutate(&app, &staff, create, json!({ "slug": "lf-ai-data", "name": "LF AI & Data", "kind": "FOUNDATION", "parentId": lf })).await;
+        assert_eq!(created["organization"]["parent"]["slug"], "linux-foundation");
+        // The Linux Foundation cannot sit under its own child.
+        let cycle = mutate(&app, &staff, update, json!({ "organizationId": lf, "parentId": created["organization"]["id"], "expectedVersion": 1 })).await;
+        assert_eq!(cycle["userErrors"][0]["field"], json!(["input", "parentId"]));
+        let unparented = mutate(&app, &staff, update, json!({ "organizationId": created["organization"]["id"], "parentId": null, "expectedVersion": 1 })).await;
+        assert_eq!(unparented["organization"]["parent"], Value::Null);
+
+        let memberships_before = foundation_membership::Entity::find().count(&app.db).await.unwrap();
+        assert_eq!(code(&mutate(&app, &staff, record, json!({ "memberId": hf, "foundationId": pt, "tier": "GENERAL" })).await), "CONFLICT");
+        assert_eq!(code(&mutate(&app, &staff, record, json!({ "memberId": lf, "foundationId": hf, "tier": "GENERAL" })).await), "BAD_USER_INPUT");
+        assert_eq!(foundation_membership::Entity::find().count(&app.db).await.unwrap(), memberships_before);
+        let key = [("Idempotency-Key", "hf-joins-lf")];
+        let general = app.graphql_with(Some(&staff), &key, record, json!({ "input": { "memberId": hf, "foundationId": lf, "tier": "GENERAL", "joinedOn": "2023-01-10" } })).await.expect_ok();
+        let retry = app.graphql_with(Some(&staff), &key, record, json!({ "input": { "memberId": hf, "foundationId": lf, "tier": "GENERAL", "joinedOn": "2023-01-10" } })).await.expect_ok();
+        assert_eq!(general["recordFoundationMembership"]["membership"]["id"], retry["recordFoundationMembership"]["membership"]["id"]);
+        let general_id = general["recordFoundationMembership"]["membership"]["id"].clone();
+        // A general membership carries no seat.
+        let no_seat = mutate(&app, &staff, appoint, json!({ "membershipId": general_id, "representativeName": "Someone" })).await;
+        assert_eq!(code(&no_seat), "FORBIDDEN");
+        let early = mutate(&app, &staff, end, json!({ "membershipId": general_id, "endedOn": "2022-01-01", "expectedVersion": 1 })).await;
+        assert_eq!(early["userErrors"][0]["field"], json!(["input", "endedOn"]));
+
+        // Premier carries one seat: a new representative replaces Lysandre Debut.
+        let seats_before = board_seat::Entity::find().count(&app.db).await.unwrap();
+        let appointed = mutate(&app, &staff, appoint, json!({ "membershipId": premier, "representativeName": "Jane Doe",
+            "title": "Head of Open Source", "since": "2024-05-01" })).await;
+        assert_eq!(appointed["userErrors"], json!([]), "{appointed}");
+        assert_eq!(appointed["boardSeat"]["representative"]["name"], "Jane Doe");
+        assert_eq!(board_seat::Entity::find().count(&app.db).await.unwrap(), seats_before + 1);
+        let seats = app.query(r#"{ foundationMemberships(filter: { tier: PREMIER }) { nodes { version boardSeats { until representative { name } } } } }"#, json!({})).await;
+        let seats = seats["foundationMemberships"]["nodes"][0].clone();
+        let open: Vec<&Value> = seats["boardSeats"].as_array().unwrap().iter().filter(|s| s["until"].is_null()).collect();
+        assert_eq!(open.len(), 1, "one open seat for a premier membership");
+        assert_eq!(open[0]["representative"]["name"], "Jane Doe");
+        assert!(seats["boardSeats"].as_array().unwrap().iter().any(|s| s["representative"]["name"] == "Lysandre Debut" && s["until"] == "2024-05-01"));
+
+        // Ending the membership closes the seat; an ended membership takes no appointment.
+        let version = seats["version"].clone();
+        let ended = mutate(&app, &staff, end, json!({ "membershipId": premier, "endedOn": "2025-01-31", "expectedVersion": version })).await;
+        assert_eq!(ended["membership"]["active"], false);
+        assert!(ended["membership"]["boardSeats"].as_array().unwrap().iter().all(|s| !s["until"].is_null()));
+        assert_eq!(code(&mutate(&app, &staff, appoint, json!({ "membershipId": premier, "representativeName": "Late" })).await), "CONFLICT");
+
+        let audit = app.graphql_as(Some(&staff), r#"{ auditEvents(first: 100) { nodes { action } } }"#, json!({})).await.expect_ok();
+        let actions: Vec<&str> = audit["auditEvents"]["nodes"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        for action in ["organization.create", "organization.update", "membership.record", "boardSeat.appoint", "membership.end"] {
+            assert!(actions.contains(&action), "{action} missing from {actions:?}");
+        }
+        assert_eq!(actions.iter().filter(|a| **a == "membership.record").count(), 1, "the retry was recorded twice");
+    }
+}
