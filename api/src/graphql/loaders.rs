@@ -149,6 +149,19 @@ grouped_loader!(
     )
 );
 
+/// The fellow an accepted nomination admitted, if any.
+pub struct FellowByNomination(DatabaseConnection);
+
+impl Loader<i64> for FellowByNomination {
+    type Value = Option<fellow::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut fellows = service::fellows::by_nomination_ids(&self.0, keys).await?;
+        Ok(keys.iter().map(|key| (*key, fellows.remove(key))).collect())
+    }
+}
+
 grouped_loader!(
     EndorsementsByNomination,
     "The endorsements of each nomination.",
@@ -196,6 +209,7 @@ pub struct Loaders {
     pub endorsements_by_nomination: Cached<EndorsementsByNomination>,
     pub strategic_areas_by_nomination: Cached<StrategicAreasByNomination>,
     pub benefits_by_fellow: Cached<BenefitsByFellow>,
+    pub fellow_by_nomination: Cached<FellowByNomination>,
 }
 
 fn loader<T: Loader<i64>>(inner: T) -> Cached<T> {
@@ -238,6 +252,7 @@ impl Loaders {
             endorsements_by_nomination: loader(EndorsementsByNomination(db.clone())),
             strategic_areas_by_nomination: loader(StrategicAreasByNomination(db.clone())),
             benefits_by_fellow: loader(BenefitsByFellow(db.clone())),
+            fellow_by_nomination: loader(FellowByNomination(db.clone())),
         }
     }
 }

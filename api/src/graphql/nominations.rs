@@ -145,6 +145,16 @@ impl Nomination {
         self.0.withdrawn_at
     }
 
+    /// The fellow an accepted nomination admitted.
+    async fn fellow(&self, ctx: &Context<'_>) -> Result<Option<Fellow>> {
+        Ok(loaders(ctx)
+            .fellow_by_nomination
+            .load_one(self.0.id)
+            .await?
+            .flatten()
+            .map(Fellow))
+    }
+
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }

@@ -36,6 +36,9 @@ on_both_databases! {
         assert_eq!(retry["submitNomination"]["nomination"]["id"], first["submitNomination"]["nomination"]["id"]);
         assert_eq!(retry["submitNomination"]["userErrors"], json!([]));
         assert_eq!(counts(&app).await, after_first, "the retry wrote again");
+        let records = entity::idempotency_record::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(records.len(), 1);
+        assert!(records[0].expires_at - records[0].created_at >= chrono::Duration::hours(24), "kept at least a day");
 
         // The same key with other input is refused, and writes nothing.
         let other = app.graphql_with(Some(&maria), &key, SUBMIT, submission("grace")).await.expect_ok();

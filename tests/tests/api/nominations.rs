@@ -137,6 +137,14 @@ on_both_databases! {
         let withdrawn = mutate(&app, &c.maria, WITHDRAW, json!({ "id": id, "v": version + 1 })).await;
         assert_eq!(error_code(&withdrawn), "CONFLICT");
 
+        let admitted = app.graphql_as(Some(&c.merve), r#"query($id: ID!) { nomination(id: $id) { fellow { handle } } }"#,
+            json!({ "id": id })).await.expect_ok();
+        assert_eq!(admitted["nomination"]["fellow"]["handle"], "ada");
+
+        let by_actor = app.graphql_as(Some(&c.merve), r#"{ auditEvents(filter: { actor: "mrm8488" }) { nodes { action actor { handle } } } }"#,
+            json!({})).await.expect_ok();
+        assert_eq!(by_actor["auditEvents"]["nodes"], json!([{ "action": "nomination.endorse", "actor": { "handle": "mrm8488" } }]));
+
         let audit = app.graphql_as(Some(&c.merve), r#"query($id: ID!) { auditEvents(filter: { objectId: $id }) { nodes { action actor { handle } before after } } }"#,
             json!({ "id": id })).await.expect_ok();
         let actions: Vec<&str> = audit["auditEvents"]["nodes"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();

@@ -235,3 +235,18 @@ pub async fn strategic_areas_of(
     }
     Ok(by_fellow)
 }
+
+/// The fellow each accepted nomination admitted.
+pub async fn by_nomination_ids(
+    db: &DatabaseConnection,
+    nomination_ids: &[i64],
+) -> ServiceResult<HashMap<i64, fellow::Model>> {
+    let fellows = fellow::Entity::find()
+        .filter(fellow::Column::NominationId.is_in(nomination_ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(fellows
+        .into_iter()
+        .filter_map(|f| f.nomination_id.map(|n| (n, f)))
+        .collect())
+}
