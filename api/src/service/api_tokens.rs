@@ -1,20 +1,18 @@
 //! Partner API tokens: minted by staff, shown once, kept only as a `jti` and a hash.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, Utc};
 use entity::api_token;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, Set,
+    TransactionTrait,
 };
 use serde_json::json;
 
 use super::access;
 use super::audit::{self, Change};
 use super::idempotency::{self, Claim};
-use super::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
+use super::page::{self, Cursor, KeysetOrder, Page, PageArgs};
 use crate::auth::{token_hash, KeyRing, NewClaims, Role, Scope, Viewer};
 use crate::error::{ServiceError, ServiceResult};
 
@@ -261,25 +259,8 @@ pub async fn list(
         id: Expr::col((api_token::Entity, api_token::Column::Id)),
         descending: true,
     };
-    let rows = keyset
-        .apply(api_token::Entity::find(), &window)
-        .all(db)
-        .await?;
-    let count_db = db.clone();
-    let total = TotalCount::Deferred(Arc::new(move || {
-        let db = count_db.clone();
-        Box::pin(async move {
-            Ok(api_token::Entity::find()
-                .filter(Condition::all())
-                .count(&db)
-                .await?)
-        })
-    }));
-    Ok(page::finish(
-        rows,
-        &window,
-        SCOPE,
-        |t| Cursor::by_id(t.id),
-        total,
-    ))
+    page::of_table::<api_token::Entity>(db, Condition::all(), &keyset, &window, SCOPE, |row| {
+        Cursor::by_id(row.id)
+    })
+    .await
 }

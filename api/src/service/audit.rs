@@ -2,19 +2,14 @@
 //! the object as it was before and after. Rows are written inside the transaction of
 //! the change they record, so a change and its record commit or vanish together.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use entity::{audit_event, person};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, Set};
 use serde_json::Value;
 
 use super::access;
-use super::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
+use super::page::{self, Cursor, KeysetOrder, Page, PageArgs};
 use super::search;
 use crate::auth::Viewer;
 use crate::error::ServiceResult;
@@ -100,29 +95,8 @@ pub async fn list(
         id: Expr::col((audit_event::Entity, audit_event::Column::Id)),
         descending: true,
     };
-    let rows = keyset
-        .apply(
-            audit_event::Entity::find().filter(condition.clone()),
-            &window,
-        )
-        .all(db)
-        .await?;
-    let count_db = db.clone();
-    let total = TotalCount::Deferred(Arc::new(move || {
-        let db = count_db.clone();
-        let condition = condition.clone();
-        Box::pin(async move {
-            Ok(audit_event::Entity::find()
-                .filter(condition)
-                .count(&db)
-                .await?)
-        })
-    }));
-    Ok(page::finish(
-        rows,
-        &window,
-        SCOPE,
-        |e| Cursor::by_id(e.id),
-        total,
-    ))
+    page::of_table::<audit_event::Entity>(db, condition, &keyset, &window, SCOPE, |row| {
+        Cursor::by_id(row.id)
+    })
+    .await
 }

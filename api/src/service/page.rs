@@ -20,7 +20,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
-use sea_orm::{Condition, Order, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -292,6 +295,33 @@ impl<T> Page<T> {
             total_count: self.total_count,
         }
     }
+}
+
+/// One page of a single table's rows matching `condition`, in `keyset` order, with a
+/// `totalCount` counted only if asked for.
+pub async fn of_table<E>(
+    db: &DatabaseConnection,
+    condition: Condition,
+    keyset: &KeysetOrder,
+    window: &Window,
+    scope: &str,
+    cursor_of: impl Fn(&E::Model) -> Cursor,
+) -> ServiceResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let rows = keyset
+        .apply(E::find().filter(condition.clone()), window)
+        .all(db)
+        .await?;
+    let db = db.clone();
+    let total = TotalCount::Deferred(Arc::new(move || {
+        let db = db.clone();
+        let condition = condition.clone();
+        Box::pin(async move { Ok(E::find().filter(condition).count(&db).await?) })
+    }));
+    Ok(finish(rows, window, scope, cursor_of, total))
 }
 
 /// Turns the rows of a query built with [`KeysetOrder::apply`] into a page.

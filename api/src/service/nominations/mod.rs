@@ -4,20 +4,16 @@
 pub mod workflow;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use entity::enums::NominationStatus;
 use entity::{endorsement, nomination, nomination_strategic_area, strategic_area};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::auth::Viewer;
 use crate::error::ServiceResult;
 use crate::service::access;
-use crate::service::page::{self, Cursor, KeysetOrder, Page, PageArgs, TotalCount};
+use crate::service::page::{self, Cursor, KeysetOrder, Page, PageArgs};
 
 #[derive(Debug, Default, Clone)]
 pub struct NominationFilter {
@@ -56,31 +52,10 @@ pub async fn list(
         id: Expr::col((nomination::Entity, nomination::Column::Id)),
         descending: true,
     };
-    let rows = keyset
-        .apply(
-            nomination::Entity::find().filter(condition.clone()),
-            &window,
-        )
-        .all(db)
-        .await?;
-    let count_db = db.clone();
-    let total = TotalCount::Deferred(Arc::new(move || {
-        let db = count_db.clone();
-        let condition = condition.clone();
-        Box::pin(async move {
-            Ok(nomination::Entity::find()
-                .filter(condition)
-                .count(&db)
-                .await?)
-        })
-    }));
-    Ok(page::finish(
-        rows,
-        &window,
-        SCOPE,
-        |n| Cursor::by_id(n.id),
-        total,
-    ))
+    page::of_table::<nomination::Entity>(db, condition, &keyset, &window, SCOPE, |row| {
+        Cursor::by_id(row.id)
+    })
+    .await
 }
 
 /// Endorsements of each nomination, oldest first.
