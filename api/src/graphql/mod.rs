@@ -10,6 +10,7 @@ pub mod benefits;
 pub mod connection;
 pub mod fellows;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod node;
 pub mod nominations;

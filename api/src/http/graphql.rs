@@ -20,6 +20,7 @@ use serde_json::json;
 use super::{playground, AppState};
 use crate::auth::{self, AuthError};
 use crate::error::{Code, ServiceError};
+use crate::graphql::limits::{self, Limits, Measure, Refusal};
 use crate::graphql::loaders::Loaders;
 use crate::service::idempotency::IdempotencyKey;
 
@@ -115,6 +116,36 @@ pub async fn post(
     execute(&request, &state, gql_request).await
 }
 
+/// Measures a document against the limits before anything runs.
+fn check_limits(gql_request: &mut async_graphql::Request) -> Result<Option<Measure>, Refusal> {
+    let limits = Limits::default();
+    limits::check_length(&limits, &gql_request.query)?;
+    let operation_name = gql_request.operation_name.clone();
+    let variables = gql_request.variables.clone();
+    match gql_request.parsed_query() {
+        Ok(document) => limits::check(&limits, document, operation_name.as_deref(), &variables),
+        // Syntax errors are reported by the executor, with their positions.
+        Err(_) => Ok(None),
+    }
+}
+
+/// The answer to a document over a limit: a request error, so 400 for the new media type.
+fn too_complex(request: &HttpRequest, refusal: Refusal) -> HttpResponse {
+    let status = match negotiate(request) {
+        ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        ResponseType::Json => StatusCode::OK,
+    };
+    HttpResponse::build(status).json(json!({ "errors": [{
+        "message": refusal.message(),
+        "extensions": {
+            "code": Code::QueryTooComplex.as_str(),
+            "limit": refusal.limit,
+            "max": refusal.max,
+            "actual": refusal.actual,
+        }
+    }] }))
+}
+
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let query_string = request.query_string();
     if query_string.is_empty() && wants_html(&request) && state.playground {
@@ -130,6 +161,9 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             )
         }
     };
+    if let Err(refusal) = check_limits(&mut gql_request) {
+        return too_complex(&request, refusal);
+    }
     if is_mutation(&mut gql_request) {
         return HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
@@ -165,6 +199,11 @@ async fn execute(
     gql_request: async_graphql::Request,
 ) -> HttpResponse {
     let response_type = negotiate(request);
+    let mut gql_request = gql_request;
+    let measure = match check_limits(&mut gql_request) {
+        Ok(measure) => measure,
+        Err(refusal) => return too_complex(request, refusal),
+    };
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -213,6 +252,12 @@ async fn execute(
             // its variables are at fault.
             extensions.set("code", Code::BadUserInput.as_str());
         }
+    }
+    if let Some(measure) = &measure {
+        response.extensions.insert(
+            "cost".to_owned(),
+            limits::cost_extension(&Limits::default(), measure),
+        );
     }
     state.metrics.record_graphql_request(response.is_err());
     let (status, content_type) = match response_type {

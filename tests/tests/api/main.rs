@@ -6,6 +6,7 @@ mod demo;
 mod fellows;
 mod http;
 mod idempotency;
+mod limits;
 mod migrations;
 mod node;
 mod nominations;
