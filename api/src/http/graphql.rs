@@ -267,7 +267,16 @@ async fn execute(
         ResponseType::GraphqlResponseJson => (StatusCode::OK, GRAPHQL_RESPONSE_JSON),
         ResponseType::Json => (StatusCode::OK, "application/json"),
     };
-    match serde_json::to_vec(&response) {
+    let body = serde_json::to_value(&response).map(|mut body| {
+        // A request that never ran has no `data` entry at all (GraphQL over HTTP).
+        if request_failed {
+            if let Some(object) = body.as_object_mut() {
+                object.remove("data");
+            }
+        }
+        body
+    });
+    match body.and_then(|body| serde_json::to_vec(&body)) {
         Ok(body) => HttpResponse::build(status)
             .content_type(format!("{content_type}; charset=utf-8"))
             .body(body),

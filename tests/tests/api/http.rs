@@ -76,6 +76,8 @@ on_both_databases! {
         // A document that cannot run: 400 for the new media type, 200 for the old.
         let invalid_modern = send("application/graphql-response+json", "{ fellows { nope } }").await.unwrap();
         assert_eq!(invalid_modern.status().as_u16(), 400);
+        let body: Value = invalid_modern.json().await.unwrap();
+        assert!(body.get("data").is_none(), "a request that never ran has no data entry: {body}");
         let invalid_legacy = send("application/json", "{ fellows { nope } }").await.unwrap();
         assert_eq!(invalid_legacy.status().as_u16(), 200);
         let body: Value = invalid_legacy.json().await.unwrap();
