@@ -113,6 +113,20 @@ pub struct ServerSettings {
     /// Serve the GraphiQL playground on `GET /graphql` to browsers.
     #[arg(long, env = "PLAYGROUND", default_value_t = true, action = clap::ArgAction::Set)]
     pub playground: bool,
+
+    /// Answer introspection queries (the playground and code generators need them).
+    #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Browser origins allowed to call the API from other sites, comma-separated, such
+    /// as `https://fellows.example.org`; none by default (same origin only).
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// A secret value: never printed, in `Debug` or otherwise.

@@ -55,11 +55,19 @@ impl Application {
             }
         }
         let state = AppState {
-            schema: graphql::build_schema(db.clone(), keys.clone()),
+            schema: graphql::build_schema(db.clone(), keys.clone(), server.introspection),
             db,
             metrics,
             keys,
             playground: server.playground,
+            cors_origins: Arc::new(
+                server
+                    .cors_allowed_origins
+                    .iter()
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            ),
         };
         let listener = TcpListener::bind(&server.bind)
             .with_context(|| format!("could not listen on {}", server.bind))?;
@@ -67,6 +75,7 @@ impl Application {
         let mut http_server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(state.clone()))
+                .wrap(actix_web::middleware::from_fn(http::cors))
                 .configure(http::routes)
         })
         .listen(listener)?;

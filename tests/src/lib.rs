@@ -207,6 +207,19 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The origin test servers allow for CORS.
+pub const ALLOWED_ORIGIN: &str = "https://fellows.example.org";
+
+/// HTTP settings of test servers: an ephemeral port, everything on, one CORS origin.
+pub fn test_server_settings() -> ServerSettings {
+    ServerSettings {
+        bind: "127.0.0.1:0".to_owned(),
+        playground: true,
+        introspection: true,
+        cors_allowed_origins: vec![ALLOWED_ORIGIN.to_owned()],
+    }
+}
+
 /// A running server and a client for it.
 pub struct TestApp {
     pub address: String,
@@ -283,14 +296,20 @@ impl TestApp {
         demo: bool,
         auth: AuthSettings,
     ) -> TestApp {
+        Self::spawn_with(database, demo, auth, test_server_settings()).await
+    }
+
+    /// A server with the given token and HTTP settings.
+    pub async fn spawn_with(
+        database: TestDatabase,
+        demo: bool,
+        auth: AuthSettings,
+        server: ServerSettings,
+    ) -> TestApp {
         let settings = DatabaseSettings {
             url: DatabaseUrl::new(database.url.clone()),
             max_connections: 5,
             acquire_timeout: Duration::from_secs(3),
-        };
-        let server = ServerSettings {
-            bind: "127.0.0.1:0".to_owned(),
-            playground: true,
         };
         let app = Application::build(&settings, &server, &auth, ServeOptions { demo, workers: 1 })
             .await

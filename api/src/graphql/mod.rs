@@ -68,8 +68,17 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .disable_suggestions()
 }
 
-pub fn build_schema(db: DatabaseConnection, keys: Arc<KeyRing>) -> FellowshipSchema {
-    schema_builder().data(db).data(keys).finish()
+pub fn build_schema(
+    db: DatabaseConnection,
+    keys: Arc<KeyRing>,
+    introspection: bool,
+) -> FellowshipSchema {
+    let builder = schema_builder().data(db).data(keys);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The SDL that `schema.graphql` holds.

@@ -17,7 +17,9 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::Value;
 use serde_json::json;
 
-use super::{playground, AppState};
+use futures::StreamExt;
+
+use super::{playground, AppState, MAX_BODY_BYTES};
 use crate::auth::{self, AuthError};
 use crate::error::{Code, ServiceError};
 use crate::graphql::limits::{self, Limits, Measure, Refusal};
@@ -65,7 +67,7 @@ fn refuse(status: StatusCode, code: Code, message: &str) -> HttpResponse {
 
 pub async fn post(
     request: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let content_type = request
@@ -86,6 +88,10 @@ pub async fn post(
             "Send the GraphQL request as a JSON body with `Content-Type: application/json`.",
         );
     }
+    let body = match read_body(&request, payload).await {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(_) => {
@@ -114,6 +120,44 @@ pub async fn post(
         }
     };
     execute(&request, &state, gql_request).await
+}
+
+/// Reads the body up to [`MAX_BODY_BYTES`]: a declared length over it is refused before
+/// reading, and a chunked body is cut off as soon as it passes the limit.
+async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::Bytes, Box<HttpResponse>> {
+    let too_large = || {
+        Box::new(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Code::BadUserInput,
+            &format!("The body is larger than the limit of {MAX_BODY_BYTES} bytes."),
+        ))
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            Box::new(refuse(
+                StatusCode::BAD_REQUEST,
+                Code::BadUserInput,
+                "The body could not be read.",
+            ))
+        })?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Measures a document against the limits before anything runs.

@@ -2,9 +2,12 @@
 //! browsers), health and readiness probes, and metrics. Handlers here only translate
 //! between HTTP and the GraphQL executor; the rules live in the services.
 
+mod cors;
 mod graphql;
 mod health;
 mod playground;
+
+pub use cors::cors;
 
 use std::sync::Arc;
 
@@ -23,15 +26,16 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub keys: Arc<KeyRing>,
     pub playground: bool,
+    /// Origins allowed by CORS, exactly as browsers send them.
+    pub cors_origins: Arc<Vec<String>>,
 }
 
 /// Largest request body accepted on `/graphql`; larger ones are refused with 413
-/// before they are read whole.
+/// without being read whole.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .service(
             web::resource("/graphql")
                 .route(web::post().to(graphql::post))

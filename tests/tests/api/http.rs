@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use fellowship_tests::{admin_postgres_url, on_both_databases, Backend, TestApp};
+use fellowship_tests::{
+    admin_postgres_url, on_both_databases, test_server_settings, Backend, TestApp, TestDatabase,
+    ALLOWED_ORIGIN, TEST_SECRET,
+};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 
@@ -54,6 +57,48 @@ on_both_databases! {
             .body(format!(r#"{{"query":"{{ fellows {{ totalCount }} }}"{padding}}}"#))
             .send().await.unwrap();
         assert_eq!(response.status().as_u16(), 413);
+    }
+
+    async fn a_chunked_body_over_the_limit_is_cut_off_with_413(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let chunks = (0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 64 * 1024]));
+        let response = app.client.post(app.url("/graphql")).header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks))).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 413);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+
+    async fn browsers_on_allowed_origins_may_call_and_others_get_no_cors_headers(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let preflight = |origin: &'static str| app.client.request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", origin).header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type").send();
+        let allowed = preflight(ALLOWED_ORIGIN).await.unwrap();
+        assert_eq!(allowed.status().as_u16(), 204);
+        assert_eq!(allowed.headers()["access-control-allow-origin"], ALLOWED_ORIGIN);
+        assert!(allowed.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+        let other = preflight("https://evil.example.com").await.unwrap();
+        assert!(other.headers().get("access-control-allow-origin").is_none());
+
+        let call = app.client.post(app.url("/graphql")).header("origin", ALLOWED_ORIGIN)
+            .json(&json!({ "query": "{ viewer { role } }" })).send().await.unwrap();
+        assert_eq!(call.headers()["access-control-allow-origin"], ALLOWED_ORIGIN);
+        let foreign = app.client.post(app.url("/graphql")).header("origin", "https://evil.example.com")
+            .json(&json!({ "query": "{ viewer { role } }" })).send().await.unwrap();
+        assert!(foreign.headers().get("access-control-allow-origin").is_none());
+    }
+
+    async fn introspection_can_be_turned_off_for_an_environment(backend) {
+        let mut server = test_server_settings();
+        server.introspection = false;
+        let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
+            api::config::AuthSettings::with_secret(TEST_SECRET), server).await;
+        // The library answers as if the fields were empty: nothing of the schema leaks.
+        let response = app.graphql("{ __schema { types { name } } __type(name: \"Fellow\") { name } }", json!({})).await;
+        assert_eq!(response.body["data"]["__schema"], Value::Null, "{}", response.body);
+        assert_eq!(response.body["data"]["__type"], Value::Null, "{}", response.body);
+        assert_eq!(app.query("{ fellows { totalCount } }", json!({})).await["fellows"]["totalCount"], 7);
     }
 
     async fn the_response_media_type_follows_the_accept_header(backend) {
