@@ -132,7 +132,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 workers: args.workers,
             };
             let app = Application::build(&cli.database, &args.server, &cli.auth, options).await?;
-            app.run_until_stopped().await?;
+            app.run_until_signalled().await?;
             Ok(())
         }
         Command::Migrate { action } => {

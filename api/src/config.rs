@@ -101,6 +101,16 @@ pub struct DatabaseSettings {
         global = true
     )]
     pub acquire_timeout: Duration,
+
+    /// Longest a single SQL statement may run on PostgreSQL before it is cancelled.
+    #[arg(
+        long = "database-statement-timeout",
+        env = "DATABASE_STATEMENT_TIMEOUT",
+        default_value = "5s",
+        value_parser = parse_duration,
+        global = true
+    )]
+    pub statement_timeout: Duration,
 }
 
 /// Settings of the HTTP server.
@@ -117,6 +127,20 @@ pub struct ServerSettings {
     /// Answer introspection queries (the playground and code generators need them).
     #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+
+    /// How long a request may run before it is answered "unavailable" (and any write it
+    /// was making is rolled back).
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// On SIGTERM, how long readiness fails before the server stops accepting, so that
+    /// load balancers route new traffic elsewhere first.
+    #[arg(long, env = "SHUTDOWN_DELAY", default_value = "5s", value_parser = parse_duration)]
+    pub shutdown_delay: Duration,
+
+    /// After that, how long in-flight requests get to finish before the process exits.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
 
     /// Browser origins allowed to call the API from other sites, comma-separated, such
     /// as `https://fellows.example.org`; none by default (same origin only).

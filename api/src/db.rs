@@ -28,6 +28,9 @@ pub async fn connect(
         .connect_timeout(settings.acquire_timeout)
         .idle_timeout(Duration::from_secs(300))
         .sqlx_logging(false)
+        // PostgreSQL cancels a statement that runs longer (SQLite has no such setting;
+        // its writers wait at most the busy timeout below).
+        .statement_timeout(settings.statement_timeout)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)

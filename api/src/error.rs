@@ -186,8 +186,13 @@ impl From<ServiceError> for async_graphql::Error {
             ServiceError::Missing { field, .. } => Some(field.clone()),
             _ => None,
         };
+        let unavailable = matches!(err, ServiceError::Unavailable(_));
         async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
             ext.set("code", code.as_str());
+            if unavailable {
+                // Worth retrying; the HTTP layer answers 503 for it.
+                ext.set("unavailable", true);
+            }
             if let Some(field) = field {
                 ext.set("field", field);
             }

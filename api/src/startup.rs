@@ -2,7 +2,9 @@
 //! bind, serve.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -19,6 +21,8 @@ use crate::{db, demo, graphql};
 pub struct Application {
     port: u16,
     server: Server,
+    draining: Arc<AtomicBool>,
+    shutdown_delay: Duration,
 }
 
 /// What `serve` was asked to do besides serving.
@@ -54,7 +58,10 @@ impl Application {
                 ),
             }
         }
+        let draining = Arc::new(AtomicBool::new(false));
         let state = AppState {
+            draining: draining.clone(),
+            request_timeout: server.request_timeout,
             schema: graphql::build_schema(db.clone(), keys.clone(), server.introspection),
             db,
             metrics,
@@ -78,7 +85,11 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(http::cors))
                 .configure(http::routes)
         })
-        .listen(listener)?;
+        .listen(listener)?
+        // Signals are ours to handle (see run_until_signalled): readiness must fail
+        // before the listener closes.
+        .disable_signals()
+        .shutdown_timeout(server.shutdown_timeout.as_secs().max(1));
         if options.workers > 0 {
             http_server = http_server.workers(options.workers);
         }
@@ -86,6 +97,8 @@ impl Application {
         Ok(Application {
             port,
             server: http_server.run(),
+            draining,
+            shutdown_delay: server.shutdown_delay,
         })
     }
 
@@ -94,7 +107,44 @@ impl Application {
         self.port
     }
 
+    /// Serves until the server is stopped (tests stop it by dropping the runtime).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: readiness fails at
+    /// once, new connections are still served for the shutdown delay (while load
+    /// balancers notice), then the listener closes, in-flight requests get the
+    /// shutdown timeout to finish, and the process returns.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        let delay = self.shutdown_delay;
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            draining.store(true, Ordering::SeqCst);
+            tracing::info!(?delay, "shutdown requested: readiness now fails; draining");
+            tokio::time::sleep(delay).await;
+            tracing::info!("no longer accepting connections; finishing requests in flight");
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("could not listen for shutdown signals");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
     }
 }

@@ -100,3 +100,83 @@ fn serve_refuses_to_start_with_a_short_secret() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32 bytes"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The status code of `GET path`, or `None` when nothing answers.
+fn get_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn sigterm_fails_readiness_first_then_stops_within_the_grace_period() {
+    let dir = std::env::temp_dir().join(format!("fellowship-shutdown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = api()
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/shutdown.db?mode=rwc", dir.display()),
+        )
+        .env("SHUTDOWN_DELAY", "2s")
+        .env("SHUTDOWN_TIMEOUT", "3s")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        get_status(port, "/readyz") == Some(200)
+    });
+    assert!(started, "the server did not become ready");
+
+    let signalled = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Draining: still answering, but no longer ready.
+    assert_eq!(get_status(port, "/readyz"), Some(503));
+    assert_eq!(get_status(port, "/healthz"), Some(200));
+
+    let exited = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break Some(status);
+        }
+        if signalled.elapsed() > std::time::Duration::from_secs(10) {
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let Some(status) = exited else {
+        let _ = server.kill();
+        panic!("the server did not exit within its grace period");
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        signalled.elapsed() >= std::time::Duration::from_secs(2),
+        "it stopped before the shutdown delay"
+    );
+    assert_eq!(
+        get_status(port, "/healthz"),
+        None,
+        "new connections are refused once stopped"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

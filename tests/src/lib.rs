@@ -217,6 +217,9 @@ pub fn test_server_settings() -> ServerSettings {
         playground: true,
         introspection: true,
         cors_allowed_origins: vec![ALLOWED_ORIGIN.to_owned()],
+        request_timeout: Duration::from_secs(30),
+        shutdown_delay: Duration::from_secs(0),
+        shutdown_timeout: Duration::from_secs(5),
     }
 }
 
@@ -310,6 +313,7 @@ impl TestApp {
             url: DatabaseUrl::new(database.url.clone()),
             max_connections: 5,
             acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(10),
         };
         let app = Application::build(&settings, &server, &auth, ServeOptions { demo, workers: 1 })
             .await

@@ -284,7 +284,19 @@ async fn execute(
             }
         }
     }
-    let mut response = state.schema.execute(gql_request).await;
+    // A request past its deadline is dropped where it stands; a write it was making is
+    // rolled back with its transaction.
+    let Ok(mut response) =
+        tokio::time::timeout(state.request_timeout, state.schema.execute(gql_request)).await
+    else {
+        tracing::warn!(timeout = ?state.request_timeout, "request deadline passed");
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(json!({ "errors": [{
+                "message": "The request took too long and was stopped; nothing it was changing was saved.",
+                "extensions": { "code": Code::InternalServerError.as_str() }
+            }] }));
+    };
     // A request error (parse, validation, variables) has no path; a field error does.
     let request_failed = matches!(response.data, Value::Null)
         && response.is_err()
@@ -304,7 +316,22 @@ async fn execute(
         );
     }
     state.metrics.record_graphql_request(response.is_err());
+    // The database did not answer: 503, so clients and balancers retry elsewhere.
+    let unavailable = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("unavailable"))
+            .is_some()
+    });
     let (status, content_type) = match response_type {
+        _ if unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            if response_type == ResponseType::Json {
+                "application/json"
+            } else {
+                GRAPHQL_RESPONSE_JSON
+            },
+        ),
         ResponseType::GraphqlResponseJson if request_failed => {
             (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE_JSON)
         }

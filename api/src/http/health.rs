@@ -14,6 +14,12 @@ pub async fn healthz() -> HttpResponse {
 
 /// The database answers; a load balancer sends traffic only while this says 200.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable().json(json!({
+            "status": "draining",
+            "reason": "the server is shutting down",
+        }));
+    }
     let ping = tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await;
     match ping {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready" })),

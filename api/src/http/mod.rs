@@ -28,6 +28,10 @@ pub struct AppState {
     pub playground: bool,
     /// Origins allowed by CORS, exactly as browsers send them.
     pub cors_origins: Arc<Vec<String>>,
+    /// Set when shutdown begins: readiness fails so traffic moves elsewhere.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// The most a request may run.
+    pub request_timeout: std::time::Duration,
 }
 
 /// Largest request body accepted on `/graphql`; larger ones are refused with 413

@@ -181,6 +181,7 @@ async fn readiness_fails_while_postgres_refuses_connections_and_recovers_by_itse
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 503);
     let response = app.graphql("{ fellows { totalCount } }", json!({})).await;
+    assert_eq!(response.status, 503, "{}", response.body);
     assert_eq!(response.error_codes(), ["INTERNAL_SERVER_ERROR"]);
     let text = response.body.to_string();
     for leak in ["SELECT", "sqlx", "pg_", ".rs", "postgres://"] {
