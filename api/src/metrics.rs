@@ -1,14 +1,52 @@
-//! Process counters, exposed on `GET /metrics` in the Prometheus text format.
+//! Process metrics, exposed on `GET /metrics` in the Prometheus text format: GraphQL
+//! operations by name and outcome, error codes, latency, limit refusals, SQL statements
+//! and the connection pool. Operation names come from clients, so they are cleaned and
+//! capped: past [`MAX_OPERATION_NAMES`] distinct names, the rest count as `other`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub const MAX_OPERATION_NAMES: usize = 200;
+
+/// Upper bounds of the latency histogram, in seconds.
+const LATENCY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 #[derive(Debug, Default)]
 pub struct Metrics {
     db_statements: AtomicU64,
     db_statement_failures: AtomicU64,
-    graphql_requests: AtomicU64,
-    graphql_requests_with_errors: AtomicU64,
+    operations: Mutex<BTreeMap<(String, String), u64>>,
+    error_codes: Mutex<BTreeMap<String, u64>>,
+    refusals: Mutex<BTreeMap<String, u64>>,
+    latency: Mutex<Histogram>,
+}
+
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: [u64; LATENCY_BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// What the pool looks like right now.
+pub struct PoolUsage {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+fn clean_operation_name(name: Option<&str>) -> String {
+    match name {
+        Some(name) if !name.is_empty() => name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect(),
+        _ => "anonymous".to_owned(),
+    }
 }
 
 impl Metrics {
@@ -19,42 +57,152 @@ impl Metrics {
         }
     }
 
-    pub fn record_graphql_request(&self, had_errors: bool) {
-        self.graphql_requests.fetch_add(1, Ordering::Relaxed);
-        if had_errors {
-            self.graphql_requests_with_errors
-                .fetch_add(1, Ordering::Relaxed);
+    /// One GraphQL operation: its name, `ok` or the first error code, and how long.
+    pub fn record_operation(&self, name: Option<&str>, codes: &[String], elapsed: Duration) {
+        let outcome = codes.first().cloned().unwrap_or_else(|| "ok".to_owned());
+        if let Ok(mut operations) = self.operations.lock() {
+            let mut name = clean_operation_name(name);
+            let known = operations.keys().any(|(n, _)| *n == name);
+            if !known
+                && operations
+                    .keys()
+                    .map(|(n, _)| n)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+                    >= MAX_OPERATION_NAMES
+            {
+                name = "other".to_owned();
+            }
+            *operations.entry((name, outcome)).or_default() += 1;
+        }
+        if let Ok(mut counts) = self.error_codes.lock() {
+            for code in codes {
+                *counts.entry(code.clone()).or_default() += 1;
+            }
+        }
+        if let Ok(mut latency) = self.latency.lock() {
+            let seconds = elapsed.as_secs_f64();
+            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
+                if seconds <= *bound {
+                    latency.buckets[i] += 1;
+                }
+            }
+            latency.count += 1;
+            latency.sum += seconds;
         }
     }
 
-    pub fn render(&self) -> String {
+    /// A document refused before it ran, by the limit it broke.
+    pub fn record_refusal(&self, limit: &str) {
+        if let Ok(mut refusals) = self.refusals.lock() {
+            *refusals.entry(limit.to_owned()).or_default() += 1;
+        }
+    }
+
+    pub fn render(&self, pool: Option<PoolUsage>) -> String {
         let mut out = String::new();
-        let counters = [
-            (
-                "fellowship_db_statements_total",
-                "SQL statements sent to the database.",
-                &self.db_statements,
-            ),
-            (
-                "fellowship_db_statement_failures_total",
-                "SQL statements that returned an error.",
-                &self.db_statement_failures,
-            ),
-            (
-                "fellowship_graphql_requests_total",
-                "GraphQL operations executed.",
-                &self.graphql_requests,
-            ),
-            (
-                "fellowship_graphql_requests_with_errors_total",
-                "GraphQL operations whose response carried errors.",
-                &self.graphql_requests_with_errors,
-            ),
-        ];
-        for (name, help, value) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        let mut counter = |name: &str, help: &str, value: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        };
+        counter(
+            "fellowship_db_statements_total",
+            "SQL statements sent to the database.",
+            self.db_statements.load(Ordering::Relaxed),
+        );
+        counter(
+            "fellowship_db_statement_failures_total",
+            "SQL statements that returned an error.",
+            self.db_statement_failures.load(Ordering::Relaxed),
+        );
+
+        let _ = writeln!(out, "# HELP fellowship_graphql_operations_total GraphQL operations by name and outcome (ok or the first error code).");
+        let _ = writeln!(out, "# TYPE fellowship_graphql_operations_total counter");
+        if let Ok(operations) = self.operations.lock() {
+            for ((name, outcome), count) in operations.iter() {
+                let _ = writeln!(out, "fellowship_graphql_operations_total{{operation=\"{name}\",outcome=\"{outcome}\"}} {count}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP fellowship_graphql_errors_total Errors returned, by code."
+        );
+        let _ = writeln!(out, "# TYPE fellowship_graphql_errors_total counter");
+        if let Ok(codes) = self.error_codes.lock() {
+            for (code, count) in codes.iter() {
+                let _ = writeln!(
+                    out,
+                    "fellowship_graphql_errors_total{{code=\"{code}\"}} {count}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP fellowship_limit_refusals_total Documents refused before running, by limit."
+        );
+        let _ = writeln!(out, "# TYPE fellowship_limit_refusals_total counter");
+        if let Ok(refusals) = self.refusals.lock() {
+            for (limit, count) in refusals.iter() {
+                let _ = writeln!(
+                    out,
+                    "fellowship_limit_refusals_total{{limit=\"{limit}\"}} {count}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP fellowship_graphql_duration_seconds Time to answer a GraphQL operation."
+        );
+        let _ = writeln!(out, "# TYPE fellowship_graphql_duration_seconds histogram");
+        if let Ok(latency) = self.latency.lock() {
+            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "fellowship_graphql_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                    latency.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "fellowship_graphql_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+                latency.count
+            );
+            let _ = writeln!(
+                out,
+                "fellowship_graphql_duration_seconds_sum {}",
+                latency.sum
+            );
+            let _ = writeln!(
+                out,
+                "fellowship_graphql_duration_seconds_count {}",
+                latency.count
+            );
+        }
+        if let Some(pool) = pool {
+            for (name, help, value) in [
+                (
+                    "fellowship_db_pool_connections",
+                    "Connections the pool holds now.",
+                    pool.size,
+                ),
+                (
+                    "fellowship_db_pool_idle_connections",
+                    "Connections idle in the pool now.",
+                    pool.idle,
+                ),
+                (
+                    "fellowship_db_pool_max_connections",
+                    "Most connections the pool opens.",
+                    pool.max,
+                ),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+                );
+            }
         }
         out
     }

@@ -83,6 +83,7 @@ impl Application {
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .wrap(actix_web::middleware::from_fn(http::cors))
+                .wrap(actix_web::middleware::from_fn(http::request_id))
                 .configure(http::routes)
         })
         .listen(listener)?

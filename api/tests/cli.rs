@@ -180,3 +180,104 @@ fn sigterm_fails_readiness_first_then_stops_within_the_grace_period() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// POSTs JSON to the server and returns the raw response text.
+fn post(port: u16, headers: &[(&str, &str)], body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+#[test]
+fn logs_carry_request_ids_but_never_tokens_secrets_or_e_mail_addresses() {
+    let dir = std::env::temp_dir().join(format!("fellowship-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.join("server.log");
+    let mut server = api()
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/logs.db?mode=rwc", dir.display()),
+        )
+        .env("JWT_SECRET", SECRET)
+        .env("RUST_LOG", "debug")
+        .env("LOG_FORMAT", "json")
+        .env("SHUTDOWN_DELAY", "0s")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    assert!((0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        get_status(port, "/readyz") == Some(200)
+    }));
+    let token = String::from_utf8(
+        api()
+            .args(["token", "--role", "FELLOW", "--sub", "mariagrandury"])
+            .env("JWT_SECRET", SECRET)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let bearer = format!("Bearer {token}");
+    let submission = r#"{"query":"mutation($i: SubmitNominationInput!) { submitNomination(input: $i) { nomination { id } } }","variables":{"i":{"nomineeName":"Secret Person","nomineeHandle":"secret-person","nomineeEmail":"private.contact@example.org","rationale":"r"}}}"#;
+    let response = post(
+        port,
+        &[("Authorization", &bearer), ("X-Request-Id", "trace-me-123")],
+        submission,
+    );
+    assert!(response.contains("nomination"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("x-request-id: trace-me-123"),
+        "{response}"
+    );
+    let refused = post(
+        port,
+        &[("Authorization", "Bearer not.a.valid-token-value")],
+        r#"{"query":"{ viewer { role } }"}"#,
+    );
+    assert!(refused.starts_with("HTTP/1.1 401"));
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logs.contains("trace-me-123"),
+        "the request id is in the logs"
+    );
+    for secret in [
+        token.as_str(),
+        SECRET,
+        "private.contact@example.org",
+        "not.a.valid-token-value",
+    ] {
+        assert!(!logs.contains(secret), "the logs contain `{secret}`");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -174,7 +174,8 @@ fn check_limits(gql_request: &mut async_graphql::Request) -> Result<Option<Measu
 }
 
 /// The answer to a document over a limit: a request error, so 400 for the new media type.
-fn too_complex(request: &HttpRequest, refusal: Refusal) -> HttpResponse {
+fn too_complex(request: &HttpRequest, state: &AppState, refusal: Refusal) -> HttpResponse {
+    state.metrics.record_refusal(refusal.limit);
     let status = match negotiate(request) {
         ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
         ResponseType::Json => StatusCode::OK,
@@ -206,7 +207,7 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         }
     };
     if let Err(refusal) = check_limits(&mut gql_request) {
-        return too_complex(&request, refusal);
+        return too_complex(&request, &state, refusal);
     }
     if is_mutation(&mut gql_request) {
         return HttpResponse::MethodNotAllowed()
@@ -243,10 +244,12 @@ async fn execute(
     gql_request: async_graphql::Request,
 ) -> HttpResponse {
     let response_type = negotiate(request);
+    let started = std::time::Instant::now();
     let mut gql_request = gql_request;
+    let operation_name = gql_request.operation_name.clone();
     let measure = match check_limits(&mut gql_request) {
         Ok(measure) => measure,
-        Err(refusal) => return too_complex(request, refusal),
+        Err(refusal) => return too_complex(request, state, refusal),
     };
     let authorization = request
         .headers()
@@ -315,7 +318,19 @@ async fn execute(
             limits::cost_extension(&Limits::default(), measure),
         );
     }
-    state.metrics.record_graphql_request(response.is_err());
+    let codes: Vec<String> = response
+        .errors
+        .iter()
+        .filter_map(|e| {
+            e.extensions
+                .as_ref()?
+                .get("code")
+                .map(|c| c.to_string().trim_matches('"').to_owned())
+        })
+        .collect();
+    state
+        .metrics
+        .record_operation(operation_name.as_deref(), &codes, started.elapsed());
     // The database did not answer: 503, so clients and balancers retry elsewhere.
     let unavailable = response.errors.iter().any(|e| {
         e.extensions

@@ -5,7 +5,10 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use sea_orm::DbBackend;
+
 use super::AppState;
+use crate::metrics::PoolUsage;
 
 /// The process is up and serving HTTP.
 pub async fn healthz() -> HttpResponse {
@@ -42,7 +45,26 @@ fn not_ready() -> HttpResponse {
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pool = match state.db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = state.db.get_postgres_connection_pool();
+            Some(PoolUsage {
+                size: pool.size(),
+                idle: pool.num_idle() as u32,
+                max: pool.options().get_max_connections(),
+            })
+        }
+        DbBackend::Sqlite => {
+            let pool = state.db.get_sqlite_connection_pool();
+            Some(PoolUsage {
+                size: pool.size(),
+                idle: pool.num_idle() as u32,
+                max: pool.options().get_max_connections(),
+            })
+        }
+        _ => None,
+    };
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(state.metrics.render(pool))
 }

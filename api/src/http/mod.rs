@@ -6,8 +6,10 @@ mod cors;
 mod graphql;
 mod health;
 mod playground;
+mod request_id;
 
 pub use cors::cors;
+pub use request_id::request_id;
 
 use std::sync::Arc;
 

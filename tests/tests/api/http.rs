@@ -154,8 +154,30 @@ on_both_databases! {
         assert_eq!(health.status().as_u16(), 200);
         let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
         assert_eq!(ready.status().as_u16(), 200);
+        let named = app.client.post(app.url("/graphql"))
+            .json(&json!({ "query": "query Directory { fellows { totalCount } }", "operationName": "Directory" }))
+            .send().await.unwrap();
+        let generated = named.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(!generated.is_empty());
+        let echoed = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
+        assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+        let replaced = app.client.get(app.url("/healthz")).header("x-request-id", "bad id\twith spaces").send().await.unwrap();
+        assert_ne!(replaced.headers()["x-request-id"], "bad id\twith spaces");
+        app.graphql("{ nominations { totalCount } }", json!({})).await;
+        app.graphql(&format!("{{ fellows {{ totalCount }} }} # {}", "x".repeat(16_000)), json!({})).await;
+
         let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-        assert!(metrics.contains("# TYPE fellowship_db_statements_total counter"));
+        for line in [
+            "# TYPE fellowship_db_statements_total counter",
+            "fellowship_graphql_operations_total{operation=\"Directory\",outcome=\"ok\"} 1",
+            "fellowship_graphql_operations_total{operation=\"anonymous\",outcome=\"FORBIDDEN\"} 1",
+            "fellowship_graphql_errors_total{code=\"FORBIDDEN\"} 1",
+            "fellowship_limit_refusals_total{limit=\"length\"} 1",
+            "fellowship_graphql_duration_seconds_count 2",
+            "# TYPE fellowship_db_pool_connections gauge",
+        ] {
+            assert!(metrics.contains(line), "/metrics lacks `{line}`:\n{metrics}");
+        }
     }
 }
 

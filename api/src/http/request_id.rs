@@ -1,0 +1,65 @@
+//! Request ids and the request log. Every response carries `X-Request-Id` (the caller's,
+//! when it sent a well-formed one, else a new one); every log line written while the
+//! request runs is in a span with that id; one line per request records the method,
+//! the path (never the query string, which may hold a query's literals), the status and
+//! the time. Headers, tokens and bodies are never logged.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderValue;
+use actix_web::middleware::Next;
+use actix_web::Error;
+use tracing::Instrument;
+
+pub const HEADER: &str = "x-request-id";
+
+fn well_formed(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 100
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+pub async fn request_id(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = request
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| well_formed(id))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = request.method().to_string();
+    let path = request.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id);
+    let started = Instant::now();
+    let result = next.call(request).instrument(span.clone()).await;
+    let _entered = span.enter();
+    match result {
+        Ok(mut response) => {
+            tracing::info!(
+                %method,
+                %path,
+                status = response.status().as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "request"
+            );
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static(HEADER),
+                    value,
+                );
+            }
+            Ok(response)
+        }
+        Err(err) => {
+            tracing::warn!(%method, %path, elapsed_ms = started.elapsed().as_millis() as u64, "request failed");
+            Err(err)
+        }
+    }
+}
