@@ -142,6 +142,27 @@ pub struct ServerSettings {
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
 
+    /// The window rate limits are counted over.
+    #[arg(long, env = "RATE_LIMIT_WINDOW", default_value = "60s", value_parser = parse_duration)]
+    pub rate_limit_window: Duration,
+
+    /// Cost points an anonymous client address may spend per window.
+    #[arg(long, env = "RATE_LIMIT_ANONYMOUS", default_value_t = 50_000)]
+    pub rate_limit_anonymous: u64,
+
+    /// Cost points a signed-in user may spend per window.
+    #[arg(long, env = "RATE_LIMIT_USER", default_value_t = 200_000)]
+    pub rate_limit_user: u64,
+
+    /// Cost points a partner token may spend per window.
+    #[arg(long, env = "RATE_LIMIT_PARTNER", default_value_t = 200_000)]
+    pub rate_limit_partner: u64,
+
+    /// Take anonymous clients' addresses from the first `X-Forwarded-For` entry (only
+    /// behind a proxy that sets it); otherwise the connection's peer address counts.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+
     /// Browser origins allowed to call the API from other sites, comma-separated, such
     /// as `https://fellows.example.org`; none by default (same origin only).
     #[arg(

@@ -15,6 +15,7 @@ use crate::config::{AuthSettings, DatabaseSettings, ServerSettings};
 use crate::error::ServiceError;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
+use crate::service::rate_limits::Budgets;
 use crate::{db, demo, graphql};
 
 /// A server bound to its port, ready to run.
@@ -62,6 +63,13 @@ impl Application {
         let state = AppState {
             draining: draining.clone(),
             request_timeout: server.request_timeout,
+            rate_limits: Budgets {
+                window_seconds: server.rate_limit_window.as_secs().max(1) as i64,
+                anonymous: server.rate_limit_anonymous,
+                user: server.rate_limit_user,
+                partner: server.rate_limit_partner,
+            },
+            trust_forwarded_for: server.trust_forwarded_for,
             schema: graphql::build_schema(db.clone(), keys.clone(), server.introspection),
             db,
             metrics,

@@ -14,6 +14,7 @@ mod m20261123_000004_create_fellows;
 mod m20261123_000005_create_organizations_and_memberships;
 mod m20261123_000006_create_api_tokens_and_audit;
 mod m20261123_000007_create_nomination_events;
+mod m20261123_000008_create_rate_limit_windows;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_organizations_and_memberships::Migration),
             Box::new(m20261123_000006_create_api_tokens_and_audit::Migration),
             Box::new(m20261123_000007_create_nomination_events::Migration),
+            Box::new(m20261123_000008_create_rate_limit_windows::Migration),
         ]
     }
 }

@@ -220,6 +220,11 @@ pub fn test_server_settings() -> ServerSettings {
         request_timeout: Duration::from_secs(30),
         shutdown_delay: Duration::from_secs(0),
         shutdown_timeout: Duration::from_secs(5),
+        rate_limit_window: Duration::from_secs(60),
+        rate_limit_anonymous: 1_000_000,
+        rate_limit_user: 1_000_000,
+        rate_limit_partner: 1_000_000,
+        trust_forwarded_for: false,
     }
 }
 
@@ -330,6 +335,31 @@ impl TestApp {
             db,
             database,
         }
+    }
+
+    /// Another replica of this server: a second process's worth of application on the
+    /// same database, answering on its own port. Returns its base address.
+    pub async fn replica(&self, server: ServerSettings) -> String {
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::new(self.database.url.clone()),
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(10),
+        };
+        let app = Application::build(
+            &settings,
+            &server,
+            &AuthSettings::with_secret(TEST_SECRET),
+            ServeOptions {
+                demo: false,
+                workers: 1,
+            },
+        )
+        .await
+        .expect("build a replica");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
     }
 
     /// A user token signed with [`TEST_SECRET`], valid for an hour.

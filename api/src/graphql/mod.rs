@@ -17,6 +17,7 @@ pub mod nominations;
 pub mod nullable;
 pub mod organizations;
 pub mod payload;
+pub mod rate_limit;
 pub mod records;
 pub mod scalars;
 pub mod strategic_areas;
@@ -43,6 +44,7 @@ pub enum OrderDirection {
 pub struct Query(
     node::NodeQuery,
     viewer::ViewerQuery,
+    rate_limit::RateLimitQuery,
     fellows::FellowQuery,
     strategic_areas::StrategicAreaQuery,
     organizations::OrganizationQuery,

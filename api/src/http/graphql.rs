@@ -25,6 +25,7 @@ use crate::error::{Code, ServiceError};
 use crate::graphql::limits::{self, Limits, Measure, Refusal};
 use crate::graphql::loaders::Loaders;
 use crate::service::idempotency::IdempotencyKey;
+use crate::service::rate_limits::{self, Usage};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -160,6 +161,78 @@ async fn read_body(
     Ok(body.freeze())
 }
 
+/// Charges the request's cost to its caller; refuses it with 429 once the window's
+/// budget is spent.
+async fn charge(
+    request: &HttpRequest,
+    state: &AppState,
+    viewer: &auth::Viewer,
+    cost: u64,
+) -> Result<Usage, Box<HttpResponse>> {
+    let address = client_address(request, state.trust_forwarded_for);
+    let caller = rate_limits::caller_key(viewer, &address);
+    let limit = rate_limits::budget_for(&state.rate_limits, viewer);
+    match rate_limits::charge(&state.db, &state.rate_limits, &caller, limit, cost).await {
+        Ok(usage) if usage.exceeded() => {
+            state.metrics.record_refusal("rate");
+            let mut response = HttpResponse::TooManyRequests();
+            response.insert_header((header::RETRY_AFTER, usage.reset_in_seconds().to_string()));
+            Err(Box::new(with_rate_limit_headers(response, &usage).json(json!({ "errors": [{
+                "message": format!(
+                    "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
+                    usage.limit,
+                    usage.reset_in_seconds()
+                ),
+                "extensions": { "code": Code::RateLimited.as_str(), "resetAt": usage.reset_at.to_rfc3339() }
+            }] }))))
+        }
+        Ok(usage) => Ok(usage),
+        Err(err) => {
+            let status = match err {
+                ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let error: async_graphql::Error = err.into();
+            Err(Box::new(refuse(
+                status,
+                Code::InternalServerError,
+                &error.message,
+            )))
+        }
+    }
+}
+
+fn with_rate_limit_headers(
+    mut response: actix_web::HttpResponseBuilder,
+    usage: &Usage,
+) -> actix_web::HttpResponseBuilder {
+    response
+        .insert_header(("RateLimit-Limit", usage.limit.to_string()))
+        .insert_header(("RateLimit-Remaining", usage.remaining().to_string()))
+        .insert_header(("RateLimit-Reset", usage.reset_in_seconds().to_string()));
+    response
+}
+
+/// The address an anonymous caller is counted under.
+fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        let forwarded = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(address) = forwarded {
+            return address.to_owned();
+        }
+    }
+    request
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// Measures a document against the limits before anything runs.
 fn check_limits(gql_request: &mut async_graphql::Request) -> Result<Option<Measure>, Refusal> {
     let limits = Limits::default();
@@ -274,7 +347,14 @@ async fn execute(
             return refuse(status, Code::InternalServerError, &error.message);
         }
     };
-    let mut gql_request = gql_request.data(viewer).data(Loaders::new(&state.db));
+    let usage = match charge(request, state, &viewer, measure.map_or(1, |m| m.cost)).await {
+        Ok(usage) => usage,
+        Err(response) => return *response,
+    };
+    let mut gql_request = gql_request
+        .data(viewer)
+        .data(usage)
+        .data(Loaders::new(&state.db));
     if let Some(value) = request.headers().get("idempotency-key") {
         match value.to_str().ok().and_then(IdempotencyKey::parse) {
             Some(key) => gql_request = gql_request.data(key),
@@ -363,7 +443,7 @@ async fn execute(
         body
     });
     match body.and_then(|body| serde_json::to_vec(&body)) {
-        Ok(body) => HttpResponse::build(status)
+        Ok(body) => with_rate_limit_headers(HttpResponse::build(status), &usage)
             .content_type(format!("{content_type}; charset=utf-8"))
             .body(body),
         Err(err) => {

@@ -34,6 +34,8 @@ pub struct AppState {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// The most a request may run.
     pub request_timeout: std::time::Duration,
+    pub rate_limits: crate::service::rate_limits::Budgets,
+    pub trust_forwarded_for: bool,
 }
 
 /// Largest request body accepted on `/graphql`; larger ones are refused with 413

@@ -10,5 +10,6 @@ pub mod idempotency;
 pub mod nominations;
 pub mod organizations;
 pub mod page;
+pub mod rate_limits;
 pub mod search;
 pub mod strategic_areas;

@@ -12,6 +12,7 @@ mod node;
 mod nominations;
 mod organizations;
 mod pagination;
+mod rate_limits;
 mod records;
 mod schema;
 mod strategic_areas;
