@@ -4,6 +4,7 @@
 mod access;
 mod demo;
 mod fellows;
+mod fuzz;
 mod http;
 mod idempotency;
 mod limits;
@@ -11,6 +12,7 @@ mod migrations;
 mod node;
 mod nominations;
 mod organizations;
+mod outage;
 mod pagination;
 mod rate_limits;
 mod records;

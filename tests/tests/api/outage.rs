@@ -1,0 +1,125 @@
+//! A database outage under load: every write the API acknowledged is there afterwards,
+//! and service comes back by itself. PostgreSQL only: the test's own database refuses
+//! connections and loses the ones it had (the per-database equivalent of stopping the
+//! server, which other tests running at the same time share).
+
+use std::time::{Duration, Instant};
+
+use api::auth::Role;
+use base64::Engine;
+use entity::nomination;
+use fellowship_tests::{admin_postgres_url, Backend, TestApp};
+use sea_orm::{ConnectionTrait, Database, EntityTrait};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_a_database_outage_and_service_resumes_by_itself() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let app = TestApp::with_demo(backend).await;
+    let staff = app.token(Role::Staff, "merve");
+    let name = app.database.postgres_name().unwrap().to_owned();
+
+    let deadline = Instant::now() + Duration::from_secs(7);
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let (client, url, token) = (app.client.clone(), app.url("/graphql"), staff.clone());
+            tokio::spawn(async move {
+                let (mut acknowledged, mut failed) = (Vec::new(), 0);
+                let mut i = 0;
+                while Instant::now() < deadline {
+                    i += 1;
+                    let input = json!({ "nomineeName": "N", "nomineeHandle": format!("n-{writer}-{i}"),
+                        "nomineeEmail": "n@example.org", "rationale": "r" });
+                    let response = client.post(&url).bearer_auth(&token)
+                        .json(&json!({ "query": "mutation($i: SubmitNominationInput!) { submitNomination(input: $i) { nomination { id } } }",
+                            "variables": { "i": input } }))
+                        .send().await;
+                    let body: Option<Value> = match response {
+                        Ok(r) => r.json().await.ok(),
+                        Err(_) => None,
+                    };
+                    match body.as_ref().and_then(|b| b["data"]["submitNomination"]["nomination"]["id"].as_str()) {
+                        Some(id) => acknowledged.push(id.to_owned()),
+                        None => failed += 1,
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                (acknowledged, failed)
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let admin = Database::connect(admin_postgres_url()).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin.execute_unprepared(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+
+    let (mut acknowledged, mut failed) = (Vec::new(), 0);
+    for writer in writers {
+        let (ids, failures) = writer.await.unwrap();
+        acknowledged.extend(ids);
+        failed += failures;
+    }
+    assert!(
+        failed > 0,
+        "the outage refused no write, so it did not happen"
+    );
+    assert!(!acknowledged.is_empty());
+
+    let mut ready = false;
+    for _ in 0..50 {
+        if app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+            == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(ready, "service did not come back");
+
+    let db = Database::connect(&app.database.url).await.unwrap();
+    for id in &acknowledged {
+        let decoded = String::from_utf8(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(id)
+                .unwrap(),
+        )
+        .unwrap();
+        let row: i64 = decoded.trim_start_matches("Nomination:").parse().unwrap();
+        assert!(
+            nomination::Entity::find_by_id(row)
+                .one(&db)
+                .await
+                .unwrap()
+                .is_some(),
+            "acknowledged {decoded} is missing"
+        );
+    }
+    let after = app
+        .graphql_as(Some(&staff), "{ nominations { totalCount } }", json!({}))
+        .await
+        .expect_ok();
+    assert!(after["nominations"]["totalCount"].as_u64().unwrap() >= acknowledged.len() as u64);
+}
