@@ -314,10 +314,22 @@ impl TestApp {
         auth: AuthSettings,
         server: ServerSettings,
     ) -> TestApp {
+        Self::spawn_with_pool(database, demo, auth, server, 5, Duration::from_secs(3)).await
+    }
+
+    /// A server with a pool of `max_connections` that waits `acquire_timeout` for one.
+    pub async fn spawn_with_pool(
+        database: TestDatabase,
+        demo: bool,
+        auth: AuthSettings,
+        server: ServerSettings,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> TestApp {
         let settings = DatabaseSettings {
             url: DatabaseUrl::new(database.url.clone()),
-            max_connections: 5,
-            acquire_timeout: Duration::from_secs(3),
+            max_connections,
+            acquire_timeout,
             statement_timeout: Duration::from_secs(10),
         };
         let app = Application::build(&settings, &server, &auth, ServeOptions { demo, workers: 1 })

@@ -296,10 +296,27 @@ impl Walk<'_> {
     }
 }
 
-/// The `extensions.cost` of a response, as GitHub and Shopify report theirs.
-pub fn cost_extension(limits: &Limits, measure: &Measure) -> ConstValue {
+/// What a response actually held, on the same scale as the requested cost: each field
+/// resolved counts 1, so a connection counts the items it really returned.
+pub fn actual_cost(data: &ConstValue) -> u64 {
+    match data {
+        ConstValue::Object(fields) => fields
+            .values()
+            .map(|value| actual_cost(value).saturating_add(1))
+            .fold(0, u64::saturating_add),
+        ConstValue::List(items) => items.iter().map(actual_cost).fold(0, u64::saturating_add),
+        _ => 0,
+    }
+}
+
+/// The `extensions.cost` of a response, as GitHub and Shopify report theirs: the cost
+/// requested (what limits are checked against), and the actual cost where it differs.
+pub fn cost_extension(limits: &Limits, measure: &Measure, actual: u64) -> ConstValue {
     let mut cost = async_graphql::indexmap::IndexMap::new();
     cost.insert(Name::new("requested"), ConstValue::from(measure.cost));
+    if actual != measure.cost {
+        cost.insert(Name::new("actual"), ConstValue::from(actual));
+    }
     cost.insert(Name::new("limit"), ConstValue::from(limits.max_cost));
     ConstValue::Object(cost)
 }

@@ -395,7 +395,11 @@ async fn execute(
     if let Some(measure) = &measure {
         response.extensions.insert(
             "cost".to_owned(),
-            limits::cost_extension(&Limits::default(), measure),
+            limits::cost_extension(
+                &Limits::default(),
+                measure,
+                limits::actual_cost(&response.data),
+            ),
         );
     }
     let codes: Vec<String> = response

@@ -82,6 +82,8 @@ on_both_databases! {
         let app = TestApp::with_demo(backend).await;
         let response = app.graphql("{ fellows(first: 10) { nodes { handle } } }", json!({})).await;
         assert_eq!(response.body["extensions"]["cost"]["requested"], json!(1 + 10 * (1 + 1)));
+        // Seven demo fellows came back: fellows + nodes + seven handles.
+        assert_eq!(response.body["extensions"]["cost"]["actual"], json!(1 + 1 + 7));
         assert_eq!(response.body["extensions"]["cost"]["limit"], json!(25_000));
     }
 }

@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 use api::auth::Role;
 use base64::Engine;
 use entity::nomination;
-use fellowship_tests::{admin_postgres_url, Backend, TestApp};
-use sea_orm::{ConnectionTrait, Database, EntityTrait};
+use fellowship_tests::{
+    admin_postgres_url, on_both_databases, test_server_settings, Backend, TestApp, TestDatabase,
+    TEST_SECRET,
+};
+use sea_orm::{ConnectionTrait, Database, EntityTrait, Statement, TransactionTrait};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,4 +125,46 @@ async fn acknowledged_writes_survive_a_database_outage_and_service_resumes_by_it
         .await
         .expect_ok();
     assert!(after["nominations"]["totalCount"].as_u64().unwrap() >= acknowledged.len() as u64);
+}
+
+on_both_databases! {
+    async fn an_exhausted_pool_answers_promptly_with_503_and_recovers(backend) {
+        let app = TestApp::spawn_with_pool(TestDatabase::create(backend).await, true,
+            api::config::AuthSettings::with_secret(TEST_SECRET), test_server_settings(), 2, Duration::from_millis(300)).await;
+        let staff = app.token(Role::Staff, "merve");
+        // The test takes the write lock (SQLite) or a row lock (PostgreSQL) that the
+        // next two writes need: each waits on it holding one of the pool's two connections.
+        let holder = app.database.connect().await;
+        let txn = holder.begin().await.unwrap();
+        let lock = match backend {
+            Backend::Sqlite => "UPDATE people SET updated_at = updated_at WHERE handle = 'merve'",
+            Backend::Postgres => "SELECT id FROM people WHERE handle = 'merve' FOR UPDATE",
+        };
+        txn.execute_raw(Statement::from_string(holder.get_database_backend(), lock)).await.unwrap();
+        let profile = |name: &'static str| {
+            let (client, url, token) = (app.client.clone(), app.url("/graphql"), staff.clone());
+            let fellow = "RmVsbG93OjE"; // the first demo fellow
+            tokio::spawn(async move {
+                client.post(url).bearer_auth(token).json(&json!({
+                    "query": "mutation($i: UpdateFellowProfileInput!) { updateFellowProfile(input: $i) { fellow { id } } }",
+                    "variables": { "i": { "fellowId": fellow, "name": name, "expectedVersion": 1 } } })).send().await
+            })
+        };
+        let blocked = [profile("One"), profile("Two")];
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        let started = Instant::now();
+        let response = app.graphql("{ fellows { totalCount } }", json!({})).await;
+        let waited = started.elapsed();
+        assert_eq!(response.status, 503, "{}", response.body);
+        assert_eq!(response.error_codes(), ["INTERNAL_SERVER_ERROR"]);
+        assert!(waited < Duration::from_secs(3), "refused after {waited:?}, not promptly");
+
+        txn.rollback().await.unwrap();
+        for request in blocked {
+            let _ = request.await.unwrap();
+        }
+        let data = app.query("{ fellows { totalCount } }", json!({})).await;
+        assert_eq!(data["fellows"]["totalCount"], 7);
+    }
 }
