@@ -168,3 +168,32 @@ on_both_databases! {
         assert_eq!(data["fellows"]["totalCount"], 7);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cancels_a_statement_that_outruns_the_statement_timeout() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let database = TestDatabase::create(backend).await;
+    let settings = api::config::DatabaseSettings {
+        url: api::config::DatabaseUrl::new(database.url.clone()),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(3),
+        statement_timeout: Duration::from_millis(300),
+    };
+    let db = api::db::connect(&settings, Default::default())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let slow = db.execute_unprepared("SELECT pg_sleep(3)").await;
+    assert!(slow.is_err(), "the statement ran to completion");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "cancelled only after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        db.execute_unprepared("SELECT 1").await.is_ok(),
+        "the connection stays usable"
+    );
+}
