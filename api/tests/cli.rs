@@ -281,3 +281,94 @@ fn logs_carry_request_ids_but_never_tokens_secrets_or_e_mail_addresses() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_request_in_flight_at_sigterm_is_finished_before_the_process_exits() {
+    let dir = std::env::temp_dir().join(format!("fellowship-inflight-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}/inflight.db?mode=rwc", dir.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = api()
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &database)
+        .env("JWT_SECRET", SECRET)
+        .env("SHUTDOWN_DELAY", "500ms")
+        .env("SHUTDOWN_TIMEOUT", "10s")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!((0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        get_status(port, "/readyz") == Some(200)
+    }));
+    let token = String::from_utf8(
+        api()
+            .args(["token", "--role", "STAFF", "--sub", "merve"])
+            .env("JWT_SECRET", SECRET)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+
+    // Hold SQLite's write lock, so that the next write is in flight until we let go.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let holder = runtime
+        .block_on(sea_orm::Database::connect(&database))
+        .unwrap();
+    runtime
+        .block_on(sea_orm::ConnectionTrait::execute_unprepared(
+            &holder,
+            "BEGIN IMMEDIATE",
+        ))
+        .unwrap();
+    let in_flight = std::thread::spawn(move || {
+        post(
+            port,
+            &[("Authorization", &format!("Bearer {token}"))],
+            r#"{"query":"mutation { createStrategicArea(input: { slug: \"in-flight\", name: \"In flight\" }) { strategicArea { slug } } }"}"#,
+        )
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        !in_flight.is_finished(),
+        "the write should be waiting on the lock"
+    );
+
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Past the shutdown delay: the listener is closed, the request still in flight.
+    assert_eq!(
+        get_status(port, "/healthz"),
+        None,
+        "new connections should be refused"
+    );
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "the process left a request unfinished"
+    );
+    runtime
+        .block_on(sea_orm::ConnectionTrait::execute_unprepared(
+            &holder, "COMMIT",
+        ))
+        .unwrap();
+
+    let response = in_flight.join().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"slug\":\"in-flight\""), "{response}");
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
