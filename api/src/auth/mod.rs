@@ -238,31 +238,28 @@ pub async fn authenticate(
         .ok_or_else(|| Rejection("the token's role is not one of STAFF, FELLOW, PARTNER".into()))?;
     match role {
         Role::Staff | Role::Fellow => {
-            let person = person::Entity::find()
+            // One query for the person and their account: the records have the last
+            // word, so a disabled account, or one whose role is not the token's, is
+            // refused although the token itself is sound.
+            let found = person::Entity::find()
+                .find_also_related(account::Entity)
                 .filter(search::equals_ignoring_case(
-                    sea_orm::sea_query::Expr::col(person::Column::Handle),
+                    sea_orm::sea_query::Expr::col((person::Entity, person::Column::Handle)),
                     &claims.sub,
                 ))
                 .one(db)
                 .await?;
-            // The records have the last word: a disabled account, or one whose role is
-            // not the token's, is refused although the token itself is sound.
-            if let Some(person) = &person {
-                let account = account::Entity::find()
-                    .filter(account::Column::PersonId.eq(person.id))
-                    .one(db)
-                    .await?;
-                if let Some(account) = account {
-                    if account.disabled_at.is_some() {
-                        return Err(Rejection("the account is disabled".into()).into());
-                    }
-                    if account.role.as_str() != role.as_str() {
-                        return Err(
-                            Rejection("the token's role is not the account's role".into()).into(),
-                        );
-                    }
+            if let Some((_, Some(account))) = &found {
+                if account.disabled_at.is_some() {
+                    return Err(Rejection("the account is disabled".into()).into());
+                }
+                if account.role.as_str() != role.as_str() {
+                    return Err(
+                        Rejection("the token's role is not the account's role".into()).into(),
+                    );
                 }
             }
+            let person = found.map(|(person, _)| person);
             let user = User {
                 handle: claims.sub,
                 person_id: person.map(|p| p.id),

@@ -179,11 +179,11 @@ impl ApiTokenMutation {
         ctx: &Context<'_>,
         input: RevokeApiTokenInput,
     ) -> Result<RevokeApiTokenPayload> {
-        let result =
-            match ids::decode_as(&input.api_token_id, NodeType::ApiToken, "input.apiTokenId") {
-                Ok(id) => service::api_tokens::revoke(db(ctx), viewer(ctx), id).await,
-                Err(err) => Err(err),
-            };
+        let result = async {
+            let id = ids::decode_as(&input.api_token_id, NodeType::ApiToken, "input.apiTokenId")?;
+            service::api_tokens::revoke(db(ctx), viewer(ctx), id).await
+        }
+        .await;
         match result {
             Ok(token) => Ok(RevokeApiTokenPayload {
                 api_token: Some(ApiToken(token)),

@@ -421,10 +421,11 @@ impl NominationMutation {
         ctx: &Context<'_>,
         input: EndorseNominationInput,
     ) -> Result<NominationPayload> {
-        let result = match nomination_id(&input.nomination_id) {
-            Ok(id) => workflow::endorse(db(ctx), viewer(ctx), id, input.comment).await,
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = nomination_id(&input.nomination_id)?;
+            workflow::endorse(db(ctx), viewer(ctx), id, input.comment).await
+        }
+        .await;
         nomination_payload(result)
     }
 
@@ -434,10 +435,11 @@ impl NominationMutation {
         ctx: &Context<'_>,
         input: WithdrawNominationInput,
     ) -> Result<NominationPayload> {
-        let result = match nomination_id(&input.nomination_id) {
-            Ok(id) => workflow::withdraw(db(ctx), viewer(ctx), id, input.expected_version).await,
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = nomination_id(&input.nomination_id)?;
+            workflow::withdraw(db(ctx), viewer(ctx), id, input.expected_version).await
+        }
+        .await;
         nomination_payload(result)
     }
 
@@ -447,12 +449,11 @@ impl NominationMutation {
         ctx: &Context<'_>,
         input: StartNominationReviewInput,
     ) -> Result<NominationPayload> {
-        let result = match nomination_id(&input.nomination_id) {
-            Ok(id) => {
-                workflow::start_review(db(ctx), viewer(ctx), id, input.expected_version).await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = nomination_id(&input.nomination_id)?;
+            workflow::start_review(db(ctx), viewer(ctx), id, input.expected_version).await
+        }
+        .await;
         nomination_payload(result)
     }
 
@@ -467,20 +468,19 @@ impl NominationMutation {
             NominationDecision::Accept => workflow::Decision::Accept,
             NominationDecision::Decline => workflow::Decision::Decline,
         };
-        let result = match nomination_id(&input.nomination_id) {
-            Ok(id) => {
-                workflow::decide(
-                    db(ctx),
-                    viewer(ctx),
-                    id,
-                    decision,
-                    &input.note,
-                    input.expected_version,
-                )
-                .await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = nomination_id(&input.nomination_id)?;
+            workflow::decide(
+                db(ctx),
+                viewer(ctx),
+                id,
+                decision,
+                &input.note,
+                input.expected_version,
+            )
+            .await
+        }
+        .await;
         let (decided, user_errors) = outcome(result)?;
         Ok(match decided {
             Some(decided) => DecideNominationPayload {

@@ -228,19 +228,18 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: UpdateFellowProfileInput,
     ) -> Result<FellowPayload> {
-        let result = match id_of(&input.fellow_id, NodeType::Fellow, "input.fellowId") {
-            Ok(id) => {
-                let edit = fellows::ProfileEdit {
-                    name: input.name,
-                    headline: input.headline,
-                    bio: input.bio,
-                    links: links(input.links),
-                    expected_version: input.expected_version,
-                };
-                fellows::update_profile(db(ctx), viewer(ctx), id, edit).await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(&input.fellow_id, NodeType::Fellow, "input.fellowId")?;
+            let edit = fellows::ProfileEdit {
+                name: input.name,
+                headline: input.headline,
+                bio: input.bio,
+                links: links(input.links),
+                expected_version: input.expected_version,
+            };
+            fellows::update_profile(db(ctx), viewer(ctx), id, edit).await
+        }
+        .await;
         FellowPayload::from_result(result, Fellow)
     }
 
@@ -250,20 +249,19 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: AddContributionInput,
     ) -> Result<ContributionPayload> {
-        let result = match id_of(&input.fellow_id, NodeType::Fellow, "input.fellowId") {
-            Ok(id) => {
-                let new = fellows::NewContribution {
-                    kind: input.kind.into(),
-                    title: input.title,
-                    description: input.description,
-                    url: input.url,
-                    metric: input.metric,
-                    occurred_on: input.occurred_on.map(|d| d.0),
-                };
-                fellows::add_contribution(db(ctx), viewer(ctx), id, new).await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(&input.fellow_id, NodeType::Fellow, "input.fellowId")?;
+            let new = fellows::NewContribution {
+                kind: input.kind.into(),
+                title: input.title,
+                description: input.description,
+                url: input.url,
+                metric: input.metric,
+                occurred_on: input.occurred_on.map(|d| d.0),
+            };
+            fellows::add_contribution(db(ctx), viewer(ctx), id, new).await
+        }
+        .await;
         ContributionPayload::from_result(result, Contribution)
     }
 
@@ -273,14 +271,15 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: RemoveContributionInput,
     ) -> Result<ContributionPayload> {
-        let result = match id_of(
-            &input.contribution_id,
-            NodeType::Contribution,
-            "input.contributionId",
-        ) {
-            Ok(id) => fellows::remove_contribution(db(ctx), viewer(ctx), id).await,
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(
+                &input.contribution_id,
+                NodeType::Contribution,
+                "input.contributionId",
+            )?;
+            fellows::remove_contribution(db(ctx), viewer(ctx), id).await
+        }
+        .await;
         ContributionPayload::from_result(result, Contribution)
     }
 
@@ -290,19 +289,18 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: SetFellowStatusInput,
     ) -> Result<FellowPayload> {
-        let result = match id_of(&input.fellow_id, NodeType::Fellow, "input.fellowId") {
-            Ok(id) => {
-                fellows::set_status(
-                    db(ctx),
-                    viewer(ctx),
-                    id,
-                    input.status.into(),
-                    input.expected_version,
-                )
-                .await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(&input.fellow_id, NodeType::Fellow, "input.fellowId")?;
+            fellows::set_status(
+                db(ctx),
+                viewer(ctx),
+                id,
+                input.status.into(),
+                input.expected_version,
+            )
+            .await
+        }
+        .await;
         FellowPayload::from_result(result, Fellow)
     }
 
@@ -312,20 +310,19 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: GrantBenefitInput,
     ) -> Result<BenefitGrantPayload> {
-        let result = match id_of(&input.fellow_id, NodeType::Fellow, "input.fellowId") {
-            Ok(id) => {
-                fellows::grant_benefit(
-                    db(ctx),
-                    viewer(ctx),
-                    id,
-                    input.kind.into(),
-                    input.description,
-                    input.granted_on.map(|d| d.0),
-                )
-                .await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(&input.fellow_id, NodeType::Fellow, "input.fellowId")?;
+            fellows::grant_benefit(
+                db(ctx),
+                viewer(ctx),
+                id,
+                input.kind.into(),
+                input.description,
+                input.granted_on.map(|d| d.0),
+            )
+            .await
+        }
+        .await;
         BenefitGrantPayload::from_result(result, BenefitGrant)
     }
 
@@ -335,14 +332,15 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: RevokeBenefitInput,
     ) -> Result<BenefitGrantPayload> {
-        let result = match id_of(
-            &input.benefit_grant_id,
-            NodeType::BenefitGrant,
-            "input.benefitGrantId",
-        ) {
-            Ok(id) => fellows::revoke_benefit(db(ctx), viewer(ctx), id, &input.note).await,
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(
+                &input.benefit_grant_id,
+                NodeType::BenefitGrant,
+                "input.benefitGrantId",
+            )?;
+            fellows::revoke_benefit(db(ctx), viewer(ctx), id, &input.note).await
+        }
+        .await;
         BenefitGrantPayload::from_result(result, BenefitGrant)
     }
 
@@ -369,21 +367,20 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: UpdateStrategicAreaInput,
     ) -> Result<StrategicAreaPayload> {
-        let result = match id_of(
-            &input.strategic_area_id,
-            NodeType::StrategicArea,
-            "input.strategicAreaId",
-        ) {
-            Ok(id) => {
-                let edit = strategic_areas::AreaEdit {
-                    name: input.name,
-                    description: input.description,
-                    expected_version: input.expected_version,
-                };
-                strategic_areas::update(db(ctx), viewer(ctx), id, edit).await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(
+                &input.strategic_area_id,
+                NodeType::StrategicArea,
+                "input.strategicAreaId",
+            )?;
+            let edit = strategic_areas::AreaEdit {
+                name: input.name,
+                description: input.description,
+                expected_version: input.expected_version,
+            };
+            strategic_areas::update(db(ctx), viewer(ctx), id, edit).await
+        }
+        .await;
         StrategicAreaPayload::from_result(result, StrategicArea)
     }
 
@@ -394,16 +391,15 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: ArchiveStrategicAreaInput,
     ) -> Result<StrategicAreaPayload> {
-        let result = match id_of(
-            &input.strategic_area_id,
-            NodeType::StrategicArea,
-            "input.strategicAreaId",
-        ) {
-            Ok(id) => {
-                strategic_areas::archive(db(ctx), viewer(ctx), id, input.expected_version).await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(
+                &input.strategic_area_id,
+                NodeType::StrategicArea,
+                "input.strategicAreaId",
+            )?;
+            strategic_areas::archive(db(ctx), viewer(ctx), id, input.expected_version).await
+        }
+        .await;
         StrategicAreaPayload::from_result(result, StrategicArea)
     }
 
@@ -417,20 +413,19 @@ impl RecordMutation {
             Some(id) => id_of(id, NodeType::Organization, "input.parentId").map(Some),
             None => Ok(None),
         };
-        let result = match parent {
-            Ok(parent_id) => {
-                let new = organizations::NewOrganization {
-                    slug: input.slug,
-                    name: input.name,
-                    kind: input.kind.into(),
-                    parent_id,
-                    description: input.description,
-                    website_url: input.website_url,
-                };
-                organizations::create_organization(db(ctx), viewer(ctx), new).await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let parent_id = parent?;
+            let new = organizations::NewOrganization {
+                slug: input.slug,
+                name: input.name,
+                kind: input.kind.into(),
+                parent_id,
+                description: input.description,
+                website_url: input.website_url,
+            };
+            organizations::create_organization(db(ctx), viewer(ctx), new).await
+        }
+        .await;
         OrganizationPayload::from_result(result, Organization)
     }
 
@@ -514,23 +509,22 @@ impl RecordMutation {
         ctx: &Context<'_>,
         input: EndFoundationMembershipInput,
     ) -> Result<FoundationMembershipPayload> {
-        let result = match id_of(
-            &input.membership_id,
-            NodeType::FoundationMembership,
-            "input.membershipId",
-        ) {
-            Ok(id) => {
-                organizations::end_membership(
-                    db(ctx),
-                    viewer(ctx),
-                    id,
-                    input.ended_on.0,
-                    input.expected_version,
-                )
-                .await
-            }
-            Err(err) => Err(err),
-        };
+        let result = async {
+            let id = id_of(
+                &input.membership_id,
+                NodeType::FoundationMembership,
+                "input.membershipId",
+            )?;
+            organizations::end_membership(
+                db(ctx),
+                viewer(ctx),
+                id,
+                input.ended_on.0,
+                input.expected_version,
+            )
+            .await
+        }
+        .await;
         FoundationMembershipPayload::from_result(result, FoundationMembership)
     }
 
