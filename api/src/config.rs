@@ -172,6 +172,63 @@ pub struct ServerSettings {
         default_value = ""
     )]
     pub cors_allowed_origins: Vec<String>,
+
+    #[command(flatten)]
+    pub subscriptions: SubscriptionSettings,
+}
+
+/// Settings of subscriptions over WebSocket and of the event feed behind them.
+#[derive(Debug, Clone, Args)]
+pub struct SubscriptionSettings {
+    /// How often the server pings an idle WebSocket (graphql-transport-ws `ping`); a
+    /// client silent for three of these is disconnected.
+    #[arg(long, env = "WS_KEEP_ALIVE", default_value = "15s", value_parser = parse_duration)]
+    pub keep_alive: Duration,
+
+    /// How long a new WebSocket may take to send `connection_init`.
+    #[arg(long, env = "WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub init_timeout: Duration,
+
+    /// Most operations running at once on one WebSocket.
+    #[arg(long, env = "WS_MAX_SUBSCRIPTIONS", default_value_t = 20)]
+    pub max_subscriptions_per_connection: usize,
+
+    /// Most WebSockets one caller may hold open, counted across all replicas.
+    #[arg(long, env = "WS_MAX_CONNECTIONS_PER_CALLER", default_value_t = 10)]
+    pub max_connections_per_caller: u32,
+
+    /// Messages that may wait for a slow client before it is disconnected.
+    #[arg(long, env = "WS_OUTBOUND_QUEUE", default_value_t = 256)]
+    pub outbound_queue: usize,
+
+    /// How often an open WebSocket's token is checked again, so that a revoked token,
+    /// a disabled account or a changed role ends its subscriptions.
+    #[arg(long, env = "WS_REAUTHENTICATE_EVERY", default_value = "30s", value_parser = parse_duration)]
+    pub reauthenticate_every: Duration,
+
+    /// How long nomination events are kept for clients resuming from a cursor.
+    #[arg(long, env = "EVENT_RETENTION", default_value = "7d", value_parser = parse_duration)]
+    pub event_retention: Duration,
+
+    /// How often the event feed looks for new events even without a notification (a
+    /// safety net on PostgreSQL; how other processes on one SQLite file are seen).
+    #[arg(long, env = "EVENT_POLL_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub event_poll_interval: Duration,
+}
+
+impl Default for SubscriptionSettings {
+    fn default() -> Self {
+        SubscriptionSettings {
+            keep_alive: Duration::from_secs(15),
+            init_timeout: Duration::from_secs(10),
+            max_subscriptions_per_connection: 20,
+            max_connections_per_caller: 10,
+            outbound_queue: 256,
+            reauthenticate_every: Duration::from_secs(30),
+            event_retention: Duration::from_secs(7 * 86_400),
+            event_poll_interval: Duration::from_secs(2),
+        }
+    }
 }
 
 /// A secret value: never printed, in `Debug` or otherwise.
@@ -293,6 +350,18 @@ mod tests {
     fn a_database_url_without_password_prints_as_is() {
         let url: DatabaseUrl = "sqlite://fellowship.db?mode=rwc".parse().unwrap();
         assert_eq!(url.to_string(), "sqlite://fellowship.db?mode=rwc");
+    }
+
+    #[test]
+    fn subscription_defaults_are_the_documented_ones() {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            settings: SubscriptionSettings,
+        }
+        let parsed = <Only as clap::Parser>::parse_from(["api"]).settings;
+        let default = SubscriptionSettings::default();
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
     }
 
     #[test]

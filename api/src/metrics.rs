@@ -22,6 +22,8 @@ pub struct Metrics {
     error_codes: Mutex<BTreeMap<String, u64>>,
     refusals: Mutex<BTreeMap<String, u64>>,
     latency: Mutex<Histogram>,
+    websockets_open: AtomicU64,
+    websockets_total: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -93,6 +95,15 @@ impl Metrics {
     }
 
     /// A document refused before it ran, by the limit it broke.
+    pub fn websocket_opened(&self) {
+        self.websockets_open.fetch_add(1, Ordering::Relaxed);
+        self.websockets_total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn websocket_closed(&self) {
+        self.websockets_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
     pub fn record_refusal(&self, limit: &str) {
         if let Ok(mut refusals) = self.refusals.lock() {
             *refusals.entry(limit.to_owned()).or_default() += 1;
@@ -116,6 +127,16 @@ impl Metrics {
             "fellowship_db_statement_failures_total",
             "SQL statements that returned an error.",
             self.db_statement_failures.load(Ordering::Relaxed),
+        );
+        counter(
+            "fellowship_websockets_total",
+            "WebSocket connections accepted.",
+            self.websockets_total.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP fellowship_websockets_open WebSocket connections open now.\n# TYPE fellowship_websockets_open gauge\nfellowship_websockets_open {}",
+            self.websockets_open.load(Ordering::Relaxed)
         );
 
         let _ = writeln!(out, "# HELP fellowship_graphql_operations_total GraphQL operations by name and outcome (ok or the first error code).");

@@ -2,7 +2,6 @@
 //! bind, serve.
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use crate::config::{AuthSettings, DatabaseSettings, ServerSettings};
 use crate::error::ServiceError;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
+use crate::service::nomination_events::feed::EventFeed;
 use crate::service::rate_limits::Budgets;
 use crate::{db, demo, graphql};
 
@@ -22,7 +22,7 @@ use crate::{db, demo, graphql};
 pub struct Application {
     port: u16,
     server: Server,
-    draining: Arc<AtomicBool>,
+    draining: Arc<tokio::sync::watch::Sender<bool>>,
     shutdown_delay: Duration,
 }
 
@@ -59,7 +59,8 @@ impl Application {
                 ),
             }
         }
-        let draining = Arc::new(AtomicBool::new(false));
+        let draining = Arc::new(tokio::sync::watch::Sender::new(false));
+        let feed = EventFeed::start(db.clone(), &server.subscriptions);
         let state = AppState {
             draining: draining.clone(),
             request_timeout: server.request_timeout,
@@ -70,7 +71,8 @@ impl Application {
                 partner: server.rate_limit_partner,
             },
             trust_forwarded_for: server.trust_forwarded_for,
-            schema: graphql::build_schema(db.clone(), keys.clone(), server.introspection),
+            subscriptions: server.subscriptions.clone(),
+            schema: graphql::build_schema(db.clone(), keys.clone(), feed, server.introspection),
             db,
             metrics,
             keys,
@@ -131,7 +133,7 @@ impl Application {
         let delay = self.shutdown_delay;
         tokio::spawn(async move {
             shutdown_signal().await;
-            draining.store(true, Ordering::SeqCst);
+            draining.send_replace(true);
             tracing::info!(?delay, "shutdown requested: readiness now fails; draining");
             tokio::time::sleep(delay).await;
             tracing::info!("no longer accepting connections; finishing requests in flight");

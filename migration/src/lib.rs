@@ -15,6 +15,7 @@ mod m20261123_000005_create_organizations_and_memberships;
 mod m20261123_000006_create_api_tokens_and_audit;
 mod m20261123_000007_create_nomination_events;
 mod m20261123_000008_create_rate_limit_windows;
+mod m20261123_000009_create_websocket_leases;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_api_tokens_and_audit::Migration),
             Box::new(m20261123_000007_create_nomination_events::Migration),
             Box::new(m20261123_000008_create_rate_limit_windows::Migration),
+            Box::new(m20261123_000009_create_websocket_leases::Migration),
         ]
     }
 }

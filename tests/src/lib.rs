@@ -9,12 +9,15 @@
 //! [`on_both_databases!`].
 
 pub mod seed;
+pub mod ws;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use api::auth::{mint_user_token, KeyRing, Role};
-use api::config::{AuthSettings, DatabaseSettings, DatabaseUrl, ServerSettings};
+use api::config::{
+    AuthSettings, DatabaseSettings, DatabaseUrl, ServerSettings, SubscriptionSettings,
+};
 use api::startup::{Application, ServeOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
@@ -225,6 +228,13 @@ pub fn test_server_settings() -> ServerSettings {
         rate_limit_user: 1_000_000,
         rate_limit_partner: 1_000_000,
         trust_forwarded_for: false,
+        subscriptions: SubscriptionSettings {
+            // Short enough that tests of expiry and liveness finish in seconds.
+            keep_alive: Duration::from_secs(5),
+            reauthenticate_every: Duration::from_secs(1),
+            event_poll_interval: Duration::from_millis(500),
+            ..SubscriptionSettings::default()
+        },
     }
 }
 

@@ -132,6 +132,7 @@ struct TokenClaims {
     role: String,
     #[serde(default)]
     jti: Option<String>,
+    exp: i64,
 }
 
 /// The claims of a token this service mints.
@@ -218,8 +219,18 @@ pub async fn authenticate(
     keys: &KeyRing,
     authorization: Option<&str>,
 ) -> Result<Viewer, AuthError> {
+    Ok(authenticate_until(db, keys, authorization).await?.0)
+}
+
+/// Like [`authenticate`], with the moment the token stops being valid (none for an
+/// anonymous caller): a long-lived connection must end there.
+pub async fn authenticate_until(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    authorization: Option<&str>,
+) -> Result<(Viewer, Option<DateTime<Utc>>), AuthError> {
     let Some(value) = authorization else {
-        return Ok(Viewer::Anonymous);
+        return Ok((Viewer::Anonymous, None));
     };
     let token = match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
@@ -231,6 +242,16 @@ pub async fn authenticate(
         return Err(Rejection("the bearer token is empty".into()).into());
     }
     let claims: TokenClaims = keys.verify(token)?;
+    let expires_at = DateTime::from_timestamp(claims.exp, 0);
+    Ok((viewer_of(db, token, claims).await?, expires_at))
+}
+
+/// The caller a verified token names, as the records have them now.
+async fn viewer_of(
+    db: &DatabaseConnection,
+    token: &str,
+    claims: TokenClaims,
+) -> Result<Viewer, AuthError> {
     if claims.sub.trim().is_empty() {
         return Err(Rejection("the token's subject (sub) is empty".into()).into());
     }

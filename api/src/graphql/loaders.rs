@@ -257,9 +257,40 @@ impl Loaders {
     }
 }
 
+impl Loaders {
+    /// Forgets every row loaded so far. A subscription resolves each event as a request
+    /// of its own, so what it shows is read afresh and its cache does not grow with
+    /// every event.
+    pub fn forget(&self) {
+        self.people.clear::<i64>();
+        self.fellows.clear::<i64>();
+        self.contributions.clear::<i64>();
+        self.strategic_areas.clear::<i64>();
+        self.organizations.clear::<i64>();
+        self.memberships.clear::<i64>();
+        self.board_seats.clear::<i64>();
+        self.fellow_by_person.clear::<i64>();
+        self.contributions_by_fellow.clear::<i64>();
+        self.strategic_areas_by_fellow.clear::<i64>();
+        self.children_by_organization.clear::<i64>();
+        self.board_seats_by_membership.clear::<i64>();
+        self.memberships_by_member.clear::<i64>();
+        self.memberships_by_foundation.clear::<i64>();
+        self.nominations.clear::<i64>();
+        self.endorsements.clear::<i64>();
+        self.benefit_grants.clear::<i64>();
+        self.api_tokens.clear::<i64>();
+        self.audit_events.clear::<i64>();
+        self.endorsements_by_nomination.clear::<i64>();
+        self.strategic_areas_by_nomination.clear::<i64>();
+        self.benefits_by_fellow.clear::<i64>();
+        self.fellow_by_nomination.clear::<i64>();
+    }
+}
+
 /// The loaders of the request being executed.
 pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
-    ctx.data_unchecked::<Loaders>()
+    ctx.data_unchecked::<std::sync::Arc<Loaders>>()
 }
 
 /// A row that a foreign key guarantees exists; its absence is our bug, not the caller's.

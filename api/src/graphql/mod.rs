@@ -13,6 +13,7 @@ pub mod ids;
 pub mod limits;
 pub mod loaders;
 pub mod node;
+pub mod nomination_events;
 pub mod nominations;
 pub mod nullable;
 pub mod organizations;
@@ -25,10 +26,12 @@ pub mod viewer;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, Enum, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{KeyRing, Viewer};
+use crate::service::nomination_events::feed::EventFeed;
+use nomination_events::Subscription;
 
 /// Which way a list is ordered.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -61,10 +64,10 @@ pub struct Mutation(
     api_tokens::ApiTokenMutation,
 );
 
-pub type FellowshipSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type FellowshipSchema = Schema<Query, Mutation, Subscription>;
 
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(nullable::NullOnFieldError)
         // Suggestions ("did you mean ...") leak the schema to those who may not introspect.
         .disable_suggestions()
@@ -73,9 +76,10 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub fn build_schema(
     db: DatabaseConnection,
     keys: Arc<KeyRing>,
+    feed: EventFeed,
     introspection: bool,
 ) -> FellowshipSchema {
-    let builder = schema_builder().data(db).data(keys);
+    let builder = schema_builder().data(db).data(keys).data(feed);
     if introspection {
         builder.finish()
     } else {
@@ -91,6 +95,11 @@ pub fn sdl() -> String {
 /// The database connection of the running server.
 pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// This process's feed of committed nomination events.
+pub fn feed<'a>(ctx: &Context<'a>) -> &'a EventFeed {
+    ctx.data_unchecked::<EventFeed>()
 }
 
 /// The key ring that verifies and signs tokens.

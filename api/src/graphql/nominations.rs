@@ -10,7 +10,7 @@ use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::payload::{outcome, UserError};
 use super::strategic_areas::StrategicArea;
-use super::{db, idempotency_key, viewer};
+use super::{db, feed, idempotency_key, viewer};
 use crate::domain::LinkInput;
 use crate::error::ServiceError;
 use crate::service::idempotency::Claim;
@@ -160,7 +160,7 @@ impl Nomination {
     }
 }
 
-async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
+pub(super) async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
     let Some(id) = id else {
         return Ok(None);
     };
@@ -379,6 +379,15 @@ fn nomination_id(id: &ID) -> Result<i64, ServiceError> {
 #[derive(Default)]
 pub struct NominationMutation;
 
+/// Tells this process's event feed that a nomination change committed, so that its
+/// subscribers hear of it at once (other replicas hear through the database).
+fn published<T>(ctx: &Context<'_>, result: Result<T, ServiceError>) -> Result<T, ServiceError> {
+    if result.is_ok() {
+        feed(ctx).committed();
+    }
+    result
+}
+
 #[Object]
 impl NominationMutation {
     /// Nominates someone. Staff and active fellows; nobody nominates themselves, an
@@ -411,7 +420,10 @@ impl NominationMutation {
             "submitNomination",
             &submission,
         );
-        nomination_payload(workflow::submit(db(ctx), viewer(ctx), submission, claim).await)
+        nomination_payload(published(
+            ctx,
+            workflow::submit(db(ctx), viewer(ctx), submission, claim).await,
+        ))
     }
 
     /// Backs an open nomination. Staff and active fellows, other than the nominee and
@@ -426,7 +438,7 @@ impl NominationMutation {
             workflow::endorse(db(ctx), viewer(ctx), id, input.comment).await
         }
         .await;
-        nomination_payload(result)
+        nomination_payload(published(ctx, result))
     }
 
     /// Withdraws an open nomination. The nominator only.
@@ -440,7 +452,7 @@ impl NominationMutation {
             workflow::withdraw(db(ctx), viewer(ctx), id, input.expected_version).await
         }
         .await;
-        nomination_payload(result)
+        nomination_payload(published(ctx, result))
     }
 
     /// Puts a submitted nomination under review. Staff only.
@@ -454,7 +466,7 @@ impl NominationMutation {
             workflow::start_review(db(ctx), viewer(ctx), id, input.expected_version).await
         }
         .await;
-        nomination_payload(result)
+        nomination_payload(published(ctx, result))
     }
 
     /// Accepts or declines a nomination under review, always with a note. Staff only,
@@ -481,7 +493,7 @@ impl NominationMutation {
             .await
         }
         .await;
-        let (decided, user_errors) = outcome(result)?;
+        let (decided, user_errors) = outcome(published(ctx, result))?;
         Ok(match decided {
             Some(decided) => DecideNominationPayload {
                 nomination: Some(Nomination(decided.nomination)),

@@ -214,7 +214,7 @@ fn with_rate_limit_headers(
 }
 
 /// The address an anonymous caller is counted under.
-fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
+pub(super) fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
     if trust_forwarded_for {
         let forwarded = request
             .headers()
@@ -234,7 +234,9 @@ fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
 }
 
 /// Measures a document against the limits before anything runs.
-fn check_limits(gql_request: &mut async_graphql::Request) -> Result<Option<Measure>, Refusal> {
+pub(super) fn check_limits(
+    gql_request: &mut async_graphql::Request,
+) -> Result<Option<Measure>, Refusal> {
     let limits = Limits::default();
     limits::check_length(&limits, &gql_request.query)?;
     let operation_name = gql_request.operation_name.clone();
@@ -264,7 +266,14 @@ fn too_complex(request: &HttpRequest, state: &AppState, refusal: Refusal) -> Htt
     }] }))
 }
 
-pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn get(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if super::subscriptions::is_upgrade(&request) {
+        return super::subscriptions::upgrade(request, payload, state).await;
+    }
     let query_string = request.query_string();
     if query_string.is_empty() && wants_html(&request) && state.playground {
         return playground::page();
@@ -295,7 +304,7 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 
 /// Whether the operation the request selects is a mutation; unparsable documents are
 /// left for the executor to report.
-fn is_mutation(request: &mut async_graphql::Request) -> bool {
+pub(super) fn is_mutation(request: &mut async_graphql::Request) -> bool {
     let operation_name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
         return false;
@@ -354,7 +363,7 @@ async fn execute(
     let mut gql_request = gql_request
         .data(viewer)
         .data(usage)
-        .data(Loaders::new(&state.db));
+        .data(std::sync::Arc::new(Loaders::new(&state.db)));
     if let Some(value) = request.headers().get("idempotency-key") {
         match value.to_str().ok().and_then(IdempotencyKey::parse) {
             Some(key) => gql_request = gql_request.data(key),

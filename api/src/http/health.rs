@@ -17,7 +17,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// The database answers; a load balancer sends traffic only while this says 200.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+    if *state.draining.borrow() {
         return HttpResponse::ServiceUnavailable().json(json!({
             "status": "draining",
             "reason": "the server is shutting down",

@@ -7,6 +7,7 @@ mod graphql;
 mod health;
 mod playground;
 mod request_id;
+mod subscriptions;
 
 pub use cors::cors;
 pub use request_id::request_id;
@@ -30,12 +31,14 @@ pub struct AppState {
     pub playground: bool,
     /// Origins allowed by CORS, exactly as browsers send them.
     pub cors_origins: Arc<Vec<String>>,
-    /// Set when shutdown begins: readiness fails so traffic moves elsewhere.
-    pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Set when shutdown begins: readiness fails so traffic moves elsewhere, and
+    /// WebSockets are closed so their clients reconnect elsewhere.
+    pub draining: Arc<tokio::sync::watch::Sender<bool>>,
     /// The most a request may run.
     pub request_timeout: std::time::Duration,
     pub rate_limits: crate::service::rate_limits::Budgets,
     pub trust_forwarded_for: bool,
+    pub subscriptions: crate::config::SubscriptionSettings,
 }
 
 /// Largest request body accepted on `/graphql`; larger ones are refused with 413

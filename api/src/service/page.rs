@@ -188,6 +188,7 @@ fn key_fits_scope(scope: &str, key: Option<&KeyValue>) -> bool {
         (Some("id"), None)
             | (Some("name"), Some(KeyValue::Text(_)))
             | (Some("joinedOn"), Some(KeyValue::Date(_)))
+            | (Some("occurredAt"), Some(KeyValue::Int(_)))
     )
 }
 

@@ -19,8 +19,8 @@
 use chrono::Utc;
 use entity::enums::{AccountRole, FellowStatus, NominationEventKind, NominationStatus};
 use entity::{
-    account, endorsement, fellow, fellow_strategic_area, nomination, nomination_event,
-    nomination_strategic_area, person, strategic_area,
+    account, endorsement, fellow, fellow_strategic_area, nomination, nomination_strategic_area,
+    person, strategic_area,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -34,6 +34,7 @@ use crate::domain::{self, LinkInput};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::audit::{self, Change};
 use crate::service::idempotency::{self, Claim};
+use crate::service::nomination_events;
 use crate::service::search;
 
 const OPEN: [NominationStatus; 2] = [NominationStatus::Submitted, NominationStatus::UnderReview];
@@ -145,7 +146,7 @@ fn already_open(open: &nomination::Model) -> ServiceError {
     ))
 }
 
-/// The nomination as the audit log and the outbox keep it (no contact details).
+/// The nomination as the audit log keeps it (no contact details).
 fn snapshot(n: &nomination::Model) -> Value {
     json!({
         "nomineeName": n.nominee_name,
@@ -159,7 +160,8 @@ fn snapshot(n: &nomination::Model) -> Value {
     })
 }
 
-/// Writes the outbox event and the audit record of a change, inside its transaction.
+/// Writes the audit record and the outbox event of a change, inside its transaction;
+/// the event goes last (see `nomination_events` on why its lock must be the last).
 async fn record(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
@@ -168,16 +170,6 @@ async fn record(
     before: Option<&nomination::Model>,
     after: &nomination::Model,
 ) -> ServiceResult<()> {
-    nomination_event::ActiveModel {
-        nomination_id: Set(after.id),
-        kind: Set(kind),
-        actor_person_id: Set(Some(actor.id)),
-        occurred_at: Set(Utc::now()),
-        payload: Set(Some(snapshot(after))),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
     let action = match kind {
         NominationEventKind::Submitted => "nomination.submit",
         NominationEventKind::Endorsed => "nomination.endorse",
@@ -196,7 +188,8 @@ async fn record(
             after: Some(snapshot(after)),
         },
     )
-    .await
+    .await?;
+    nomination_events::append(txn, kind, actor.id, after).await
 }
 
 /// The nomination an earlier request with the same idempotency key created.
@@ -338,15 +331,6 @@ pub async fn submit(
         .insert(&txn)
         .await?;
     }
-    record(
-        &txn,
-        viewer,
-        &nominator,
-        NominationEventKind::Submitted,
-        None,
-        &nomination,
-    )
-    .await?;
     if let Some(claim) = &claim {
         if let Err(err) = idempotency::remember(&txn, claim, json!({ "id": nomination.id })).await {
             txn.rollback().await?;
@@ -358,6 +342,15 @@ pub async fn submit(
             return Err(err.into());
         }
     }
+    record(
+        &txn,
+        viewer,
+        &nominator,
+        NominationEventKind::Submitted,
+        None,
+        &nomination,
+    )
+    .await?;
     txn.commit().await?;
     Ok(nomination)
 }

@@ -1,0 +1,113 @@
+//! Live nomination events, over WebSocket (`graphql-transport-ws`).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, Subscription, ID};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+
+use super::fellows::Person;
+use super::ids::{self, NodeType};
+use super::loaders::Loaders;
+use super::nominations::{person, Nomination};
+use super::{db, feed, viewer};
+use crate::service::nomination_events::follow::{follow, Start};
+use crate::service::nomination_events::{self as events, Audience, EventFilter};
+
+/// What happened to a nomination.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::NominationEventKind")]
+pub enum NominationEventKind {
+    Submitted,
+    Endorsed,
+    ReviewStarted,
+    Accepted,
+    Declined,
+    Withdrawn,
+}
+
+/// Which events to receive.
+#[derive(InputObject, Default)]
+pub struct NominationEventFilter {
+    /// Resume after the event with this cursor: every later event is sent first, in
+    /// order, then the live ones. Without it, only events from now on. Events are kept
+    /// for a limited time (7 days by default); an older cursor is refused.
+    pub after: Option<String>,
+    /// Only the events of this nomination.
+    pub nomination_id: Option<ID>,
+    /// Only events of these kinds.
+    pub kinds: Option<Vec<NominationEventKind>>,
+}
+
+/// One change of a nomination, with the nomination as it was right after it.
+pub struct NominationEvent(Arc<events::NominationEvent>);
+
+#[Object]
+impl NominationEvent {
+    /// Pass it as `filter.after` when reconnecting, to miss nothing.
+    async fn cursor(&self) -> String {
+        self.0.cursor()
+    }
+
+    async fn kind(&self) -> NominationEventKind {
+        self.0.kind.into()
+    }
+
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+
+    /// Who made the change.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.actor_person_id).await
+    }
+
+    /// The nomination as it was right after the change.
+    async fn nomination(&self) -> Nomination {
+        Nomination(self.0.nomination.clone())
+    }
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Every change of a nomination, in the order the changes committed: staff receive
+    /// every nomination's events, a nominator those of their own nominations.
+    async fn nomination_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<NominationEventFilter>,
+    ) -> Result<impl Stream<Item = Result<NominationEvent>>> {
+        let audience = Audience::of(viewer(ctx))?;
+        let feed = feed(ctx);
+        let filter = filter.unwrap_or_default();
+        let start = match &filter.after {
+            Some(cursor) => {
+                Start::After(events::resume_point(db(ctx), cursor, feed.retention()).await?)
+            }
+            None => Start::Now,
+        };
+        let nomination_id = filter
+            .nomination_id
+            .map(|id| ids::decode_as(&id, NodeType::Nomination, "filter.nominationId"))
+            .transpose()?;
+        let filter = EventFilter {
+            nomination_id,
+            kinds: filter
+                .kinds
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        };
+        let loaders = ctx.data_unchecked::<Arc<Loaders>>().clone();
+        Ok(
+            follow(db(ctx).clone(), feed, audience, filter, start).map(move |event| {
+                loaders.forget();
+                event.map(NominationEvent).map_err(Into::into)
+            }),
+        )
+    }
+}

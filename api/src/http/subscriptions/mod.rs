@@ -1,0 +1,565 @@
+//! GraphQL over WebSocket on `/graphql`, protocol `graphql-transport-ws`.
+//!
+//! A connection is one task that reads the client's messages and answers them, and
+//! one writer task that owns the socket's sending side. Every operation runs in a task
+//! of its own and hands its messages to the writer through one bounded queue per
+//! connection: a client that reads too slowly fills the queue and is disconnected
+//! (1008) instead of making the server hold an ever longer backlog for it. Such a
+//! client resumes from the last cursor it saw.
+//!
+//! Who may connect is decided at `connection_init` (token from its payload or the
+//! upgrade request's header); the token is checked again every
+//! `WS_REAUTHENTICATE_EVERY` and the connection ends when it expires, so a revoked
+//! token, a disabled account or an expired token ends the subscriptions it opened.
+
+mod protocol;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use async_graphql::Value as GraphqlValue;
+use futures::{Stream, StreamExt};
+use serde_json::{json, Value};
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::task::AbortHandle;
+
+use self::protocol::{ClientMessage, Close, ServerMessage, SUBPROTOCOL};
+use super::graphql::{check_limits, client_address, is_mutation};
+use super::AppState;
+use crate::auth::{self, AuthError, Viewer};
+use crate::error::{Code, ServiceError};
+use crate::graphql::loaders::Loaders;
+use crate::service::nomination_events::Audience;
+use crate::service::rate_limits;
+use crate::service::websocket_leases::{self, Lease};
+
+/// Largest message a client may send (a subscribe with its document and variables).
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Whether a request asks to become a WebSocket.
+pub fn is_upgrade(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+fn offers_subprotocol(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == SUBPROTOCOL)
+}
+
+pub async fn upgrade(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if !offers_subprotocol(&request) {
+        return HttpResponse::BadRequest().json(json!({ "errors": [{
+            "message": format!("Subscriptions use the `{SUBPROTOCOL}` WebSocket subprotocol (the graphql-ws client library)."),
+            "extensions": { "code": Code::BadUserInput.as_str() }
+        }] }));
+    }
+    if *state.draining.borrow() {
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(json!({ "errors": [{
+                "message": "This server is shutting down; connect again.",
+                "extensions": { "code": Code::InternalServerError.as_str() }
+            }] }));
+    }
+    let (response, session, messages) =
+        match actix_ws::handle_with_protocols(&request, body, &[SUBPROTOCOL]) {
+            Ok(parts) => parts,
+            Err(err) => return err.error_response(),
+        };
+    let messages = messages
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_MESSAGE_BYTES);
+    let settings = &state.subscriptions;
+    let (outbound, outbound_queue) = mpsc::channel(settings.outbound_queue.max(1));
+    let (reports, report_queue) = mpsc::unbounded_channel();
+    let connection = Connection {
+        upgrade_authorization: request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or("\u{0}").to_owned()),
+        address: client_address(&request, state.trust_forwarded_for),
+        state: state.into_inner(),
+        outbound,
+        reports,
+        operations: HashMap::new(),
+        initialised: false,
+        signed_in: None,
+    };
+    actix_web::rt::spawn(connection.run(session, messages, outbound_queue, report_queue));
+    response
+}
+
+/// What an operation's task tells its connection.
+enum Report {
+    Finished(String),
+    SlowConsumer,
+}
+
+/// The caller of an acknowledged connection.
+struct SignedIn {
+    viewer: Viewer,
+    authorization: Option<String>,
+    expires_at: Option<Instant>,
+    caller: String,
+    lease: Lease,
+}
+
+type Closing = (Close, String);
+
+struct Connection {
+    state: Arc<AppState>,
+    upgrade_authorization: Option<String>,
+    address: String,
+    outbound: mpsc::Sender<String>,
+    reports: mpsc::UnboundedSender<Report>,
+    operations: HashMap<String, AbortHandle>,
+    initialised: bool,
+    signed_in: Option<SignedIn>,
+}
+
+impl Connection {
+    async fn run(
+        mut self,
+        session: Session,
+        mut messages: AggregatedMessageStream,
+        outbound_queue: mpsc::Receiver<String>,
+        mut report_queue: mpsc::UnboundedReceiver<Report>,
+    ) {
+        let settings = self.state.subscriptions.clone();
+        let writer = actix_web::rt::spawn(write(session.clone(), outbound_queue));
+        let init_deadline = tokio::time::sleep(settings.init_timeout);
+        tokio::pin!(init_deadline);
+        let start = tokio::time::Instant::now();
+        let mut keep_alive =
+            tokio::time::interval_at(start + settings.keep_alive, settings.keep_alive);
+        let mut reauthenticate = tokio::time::interval_at(
+            start + settings.reauthenticate_every,
+            settings.reauthenticate_every,
+        );
+        let mut draining = self.state.draining.subscribe();
+        let mut last_heard = Instant::now();
+        self.state.metrics.websocket_opened();
+
+        let closing: Option<Closing> = loop {
+            let expires_in = self
+                .signed_in
+                .as_ref()
+                .and_then(|s| s.expires_at)
+                .map(|at| at.saturating_duration_since(Instant::now()));
+            tokio::select! {
+                message = messages.next() => {
+                    last_heard = Instant::now();
+                    match message {
+                        None | Some(Ok(AggregatedMessage::Close(_))) => break None,
+                        Some(Err(_)) => break Some((Close::BadRequest, "Invalid WebSocket frame".into())),
+                        Some(Ok(AggregatedMessage::Text(text))) => {
+                            if let Err(closing) = self.on_message(&text).await {
+                                break Some(closing);
+                            }
+                        }
+                        Some(Ok(AggregatedMessage::Binary(_))) => {
+                            break Some((Close::BadRequest, "Binary frames are not part of graphql-transport-ws".into()));
+                        }
+                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                            let mut session = session.clone();
+                            let _ = tokio::time::timeout(Duration::from_secs(1), session.pong(&bytes)).await;
+                        }
+                        Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    }
+                }
+                _ = &mut init_deadline, if !self.initialised => {
+                    break Some((Close::InitTimeout, "Connection initialisation timeout".into()));
+                }
+                _ = keep_alive.tick() => {
+                    if last_heard.elapsed() > settings.keep_alive * 3 {
+                        break Some((Close::PolicyViolation, "No message or pong for three keep-alive intervals".into()));
+                    }
+                    if let Err(closing) = self.send(&ServerMessage::Ping) {
+                        break Some(closing);
+                    }
+                    if let Some(signed_in) = &self.signed_in {
+                        let ttl = lease_ttl(settings.keep_alive);
+                        if let Err(err) = websocket_leases::renew(&self.state.db, &signed_in.lease, ttl).await {
+                            tracing::warn!(error = %err.public_message(), "could not renew a WebSocket lease");
+                        }
+                    }
+                }
+                _ = reauthenticate.tick(), if self.signed_in.is_some() => {
+                    if let Err(closing) = self.reauthenticate().await {
+                        break Some(closing);
+                    }
+                }
+                _ = sleep_for(expires_in) => {
+                    break Some((Close::Forbidden, "Forbidden: the token expired; reconnect with a fresh one".into()));
+                }
+                Some(report) = report_queue.recv() => match report {
+                    Report::Finished(id) => {
+                        self.operations.remove(&id);
+                    }
+                    Report::SlowConsumer => break Some((
+                        Close::PolicyViolation,
+                        format!("Slow consumer: {} messages unread; resume from your last cursor", settings.outbound_queue),
+                    )),
+                },
+                _ = draining.wait_for(|draining| *draining) => {
+                    break Some((Close::GoingAway, "Server shutting down; reconnect and resume from your last cursor".into()));
+                }
+            }
+        };
+
+        for operation in self.operations.values() {
+            operation.abort();
+        }
+        writer.abort();
+        if let Some((close, reason)) = &closing {
+            tracing::info!(code = close.code(), reason = %reason, "closing a WebSocket");
+            if *close == Close::PolicyViolation {
+                self.state
+                    .metrics
+                    .record_refusal("websocket_slow_or_silent");
+            }
+        }
+        let reason = closing.map(|(close, reason)| CloseReason {
+            code: CloseCode::Other(close.code()),
+            description: Some(reason),
+        });
+        // A client that stopped reading may never take the close frame; do not wait on
+        // it for long.
+        let _ = tokio::time::timeout(Duration::from_secs(5), session.close(reason)).await;
+        if let Some(signed_in) = &self.signed_in {
+            if let Err(err) = websocket_leases::release(&self.state.db, &signed_in.lease).await {
+                tracing::warn!(error = %err.public_message(), "could not release a WebSocket lease; it will expire");
+            }
+        }
+        self.state.metrics.websocket_closed();
+    }
+
+    /// Queues a message for the writer; a full queue means the client is not reading.
+    fn send(&self, message: &ServerMessage<'_>) -> Result<(), Closing> {
+        match self.outbound.try_send(message.to_text()) {
+            Ok(()) | Err(TrySendError::Closed(_)) => Ok(()),
+            Err(TrySendError::Full(_)) => Err((
+                Close::PolicyViolation,
+                "Slow consumer: messages unread; resume from your last cursor".into(),
+            )),
+        }
+    }
+
+    fn send_error(&self, id: &str, code: Code, message: String) -> Result<(), Closing> {
+        self.send(&ServerMessage::Error {
+            id,
+            payload: vec![json!({ "message": message, "extensions": { "code": code.as_str() } })],
+        })
+    }
+
+    async fn on_message(&mut self, text: &str) -> Result<(), Closing> {
+        let Some(message) = ClientMessage::parse(text) else {
+            return Err((Close::BadRequest, "Invalid message received".into()));
+        };
+        match message {
+            ClientMessage::ConnectionInit { payload } => {
+                if self.initialised {
+                    return Err((
+                        Close::TooManyInits,
+                        "Too many initialisation requests".into(),
+                    ));
+                }
+                self.initialised = true;
+                self.signed_in = Some(self.sign_in(payload.as_ref()).await?);
+                self.send(&ServerMessage::ConnectionAck)
+            }
+            ClientMessage::Ping { .. } => self.send(&ServerMessage::Pong),
+            ClientMessage::Pong { .. } => Ok(()),
+            ClientMessage::Subscribe { id, payload } => {
+                if self.signed_in.is_none() {
+                    return Err((Close::Unauthorized, "Unauthorized".into()));
+                }
+                if self.operations.contains_key(&id) {
+                    return Err((
+                        Close::SubscriberExists,
+                        format!("Subscriber for {} already exists", truncate(&id)),
+                    ));
+                }
+                self.subscribe(id, payload).await
+            }
+            ClientMessage::Complete { id } => {
+                if let Some(operation) = self.operations.remove(&id) {
+                    operation.abort();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Decides, at `connection_init`, whether this caller may hold a connection.
+    async fn sign_in(&self, payload: Option<&Value>) -> Result<SignedIn, Closing> {
+        let authorization =
+            protocol::authorization(payload).or_else(|| self.upgrade_authorization.clone());
+        let state = &self.state;
+        let (viewer, expires_at) = match auth::authenticate_until(
+            &state.db,
+            &state.keys,
+            authorization.as_deref(),
+        )
+        .await
+        {
+            Ok(signed) => signed,
+            Err(err) => return Err(refusal(err)),
+        };
+        if let Err(err) = Audience::of(&viewer) {
+            return Err((
+                Close::Forbidden,
+                format!("Forbidden: {}", err.public_message()),
+            ));
+        }
+        let caller = rate_limits::caller_key(&viewer, &self.address);
+        let settings = &state.subscriptions;
+        let lease = match websocket_leases::acquire(
+            &state.db,
+            &caller,
+            settings.max_connections_per_caller,
+            lease_ttl(settings.keep_alive),
+        )
+        .await
+        {
+            Ok(Some(lease)) => lease,
+            Ok(None) => {
+                return Err((
+                    Close::TryAgainLater,
+                    format!(
+                        "Too many connections: at most {} per caller",
+                        settings.max_connections_per_caller
+                    ),
+                ))
+            }
+            Err(_) => return Err(unavailable()),
+        };
+        Ok(SignedIn {
+            viewer,
+            authorization,
+            expires_at: expires_at.map(|at| {
+                let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+                Instant::now() + left
+            }),
+            caller,
+            lease,
+        })
+    }
+
+    /// Checks the connection's token again: revoked tokens, disabled accounts and
+    /// changed roles end the connection.
+    async fn reauthenticate(&self) -> Result<(), Closing> {
+        let Some(signed_in) = &self.signed_in else {
+            return Ok(());
+        };
+        match auth::authenticate(
+            &self.state.db,
+            &self.state.keys,
+            signed_in.authorization.as_deref(),
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(AuthError::Rejected(rejection)) => Err((
+                Close::Forbidden,
+                format!("Forbidden: the bearer token was refused: {rejection}"),
+            )),
+            // The database is away for a moment; the token is not at fault.
+            Err(AuthError::Service(_)) => Ok(()),
+        }
+    }
+
+    async fn subscribe(&mut self, id: String, payload: Value) -> Result<(), Closing> {
+        let Ok(mut request) = serde_json::from_value::<async_graphql::Request>(payload) else {
+            return Err((Close::BadRequest, "Invalid subscribe payload".into()));
+        };
+        let measure = match check_limits(&mut request) {
+            Ok(measure) => measure,
+            Err(refusal) => {
+                self.state.metrics.record_refusal(refusal.limit);
+                return self.send_error(&id, Code::QueryTooComplex, refusal.message());
+            }
+        };
+        if is_mutation(&mut request) {
+            return self.send_error(
+                &id,
+                Code::BadUserInput,
+                "Send mutations as HTTP POST requests to /graphql.".into(),
+            );
+        }
+        let max = self.state.subscriptions.max_subscriptions_per_connection;
+        if self.operations.len() >= max {
+            return self.send_error(
+                &id,
+                Code::RateLimited,
+                format!("At most {max} operations may run on one connection; complete one first."),
+            );
+        }
+        let Some(signed_in) = &self.signed_in else {
+            return Err((Close::Unauthorized, "Unauthorized".into()));
+        };
+        let state = &self.state;
+        let limit = rate_limits::budget_for(&state.rate_limits, &signed_in.viewer);
+        let cost = measure.map_or(1, |m| m.cost);
+        match rate_limits::charge(
+            &state.db,
+            &state.rate_limits,
+            &signed_in.caller,
+            limit,
+            cost,
+        )
+        .await
+        {
+            Ok(usage) if usage.exceeded() => {
+                state.metrics.record_refusal("rate");
+                return self.send_error(
+                    &id,
+                    Code::RateLimited,
+                    format!(
+                        "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
+                        usage.limit,
+                        usage.reset_in_seconds()
+                    ),
+                );
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let error: async_graphql::Error = err.into();
+                return self.send_error(&id, Code::InternalServerError, error.message);
+            }
+        }
+        let request = request
+            .data(signed_in.viewer.clone())
+            .data(Arc::new(Loaders::new(&state.db)));
+        let responses = state.schema.execute_stream(request);
+        let task = actix_web::rt::spawn(forward(
+            id.clone(),
+            responses,
+            self.outbound.clone(),
+            self.reports.clone(),
+        ));
+        self.operations.insert(id, task.abort_handle());
+        Ok(())
+    }
+}
+
+/// Runs one operation: its results become `next` messages, then `complete`; an
+/// operation that could not start at all (bad arguments, not allowed) gets one
+/// `error` message instead.
+async fn forward(
+    id: String,
+    mut responses: impl Stream<Item = async_graphql::Response> + Unpin,
+    outbound: mpsc::Sender<String>,
+    reports: mpsc::UnboundedSender<Report>,
+) {
+    let mut first = true;
+    while let Some(mut response) = responses.next().await {
+        for error in &mut response.errors {
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            if extensions.get("code").is_none() {
+                extensions.set("code", Code::BadUserInput.as_str());
+            }
+        }
+        let refused = first && matches!(response.data, GraphqlValue::Null) && response.is_err();
+        first = false;
+        let message = if refused {
+            let errors = response
+                .errors
+                .iter()
+                .filter_map(|e| serde_json::to_value(e).ok())
+                .collect();
+            ServerMessage::Error {
+                id: &id,
+                payload: errors,
+            }
+        } else {
+            match serde_json::to_value(&response) {
+                Ok(payload) => ServerMessage::Next { id: &id, payload },
+                Err(_) => continue,
+            }
+        };
+        match outbound.try_send(message.to_text()) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                let _ = reports.send(Report::SlowConsumer);
+                return;
+            }
+            Err(TrySendError::Closed(_)) => return,
+        }
+        if refused {
+            let _ = reports.send(Report::Finished(id));
+            return;
+        }
+    }
+    if let Err(TrySendError::Full(_)) =
+        outbound.try_send(ServerMessage::Complete { id: &id }.to_text())
+    {
+        let _ = reports.send(Report::SlowConsumer);
+        return;
+    }
+    let _ = reports.send(Report::Finished(id));
+}
+
+/// The writer: the only task that sends on the socket.
+async fn write(mut session: Session, mut queue: mpsc::Receiver<String>) {
+    while let Some(text) = queue.recv().await {
+        if session.text(text).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn refusal(err: AuthError) -> Closing {
+    match err {
+        AuthError::Rejected(rejection) => (
+            Close::Forbidden,
+            format!("Forbidden: the bearer token was refused: {rejection}"),
+        ),
+        AuthError::Service(ServiceError::Unavailable(_)) | AuthError::Service(_) => unavailable(),
+    }
+}
+
+fn unavailable() -> Closing {
+    (
+        Close::TryAgainLater,
+        "The database is unavailable; try again shortly".into(),
+    )
+}
+
+/// How long a lease outlives its last renewal: three keep-alives.
+fn lease_ttl(keep_alive: Duration) -> Duration {
+    keep_alive * 3
+}
+
+async fn sleep_for(duration: Option<Duration>) {
+    match duration {
+        Some(duration) => tokio::time::sleep(duration).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// An id as it may appear in a close reason (at most 123 bytes in all).
+fn truncate(id: &str) -> &str {
+    let mut end = id.len().min(40);
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    &id[..end]
+}

@@ -1,0 +1,167 @@
+//! The event feed of one process: reads committed outbox rows in id order and hands
+//! each to every subscriber of this process.
+//!
+//! One relay task per process does the reading, so a thousand subscribers cost one
+//! query per batch of events, not a thousand. It reads when told that something
+//! committed (PostgreSQL `NOTIFY` from any replica, or a change made in this process)
+//! and, as a safety net, every poll interval: a lost notification, a listener
+//! reconnecting, or another process writing the same SQLite file only delays an event,
+//! never loses it, since the relay always reads everything after the last row it saw.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use sqlx::postgres::PgListener;
+use tokio::sync::{broadcast, Notify};
+
+use super::{latest_id, prune, read_after, Audience, EventFilter, NominationEvent, CHANNEL};
+use crate::config::SubscriptionSettings;
+use crate::error::ServiceResult;
+
+/// Events a subscriber may fall behind by before it re-reads from the database.
+const FANOUT_CAPACITY: usize = 1024;
+/// Rows the relay reads per query.
+const BATCH: u64 = 500;
+/// How often old events are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// A handle on this process's feed; cheap to clone.
+#[derive(Clone)]
+pub struct EventFeed {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    fanout: broadcast::Sender<Arc<NominationEvent>>,
+    committed: Notify,
+    retention: Duration,
+}
+
+impl EventFeed {
+    /// Starts the relay; it runs until the last handle is dropped.
+    pub fn start(db: DatabaseConnection, settings: &SubscriptionSettings) -> EventFeed {
+        let (fanout, _) = broadcast::channel(FANOUT_CAPACITY);
+        let shared = Arc::new(Shared {
+            fanout,
+            committed: Notify::new(),
+            retention: settings.event_retention,
+        });
+        tokio::spawn(relay(
+            db,
+            Arc::downgrade(&shared),
+            settings.event_poll_interval,
+            settings.event_retention,
+        ));
+        EventFeed { shared }
+    }
+
+    /// Every event committed from now on, in id order.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<NominationEvent>> {
+        self.shared.fanout.subscribe()
+    }
+
+    /// How long events are kept, and so how old a cursor may be.
+    pub fn retention(&self) -> Duration {
+        self.shared.retention
+    }
+
+    /// A change committed in this process: read the outbox now rather than at the next
+    /// poll (on PostgreSQL the notification would come anyway; on SQLite this is it).
+    pub fn committed(&self) {
+        self.shared.committed.notify_one();
+    }
+}
+
+async fn relay(db: DatabaseConnection, shared: Weak<Shared>, poll: Duration, retention: Duration) {
+    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+    let mut last = loop {
+        match latest_id(&db).await {
+            Ok(id) => break id,
+            Err(err) => {
+                tracing::warn!(error = %err.public_message(), "event feed cannot start yet");
+                tokio::time::sleep(poll).await;
+            }
+        }
+    };
+    let mut listener: Option<PgListener> = None;
+    let mut next_prune = Instant::now();
+    loop {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        if postgres && listener.is_none() {
+            listener = listen(&db).await;
+        }
+        if let Err(err) = deliver(&db, &shared, &mut last).await {
+            tracing::warn!(error = %err.public_message(), "event feed could not read the outbox");
+        }
+        if Instant::now() >= next_prune {
+            next_prune = Instant::now() + PRUNE_EVERY;
+            match prune(&db, retention).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "pruned nomination events past retention"),
+                Err(err) => {
+                    tracing::warn!(error = %err.public_message(), "could not prune events")
+                }
+            }
+        }
+        tokio::select! {
+            _ = shared.committed.notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+            notified = notification(&mut listener) => {
+                if !notified {
+                    tracing::warn!("lost the event notification connection; reconnecting");
+                    listener = None;
+                }
+            }
+        }
+    }
+}
+
+/// Reads every event after `last` and fans it out.
+async fn deliver(db: &DatabaseConnection, shared: &Shared, last: &mut i64) -> ServiceResult<()> {
+    loop {
+        let batch = read_after(
+            db,
+            *last,
+            Audience::Everything,
+            &EventFilter::default(),
+            BATCH,
+        )
+        .await?;
+        let complete = (batch.len() as u64) < BATCH;
+        for event in batch {
+            *last = event.id;
+            // No receivers is fine: nobody is subscribed on this replica right now.
+            let _ = shared.fanout.send(Arc::new(event));
+        }
+        if complete {
+            return Ok(());
+        }
+    }
+}
+
+async fn listen(db: &DatabaseConnection) -> Option<PgListener> {
+    let pool = db.get_postgres_connection_pool();
+    let connected = async {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match connected.await {
+        Ok(listener) => Some(listener),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot LISTEN for events; polling until it can");
+            None
+        }
+    }
+}
+
+/// Waits for the next notification; false when the connection was lost.
+async fn notification(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(listener) => listener.recv().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}

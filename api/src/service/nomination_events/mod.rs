@@ -1,0 +1,396 @@
+//! Nomination events: the outbox every nomination change writes, and how subscribers
+//! read it.
+//!
+//! An event is written in the same transaction as the change it records, so a change
+//! that rolls back leaves no event and one that commits always has one. Subscribers
+//! never hear of a change from the code that made it, only from the outbox, after
+//! commit: [`feed`] reads new rows in id order and fans them out in this process,
+//! [`follow`] turns that into one subscriber's stream, resuming from a cursor.
+//!
+//! Id order is commit order. On SQLite a transaction holds the only write lock from its
+//! first write to its commit, so ids are handed out in commit order anyway. On
+//! PostgreSQL ids come from a sequence before commit, so two transactions could commit
+//! out of id order and a reader at `id > last` would skip the slower one for good; an
+//! advisory lock taken just before the insert and held to commit rules that out. It is
+//! the last lock a change takes, so it cannot close a cycle with row locks, and it is
+//! held only for the insert and the commit.
+
+pub mod feed;
+pub mod follow;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::enums::NominationEventKind;
+use entity::{nomination, nomination_event};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+use serde_json::{json, Value};
+
+use crate::auth::Viewer;
+use crate::error::{ServiceError, ServiceResult};
+use crate::service::page::{self, Cursor, KeyValue};
+
+/// The PostgreSQL channel on which a committed event is announced.
+pub const CHANNEL: &str = "fellowship_nomination_events";
+
+/// The advisory lock that orders outbox inserts by commit (an arbitrary constant).
+const OUTBOX_LOCK: i64 = 0x6665_6c6c_6f77_0001;
+
+const CURSOR_SCOPE: &str = "nominationEvents/occurredAt";
+
+/// One committed change of a nomination, with the nomination as it was right after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NominationEvent {
+    pub id: i64,
+    pub kind: NominationEventKind,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_person_id: Option<i64>,
+    pub nomination: nomination::Model,
+}
+
+impl NominationEvent {
+    /// The opaque position of this event, to resume after it.
+    pub fn cursor(&self) -> String {
+        page::encode_cursor(
+            CURSOR_SCOPE,
+            &Cursor::new(KeyValue::Int(self.occurred_at.timestamp()), self.id),
+        )
+    }
+}
+
+/// Who may follow which events: staff every nomination's, a nominator their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Everything,
+    NominatedBy(i64),
+}
+
+impl Audience {
+    /// The audience of a viewer, or why they may not subscribe at all.
+    pub fn of(viewer: &Viewer) -> ServiceResult<Audience> {
+        match viewer {
+            Viewer::Staff(_) => Ok(Audience::Everything),
+            Viewer::Fellow(user) => user.person_id.map(Audience::NominatedBy).ok_or_else(|| {
+                ServiceError::Forbidden("Your token names no person known to this service.".into())
+            }),
+            Viewer::Anonymous => Err(ServiceError::Forbidden(
+                "Nomination events are for staff and nominators; sign in with a bearer token."
+                    .into(),
+            )),
+            Viewer::Partner(_) => Err(ServiceError::Forbidden(
+                "Nomination events are for staff and nominators, not partner tokens.".into(),
+            )),
+        }
+    }
+
+    pub fn sees(self, event: &NominationEvent) -> bool {
+        match self {
+            Audience::Everything => true,
+            Audience::NominatedBy(person) => event.nomination.nominator_person_id == person,
+        }
+    }
+}
+
+/// What a subscriber asked to see.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub nomination_id: Option<i64>,
+    /// Only these kinds; empty means all.
+    pub kinds: Vec<NominationEventKind>,
+}
+
+impl EventFilter {
+    pub fn matches(&self, event: &NominationEvent) -> bool {
+        self.nomination_id
+            .is_none_or(|id| event.nomination.id == id)
+            && (self.kinds.is_empty() || self.kinds.contains(&event.kind))
+    }
+}
+
+/// The id after which a resumed subscription starts, from its cursor. A cursor whose
+/// event was pruned (or is older than the retention) may point before events already
+/// gone, so it is refused rather than answered with a silent gap.
+pub async fn resume_point(
+    db: &DatabaseConnection,
+    cursor: &str,
+    retention: std::time::Duration,
+) -> ServiceResult<i64> {
+    let id = decode_resume_cursor(cursor, retention)?;
+    if nomination_event::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(too_old(retention));
+    }
+    Ok(id)
+}
+
+fn too_old(retention: std::time::Duration) -> ServiceError {
+    ServiceError::invalid(
+        "filter.after",
+        format!(
+            "Events are kept for {} hours and this cursor's event is gone; load the \
+             nominations again and subscribe without `after`.",
+            retention.as_secs() / 3600
+        ),
+    )
+}
+
+fn decode_resume_cursor(cursor: &str, retention: std::time::Duration) -> ServiceResult<i64> {
+    let cursor = page::decode_cursor(CURSOR_SCOPE, cursor, "filter.after")?;
+    let Some(KeyValue::Int(occurred_at)) = cursor.key else {
+        return Err(ServiceError::invalid(
+            "filter.after",
+            "`filter.after` is not a cursor this subscription issued.",
+        ));
+    };
+    let kept_since = Utc::now() - Duration::from_std(retention).unwrap_or(Duration::MAX);
+    if occurred_at < kept_since.timestamp() {
+        return Err(too_old(retention));
+    }
+    Ok(cursor.id)
+}
+
+/// What the outbox keeps of the nomination: everything but the nominee's e-mail, which
+/// never changes and is read from the nomination itself.
+fn payload(after: &nomination::Model) -> ServiceResult<Value> {
+    let mut nomination = serde_json::to_value(after)
+        .map_err(|err| ServiceError::Internal(anyhow::anyhow!("nomination snapshot: {err}")))?;
+    if let Some(fields) = nomination.as_object_mut() {
+        fields.remove("nominee_email");
+    }
+    Ok(json!({ "nomination": nomination }))
+}
+
+/// Writes the event of a change inside the change's transaction, as its last write.
+pub async fn append(
+    txn: &DatabaseTransaction,
+    kind: NominationEventKind,
+    actor_person_id: i64,
+    after: &nomination::Model,
+) -> ServiceResult<()> {
+    let postgres = txn.get_database_backend() == DatabaseBackend::Postgres;
+    if postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [OUTBOX_LOCK.into()],
+        ))
+        .await?;
+    }
+    let event = nomination_event::ActiveModel {
+        nomination_id: Set(after.id),
+        kind: Set(kind),
+        actor_person_id: Set(Some(actor_person_id)),
+        occurred_at: Set(Utc::now()),
+        payload: Set(Some(payload(after)?)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if postgres {
+        // Delivered to listeners only if and when the transaction commits.
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), event.id.to_string().into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The nomination as the event recorded it: the stored snapshot laid over the current
+/// row (which supplies the e-mail, and anything an older snapshot did not keep).
+fn as_recorded(current: &nomination::Model, payload: Option<&Value>) -> nomination::Model {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(current) else {
+        return current.clone();
+    };
+    if let Some(Value::Object(stored)) = payload {
+        match stored.get("nomination") {
+            Some(Value::Object(snapshot)) => {
+                for (name, value) in snapshot {
+                    if name != "nominee_email" {
+                        fields.insert(name.clone(), value.clone());
+                    }
+                }
+            }
+            // Events written before full snapshots: camelCase, mutable fields only.
+            _ => {
+                for (name, value) in stored {
+                    let name = snake_case(name);
+                    if fields.contains_key(&name) && name != "nominee_email" {
+                        fields.insert(name, value.clone());
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(Value::Object(fields)).unwrap_or_else(|_| current.clone())
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Events after `after`, oldest first, at most `limit`, seen by `audience`.
+pub async fn read_after(
+    db: &DatabaseConnection,
+    after: i64,
+    audience: Audience,
+    filter: &EventFilter,
+    limit: u64,
+) -> ServiceResult<Vec<NominationEvent>> {
+    let mut query = nomination_event::Entity::find()
+        .find_also_related(nomination::Entity)
+        .filter(nomination_event::Column::Id.gt(after));
+    if let Audience::NominatedBy(person) = audience {
+        query = query.filter(nomination::Column::NominatorPersonId.eq(person));
+    }
+    if let Some(id) = filter.nomination_id {
+        query = query.filter(nomination_event::Column::NominationId.eq(id));
+    }
+    if !filter.kinds.is_empty() {
+        query = query.filter(nomination_event::Column::Kind.is_in(filter.kinds.clone()));
+    }
+    let rows = query
+        .order_by_asc(nomination_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|(event, nomination)| {
+            let current = nomination.ok_or_else(|| {
+                ServiceError::Internal(anyhow::anyhow!(
+                    "event {} names a missing nomination",
+                    event.id
+                ))
+            })?;
+            Ok(NominationEvent {
+                id: event.id,
+                kind: event.kind,
+                occurred_at: event.occurred_at,
+                actor_person_id: event.actor_person_id,
+                nomination: as_recorded(&current, event.payload.as_ref()),
+            })
+        })
+        .collect()
+}
+
+/// The id of the newest event, or 0 when there is none.
+pub async fn latest_id(db: &DatabaseConnection) -> ServiceResult<i64> {
+    Ok(nomination_event::Entity::find()
+        .select_only()
+        .column(nomination_event::Column::Id)
+        .order_by_desc(nomination_event::Column::Id)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0))
+}
+
+/// Deletes events older than the retention; returns how many.
+pub async fn prune(db: &DatabaseConnection, retention: std::time::Duration) -> ServiceResult<u64> {
+    let cutoff = Utc::now() - Duration::from_std(retention).unwrap_or(Duration::MAX);
+    Ok(nomination_event::Entity::delete_many()
+        .filter(nomination_event::Column::OccurredAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entity::enums::NominationStatus;
+
+    fn nomination() -> nomination::Model {
+        let at = Utc::now();
+        nomination::Model {
+            id: 4,
+            nominee_name: "Ada".into(),
+            nominee_handle: "ada".into(),
+            nominee_email: "ada@example.org".into(),
+            rationale: "Because".into(),
+            support_requested: None,
+            links: json!([]),
+            status: NominationStatus::Declined,
+            nominator_person_id: 7,
+            reviewer_person_id: Some(2),
+            review_started_at: Some(at),
+            decided_by_person_id: Some(2),
+            decided_at: Some(at),
+            decision_note: Some("Not now".into()),
+            withdrawn_at: None,
+            version: 5,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_gives_back_the_nomination_as_it_was_without_storing_the_email() {
+        let mut then = nomination();
+        then.status = NominationStatus::Submitted;
+        then.version = 1;
+        then.reviewer_person_id = None;
+        let stored = payload(&then).unwrap();
+        assert!(!stored.to_string().contains("ada@example.org"));
+        assert_eq!(as_recorded(&nomination(), Some(&stored)), then);
+    }
+
+    #[test]
+    fn an_older_camel_case_snapshot_overlays_its_fields() {
+        let stored = json!({ "status": "UNDER_REVIEW", "version": 3, "decisionNote": null });
+        let recorded = as_recorded(&nomination(), Some(&stored));
+        assert_eq!(recorded.status, NominationStatus::UnderReview);
+        assert_eq!(recorded.version, 3);
+        assert_eq!(recorded.decision_note, None);
+        assert_eq!(recorded.nominee_email, "ada@example.org");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_expire_with_the_retention() {
+        let event = NominationEvent {
+            id: 42,
+            kind: NominationEventKind::Submitted,
+            occurred_at: Utc::now(),
+            actor_person_id: Some(1),
+            nomination: nomination(),
+        };
+        let week = std::time::Duration::from_secs(7 * 86_400);
+        assert_eq!(decode_resume_cursor(&event.cursor(), week).unwrap(), 42);
+        let old = NominationEvent {
+            occurred_at: Utc::now() - Duration::days(8),
+            ..event
+        };
+        assert!(decode_resume_cursor(&old.cursor(), week).is_err());
+        assert!(decode_resume_cursor("bm90IGEgY3Vyc29y", week).is_err());
+    }
+
+    #[test]
+    fn nominators_see_their_own_nominations_only() {
+        let event = NominationEvent {
+            id: 1,
+            kind: NominationEventKind::Submitted,
+            occurred_at: Utc::now(),
+            actor_person_id: Some(7),
+            nomination: nomination(),
+        };
+        assert!(Audience::Everything.sees(&event));
+        assert!(Audience::NominatedBy(7).sees(&event));
+        assert!(!Audience::NominatedBy(8).sees(&event));
+    }
+}
