@@ -19,4 +19,5 @@ mod rate_limits;
 mod records;
 mod schema;
 mod strategic_areas;
+mod subscriptions;
 mod tokens;
