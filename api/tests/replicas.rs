@@ -1,0 +1,214 @@
+//! Subscriptions across replicas, with real processes: two `api serve` processes on
+//! one PostgreSQL database, a subscriber on one and writers on the other; one replica
+//! is killed mid-stream and restarted, and its subscriber resumes from its cursor.
+//! (The in-process suite in `tests/` covers the same on SQLite and PostgreSQL.)
+
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use api::auth::{mint_user_token, KeyRing, Role};
+use api::config::AuthSettings;
+use fellowship_tests::ws::{Received, WsClient, NOMINATION_EVENTS};
+use fellowship_tests::{Backend, TestDatabase, TEST_SECRET};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{json, Value};
+
+/// One `api serve` process.
+struct Replica {
+    child: Child,
+    address: String,
+}
+
+impl Replica {
+    async fn start(database_url: &str, demo: bool) -> Replica {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
+        command
+            .arg("serve")
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("JWT_SECRET", TEST_SECRET)
+            // Only LISTEN/NOTIFY tells a replica of another's events in time.
+            .env("EVENT_POLL_INTERVAL", "1h")
+            .env("SHUTDOWN_DELAY", "2s")
+            .env("SHUTDOWN_TIMEOUT", "3s")
+            .env("RATE_LIMIT_USER", "100000000")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if demo {
+            command.arg("--demo");
+        }
+        // Owned by a Replica at once, so that it is killed and reaped however this ends.
+        let replica = Replica {
+            child: command.spawn().expect("start api serve"),
+            address: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..150 {
+            let ready = client
+                .get(format!("{}/readyz", replica.address))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return replica;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the replica on port {port} did not become ready");
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn staff_token() -> String {
+    let keys = KeyRing::from_settings(&AuthSettings::with_secret(TEST_SECRET)).unwrap();
+    mint_user_token(&keys, Role::Staff, "merve", chrono::Duration::hours(1)).unwrap()
+}
+
+async fn submit(client: &reqwest::Client, address: &str, token: &str, handle: &str) {
+    let body: Value = client
+        .post(format!("{address}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({
+            "query": "mutation($input: SubmitNominationInput!) { submitNomination(input: $input) { nomination { id } userErrors { code message } } }",
+            "variables": { "input": {
+                "nomineeName": format!("Nominee {handle}"), "nomineeHandle": handle,
+                "nomineeEmail": format!("{handle}@example.org"),
+                "rationale": "Maintains widely used open models.",
+                "strategicAreaSlugs": [], "links": []
+            } }
+        }))
+        .send()
+        .await
+        .expect("POST /graphql")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert_eq!(
+        body["data"]["submitNomination"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+}
+
+/// Subscribes on `address`, resuming after `cursor` when given.
+async fn subscribe(address: &str, token: &str, cursor: Option<&str>) -> WsClient {
+    let mut client = WsClient::signed_in(address, token).await;
+    client
+        .subscribe(
+            "events",
+            NOMINATION_EVENTS,
+            json!({ "filter": { "after": cursor } }),
+        )
+        .await;
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_deliver_every_event_in_commit_order_through_a_replica_crash() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let database = TestDatabase::create(backend).await;
+    let mut subscribed_to = Replica::start(&database.url, true).await;
+    let written_to = Replica::start(&database.url, false).await;
+    let token = staff_token();
+
+    let mut subscriber = subscribe(&subscribed_to.address, &token, None).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    const TOTAL: usize = 1000;
+    const WORKERS: usize = 10;
+    let writers: Vec<_> = (0..WORKERS)
+        .map(|worker| {
+            let address = written_to.address.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                for n in (worker..TOTAL).step_by(WORKERS) {
+                    submit(&client, &address, &token, &format!("nominee-{n}")).await;
+                }
+            })
+        })
+        .collect();
+
+    let mut received: Vec<String> = Vec::with_capacity(TOTAL);
+    let mut cursor: Option<String> = None;
+    let mut crashed = false;
+    while received.len() < TOTAL {
+        match subscriber.receive(Duration::from_secs(30)).await {
+            Some(Received::Message(message)) if message["type"] == "next" => {
+                let event = &message["payload"]["data"]["nominationEvents"];
+                received.push(event["nomination"]["id"].as_str().unwrap().to_owned());
+                cursor = Some(event["cursor"].as_str().unwrap().to_owned());
+                if received.len() == TOTAL / 3 && !crashed {
+                    // The replica dies with writes still coming in on the other one.
+                    crashed = true;
+                    subscribed_to.kill();
+                }
+            }
+            Some(Received::Closed { .. }) => {
+                assert!(crashed, "the socket closed although nothing crashed");
+                let url = database.url.clone();
+                subscribed_to = Replica::start(&url, false).await;
+                subscriber = subscribe(&subscribed_to.address, &token, cursor.as_deref()).await;
+            }
+            other => panic!(
+                "after {} events, expected the next one, got {other:?}",
+                received.len()
+            ),
+        }
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    assert!(crashed);
+
+    let distinct: HashSet<&String> = received.iter().collect();
+    assert_eq!(distinct.len(), TOTAL, "an event arrived twice");
+    let db = database.connect().await;
+    let outbox: Vec<String> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT nomination_id FROM nomination_events ORDER BY id",
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            let id: i64 = row.try_get_by_index(0).unwrap();
+            api::graphql::ids::encode(api::graphql::ids::NodeType::Nomination, id).0
+        })
+        .collect();
+    assert_eq!(received, outbox, "not the outbox's (commit) order");
+    subscriber.expect_silence(Duration::from_secs(1)).await;
+
+    // A replica shutting down closes its sockets with 1001 so clients move on.
+    subscribed_to.terminate();
+    let (code, reason) = subscriber.expect_close(Duration::from_secs(5)).await;
+    assert_eq!(code, 1001, "{reason}");
+}
