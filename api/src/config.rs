@@ -182,28 +182,40 @@ pub struct ServerSettings {
 pub struct SubscriptionSettings {
     /// How often the server pings an idle WebSocket (graphql-transport-ws `ping`); a
     /// client silent for three of these is disconnected.
-    #[arg(long, env = "WS_KEEP_ALIVE", default_value = "15s", value_parser = parse_duration)]
+    #[arg(long = "ws-keep-alive", env = "WS_KEEP_ALIVE", default_value = "15s", value_parser = parse_duration)]
     pub keep_alive: Duration,
 
     /// How long a new WebSocket may take to send `connection_init`.
-    #[arg(long, env = "WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long = "ws-init-timeout", env = "WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub init_timeout: Duration,
 
     /// Most operations running at once on one WebSocket.
-    #[arg(long, env = "WS_MAX_SUBSCRIPTIONS", default_value_t = 20)]
+    #[arg(
+        long = "ws-max-subscriptions",
+        env = "WS_MAX_SUBSCRIPTIONS",
+        default_value_t = 20
+    )]
     pub max_subscriptions_per_connection: usize,
 
     /// Most WebSockets one caller may hold open, counted across all replicas.
-    #[arg(long, env = "WS_MAX_CONNECTIONS_PER_CALLER", default_value_t = 10)]
+    #[arg(
+        long = "ws-max-connections-per-caller",
+        env = "WS_MAX_CONNECTIONS_PER_CALLER",
+        default_value_t = 10
+    )]
     pub max_connections_per_caller: u32,
 
     /// Messages that may wait for a slow client before it is disconnected.
-    #[arg(long, env = "WS_OUTBOUND_QUEUE", default_value_t = 256)]
+    #[arg(
+        long = "ws-outbound-queue",
+        env = "WS_OUTBOUND_QUEUE",
+        default_value_t = 256
+    )]
     pub outbound_queue: usize,
 
     /// How often an open WebSocket's token is checked again, so that a revoked token,
     /// a disabled account or a changed role ends its subscriptions.
-    #[arg(long, env = "WS_REAUTHENTICATE_EVERY", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long = "ws-reauthenticate-every", env = "WS_REAUTHENTICATE_EVERY", default_value = "30s", value_parser = parse_duration)]
     pub reauthenticate_every: Duration,
 
     /// How long nomination events are kept for clients resuming from a cursor.

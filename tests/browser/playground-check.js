@@ -1,6 +1,8 @@
 // Drives the playground in headless Chromium as a person would: paste a token, run
-// `viewer`, and check that the answer names the token's user and that the page logged
-// no errors. Optional (CI machines have no browser); run it against a local server:
+// `viewer`, and check that the answer names the token's user; then start the
+// `nominationEvents` subscription (over graphql-transport-ws, with the same pasted
+// token), submit a nomination from outside, and check that the event shows up in the
+// response pane; and that the page logged no errors. Optional (CI machines have no browser); run it against a local server:
 //
 //   apt-get install chromium && npm install --prefix /tmp/pw playwright-core@1
 //   export JWT_SECRET=$(head -c 48 /dev/urandom | base64)
@@ -30,8 +32,37 @@ const { chromium } = require('playwright-core');
   await page.click('.graphiql-execute-button');
   await page.waitForFunction(() => (document.querySelector('.graphiql-response') || {}).textContent?.includes('role'));
   const result = await page.textContent('.graphiql-response');
+
+  // A subscription from the same editor, with the same token.
+  await page.click('.graphiql-query-editor .CodeMirror');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('subscription { nominationEvents { kind nomination { nomineeHandle status } } }');
+  // GraphiQL parses the editor's text after a pause; run what it parsed, as a person would.
+  await page.waitForTimeout(1000);
+  await page.click('.graphiql-execute-button');
+  await page.waitForTimeout(1500);
+  const handle = `browser-${Date.now()}`;
+  const submitted = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      query: 'mutation($input: SubmitNominationInput!) { submitNomination(input: $input) { userErrors { message } } }',
+      variables: { input: { nomineeName: 'Browser Nominee', nomineeHandle: handle, nomineeEmail: `${handle}@example.org`,
+        rationale: 'Seen live in the playground.', strategicAreaSlugs: [], links: [] } },
+    }),
+  }).then((r) => r.json());
+  let event = '';
+  try {
+    await page.waitForFunction((h) => (document.querySelector('.graphiql-response') || {}).textContent?.includes(h),
+      handle, { timeout: 10000 });
+    event = await page.textContent('.graphiql-response');
+  } catch (e) {
+    event = `no event: ${await page.textContent('.graphiql-response')} ${JSON.stringify(submitted)}`;
+  }
   await browser.close();
-  const ok = result.includes('"STAFF"') && result.includes('"merve"') && errors.length === 0;
-  console.log(ok ? 'playground: ok' : `playground: FAILED\n${result}\n${errors.join('\n')}`);
+  const ok = result.includes('"STAFF"') && result.includes('"merve"')
+    && event.includes('SUBMITTED') && errors.length === 0;
+  console.log(ok ? 'playground: ok (query and subscription)'
+    : `playground: FAILED\n${result}\n${event}\n${errors.join('\n')}`);
   process.exit(ok ? 0 : 1);
 })();
