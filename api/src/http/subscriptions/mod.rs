@@ -3,9 +3,10 @@
 //! A connection is one task that reads the client's messages and answers them, and
 //! one writer task that owns the socket's sending side. Every operation runs in a task
 //! of its own and hands its messages to the writer through one bounded queue per
-//! connection: a client that reads too slowly fills the queue and is disconnected
-//! (1008) instead of making the server hold an ever longer backlog for it. Such a
-//! client resumes from the last cursor it saw.
+//! connection. An operation facing a full queue waits (and reads no further events
+//! meanwhile; they stay in the database); a client that leaves the queue full for
+//! [`SLOW_CONSUMER_GRACE`] is disconnected (1008) instead of making the server hold an
+//! ever longer backlog for it. Such a client resumes from the last cursor it saw.
 //!
 //! Who may connect is decided at `connection_init` (token from its payload or the
 //! upgrade request's header); the token is checked again every
@@ -24,7 +25,7 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use async_graphql::Value as GraphqlValue;
 use futures::{Stream, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::mpsc::{self, error::SendTimeoutError, error::TrySendError};
 use tokio::task::AbortHandle;
 
 use self::protocol::{ClientMessage, Close, ServerMessage, SUBPROTOCOL};
@@ -36,6 +37,10 @@ use crate::graphql::loaders::Loaders;
 use crate::service::nomination_events::Audience;
 use crate::service::rate_limits;
 use crate::service::websocket_leases::{self, Lease};
+
+/// How long an operation may wait for room in a full outbound queue before its client
+/// counts as too slow.
+const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(5);
 
 /// Largest message a client may send (a subscribe with its document and variables).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -495,26 +500,42 @@ async fn forward(
                 Err(_) => continue,
             }
         };
-        match outbound.try_send(message.to_text()) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                let _ = reports.send(Report::SlowConsumer);
-                return;
-            }
-            Err(TrySendError::Closed(_)) => return,
+        if !queue(&outbound, &reports, message.to_text()).await {
+            return;
         }
         if refused {
             let _ = reports.send(Report::Finished(id));
             return;
         }
     }
-    if let Err(TrySendError::Full(_)) =
-        outbound.try_send(ServerMessage::Complete { id: &id }.to_text())
+    if queue(
+        &outbound,
+        &reports,
+        ServerMessage::Complete { id: &id }.to_text(),
+    )
+    .await
     {
-        let _ = reports.send(Report::SlowConsumer);
-        return;
+        let _ = reports.send(Report::Finished(id));
     }
-    let _ = reports.send(Report::Finished(id));
+}
+
+/// Hands a message to the writer, waiting up to [`SLOW_CONSUMER_GRACE`] for room: a
+/// burst (a resumed subscription's backlog) only pauses the operation, which meanwhile
+/// reads nothing more; a client that leaves the queue full that long is too slow.
+/// False when the operation must stop.
+async fn queue(
+    outbound: &mpsc::Sender<String>,
+    reports: &mpsc::UnboundedSender<Report>,
+    text: String,
+) -> bool {
+    match outbound.send_timeout(text, SLOW_CONSUMER_GRACE).await {
+        Ok(()) => true,
+        Err(SendTimeoutError::Timeout(_)) => {
+            let _ = reports.send(Report::SlowConsumer);
+            false
+        }
+        Err(SendTimeoutError::Closed(_)) => false,
+    }
 }
 
 /// The writer: the only task that sends on the socket.
