@@ -60,7 +60,9 @@ impl Application {
             }
         }
         let draining = Arc::new(tokio::sync::watch::Sender::new(false));
-        let feed = EventFeed::start(db.clone(), &server.subscriptions);
+        let feed = EventFeed::start(db.clone(), &server.subscriptions)
+            .await
+            .map_err(ServiceError::into_anyhow)?;
         let state = AppState {
             draining: draining.clone(),
             request_timeout: server.request_timeout,

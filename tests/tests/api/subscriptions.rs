@@ -310,9 +310,10 @@ on_both_databases! {
         let postgres = matches!(backend, fellowship_tests::Backend::Postgres);
         let app = TestApp::with_demo(backend).await;
         let mut settings = test_server_settings();
-        if postgres {
-            // Only LISTEN/NOTIFY can tell the replica in time: it never polls.
-            settings.subscriptions.event_poll_interval = Duration::from_secs(3600);
+        // On PostgreSQL only LISTEN/NOTIFY can tell the replica in time: it never
+        // polls. Processes on one SQLite file learn of each other's events by polling.
+        if !postgres {
+            settings.subscriptions.event_poll_interval = Duration::from_millis(200);
         }
         let replica = app.replica(settings).await;
         let merve = app.token(Role::Staff, "merve");

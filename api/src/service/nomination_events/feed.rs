@@ -39,8 +39,15 @@ struct Shared {
 }
 
 impl EventFeed {
-    /// Starts the relay; it runs until the last handle is dropped.
-    pub fn start(db: DatabaseConnection, settings: &SubscriptionSettings) -> EventFeed {
+    /// Reads where the outbox stands and prunes it, then starts the relay, which runs
+    /// until the last handle is dropped. The relay only reads when woken, so a server
+    /// at rest sends no statements but the polls.
+    pub async fn start(
+        db: DatabaseConnection,
+        settings: &SubscriptionSettings,
+    ) -> ServiceResult<EventFeed> {
+        let last = latest_id(&db).await?;
+        prune_past_retention(&db, settings.event_retention).await;
         let (fanout, _) = broadcast::channel(FANOUT_CAPACITY);
         let shared = Arc::new(Shared {
             fanout,
@@ -50,10 +57,11 @@ impl EventFeed {
         tokio::spawn(relay(
             db,
             Arc::downgrade(&shared),
+            last,
             settings.event_poll_interval,
             settings.event_retention,
         ));
-        EventFeed { shared }
+        Ok(EventFeed { shared })
     }
 
     /// Every event committed from now on, in id order.
@@ -73,38 +81,22 @@ impl EventFeed {
     }
 }
 
-async fn relay(db: DatabaseConnection, shared: Weak<Shared>, poll: Duration, retention: Duration) {
+async fn relay(
+    db: DatabaseConnection,
+    shared: Weak<Shared>,
+    mut last: i64,
+    poll: Duration,
+    retention: Duration,
+) {
     let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
-    let mut last = loop {
-        match latest_id(&db).await {
-            Ok(id) => break id,
-            Err(err) => {
-                tracing::warn!(error = %err.public_message(), "event feed cannot start yet");
-                tokio::time::sleep(poll).await;
-            }
-        }
-    };
     let mut listener: Option<PgListener> = None;
-    let mut next_prune = Instant::now();
+    let mut next_prune = Instant::now() + PRUNE_EVERY;
     loop {
         let Some(shared) = shared.upgrade() else {
             return;
         };
         if postgres && listener.is_none() {
             listener = listen(&db).await;
-        }
-        if let Err(err) = deliver(&db, &shared, &mut last).await {
-            tracing::warn!(error = %err.public_message(), "event feed could not read the outbox");
-        }
-        if Instant::now() >= next_prune {
-            next_prune = Instant::now() + PRUNE_EVERY;
-            match prune(&db, retention).await {
-                Ok(0) => {}
-                Ok(pruned) => tracing::info!(pruned, "pruned nomination events past retention"),
-                Err(err) => {
-                    tracing::warn!(error = %err.public_message(), "could not prune events")
-                }
-            }
         }
         tokio::select! {
             _ = shared.committed.notified() => {}
@@ -116,6 +108,21 @@ async fn relay(db: DatabaseConnection, shared: Weak<Shared>, poll: Duration, ret
                 }
             }
         }
+        if let Err(err) = deliver(&db, &shared, &mut last).await {
+            tracing::warn!(error = %err.public_message(), "event feed could not read the outbox");
+        }
+        if Instant::now() >= next_prune {
+            next_prune = Instant::now() + PRUNE_EVERY;
+            prune_past_retention(&db, retention).await;
+        }
+    }
+}
+
+async fn prune_past_retention(db: &DatabaseConnection, retention: Duration) {
+    match prune(db, retention).await {
+        Ok(0) => {}
+        Ok(pruned) => tracing::info!(pruned, "pruned nomination events past retention"),
+        Err(err) => tracing::warn!(error = %err.public_message(), "could not prune events"),
     }
 }
 
