@@ -182,11 +182,11 @@ pub struct ServerSettings {
 pub struct SubscriptionSettings {
     /// How often the server pings an idle WebSocket (graphql-transport-ws `ping`); a
     /// client silent for three of these is disconnected.
-    #[arg(long = "ws-keep-alive", env = "WS_KEEP_ALIVE", default_value = "15s", value_parser = parse_duration)]
+    #[arg(long = "ws-keep-alive", env = "WS_KEEP_ALIVE", default_value = "15s", value_parser = parse_interval)]
     pub keep_alive: Duration,
 
     /// How long a new WebSocket may take to send `connection_init`.
-    #[arg(long = "ws-init-timeout", env = "WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long = "ws-init-timeout", env = "WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_interval)]
     pub init_timeout: Duration,
 
     /// Most operations running at once on one WebSocket.
@@ -215,16 +215,16 @@ pub struct SubscriptionSettings {
 
     /// How often an open WebSocket's token is checked again, so that a revoked token,
     /// a disabled account or a changed role ends its subscriptions.
-    #[arg(long = "ws-reauthenticate-every", env = "WS_REAUTHENTICATE_EVERY", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long = "ws-reauthenticate-every", env = "WS_REAUTHENTICATE_EVERY", default_value = "30s", value_parser = parse_interval)]
     pub reauthenticate_every: Duration,
 
     /// How long nomination events are kept for clients resuming from a cursor.
-    #[arg(long, env = "EVENT_RETENTION", default_value = "7d", value_parser = parse_duration)]
+    #[arg(long, env = "EVENT_RETENTION", default_value = "7d", value_parser = parse_interval)]
     pub event_retention: Duration,
 
     /// How often the event feed looks for new events even without a notification (a
     /// safety net on PostgreSQL; how other processes on one SQLite file are seen).
-    #[arg(long, env = "EVENT_POLL_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, env = "EVENT_POLL_INTERVAL", default_value = "2s", value_parser = parse_interval)]
     pub event_poll_interval: Duration,
 }
 
@@ -330,16 +330,37 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let number: u64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a duration such as 500ms, 3s, 2m or 1h"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(number)),
-        "s" | "" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number * 60)),
-        "h" => Ok(Duration::from_secs(number * 3600)),
-        "d" => Ok(Duration::from_secs(number * 86_400)),
-        _ => Err(format!(
-            "`{text}` has an unknown unit; use ms, s, m, h or d"
-        )),
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "s" | "" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit; use ms, s, m, h or d"
+            ))
+        }
+    };
+    number
+        .checked_mul(millis_per_unit)
+        .filter(|&millis| millis <= MOST_SECONDS * 1_000)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("`{text}` is longer than 100 years"))
+}
+
+/// The longest duration a setting takes: anything longer is a typo, and would overflow
+/// the clock arithmetic it feeds.
+const MOST_SECONDS: u64 = 100 * 365 * 86_400;
+
+/// Like [`parse_duration`], for a period that must pass between two things (a timer's
+/// interval, a retention): zero is refused.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.is_zero() {
+        return Err(format!("`{text}` must be longer than zero"));
     }
+    Ok(duration)
 }
 
 #[cfg(test)]
@@ -384,5 +405,19 @@ mod tests {
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn intervals_are_positive_and_every_duration_is_bounded() {
+        assert_eq!(parse_interval("15s"), Ok(Duration::from_secs(15)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("0ms").is_err());
+        assert!(parse_duration("0s").is_ok());
+        assert!(parse_duration("99999999999999999d").is_err());
+        assert!(parse_duration("18446744073709551615ms").is_err());
+        assert_eq!(
+            parse_duration("36500d"),
+            Ok(Duration::from_secs(36_500 * 86_400))
+        );
     }
 }
