@@ -24,3 +24,4 @@ pub mod nomination_strategic_area;
 pub mod organization;
 pub mod person;
 pub mod strategic_area;
+pub mod websocket_lease;

@@ -17,3 +17,4 @@ pub use super::nomination_strategic_area::Entity as NominationStrategicArea;
 pub use super::organization::Entity as Organization;
 pub use super::person::Entity as Person;
 pub use super::strategic_area::Entity as StrategicArea;
+pub use super::websocket_lease::Entity as WebsocketLease;

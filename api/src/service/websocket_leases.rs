@@ -4,51 +4,19 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use entity::websocket_lease;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, Set, Statement, TransactionTrait,
 };
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 
 /// One open connection's lease.
 #[derive(Debug, Clone)]
 pub struct Lease {
     id: String,
-}
-
-fn sql(backend: DatabaseBackend, text: &str) -> String {
-    match backend {
-        DatabaseBackend::Postgres => {
-            let mut numbered = String::with_capacity(text.len());
-            let mut n = 0;
-            for c in text.chars() {
-                if c == '?' {
-                    n += 1;
-                    numbered.push_str(&format!("${n}"));
-                } else {
-                    numbered.push(c);
-                }
-            }
-            numbered
-        }
-        _ => text.to_owned(),
-    }
-}
-
-async fn run<C: ConnectionTrait>(
-    db: &C,
-    text: &str,
-    values: impl IntoIterator<Item = Value>,
-) -> ServiceResult<u64> {
-    let backend = db.get_database_backend();
-    Ok(db
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql(backend, text),
-            values,
-        ))
-        .await?
-        .rows_affected())
 }
 
 fn expiry(ttl: Duration) -> i64 {
@@ -62,85 +30,56 @@ pub async fn acquire(
     max: u32,
     ttl: Duration,
 ) -> ServiceResult<Option<Lease>> {
-    let backend = db.get_database_backend();
     let txn = db.begin().await?;
-    if backend == DatabaseBackend::Postgres {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
         // Two connections of one caller racing on two replicas count one after the other.
-        run(
-            &txn,
-            "SELECT pg_advisory_xact_lock(hashtext(?))",
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
             [format!("websocket:{caller}").into()],
-        )
+        ))
         .await?;
     }
-    // A write first: on SQLite it takes the write lock, which serialises the count.
-    run(
-        &txn,
-        "DELETE FROM websocket_leases WHERE caller = ? AND expires_at < ?",
-        [caller.into(), Utc::now().timestamp().into()],
-    )
-    .await?;
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql(
-                backend,
-                "SELECT COUNT(*) FROM websocket_leases WHERE caller = ?",
-            ),
-            [caller.into()],
-        ))
-        .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("COUNT returned no row")))?;
-    let open: i64 = row.try_get_by_index(0).map_err(ServiceError::from)?;
-    if open >= i64::from(max) {
+    // A write first: on SQLite it takes the write lock, which serialises the count. It
+    // clears every caller's expired leases, so that those of a replica that died do
+    // not pile up.
+    websocket_lease::Entity::delete_many()
+        .filter(websocket_lease::Column::ExpiresAt.lt(Utc::now().timestamp()))
+        .exec(&txn)
+        .await?;
+    let open = websocket_lease::Entity::find()
+        .filter(websocket_lease::Column::Caller.eq(caller))
+        .count(&txn)
+        .await?;
+    if open >= u64::from(max) {
         txn.rollback().await?;
         return Ok(None);
     }
-    let lease = Lease {
-        id: uuid::Uuid::new_v4().to_string(),
-    };
-    run(
-        &txn,
-        "INSERT INTO websocket_leases (id, caller, expires_at) VALUES (?, ?, ?)",
-        [lease.id.clone().into(), caller.into(), expiry(ttl).into()],
-    )
+    let lease = websocket_lease::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        caller: Set(caller.to_owned()),
+        expires_at: Set(expiry(ttl)),
+    }
+    .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(Some(lease))
+    Ok(Some(Lease { id: lease.id }))
 }
 
 /// Keeps a lease alive for another `ttl`.
 pub async fn renew(db: &DatabaseConnection, lease: &Lease, ttl: Duration) -> ServiceResult<()> {
-    run(
-        db,
-        "UPDATE websocket_leases SET expires_at = ? WHERE id = ?",
-        [expiry(ttl).into(), lease.id.clone().into()],
-    )
-    .await
-    .map(|_| ())
+    websocket_lease::Entity::update_many()
+        .col_expr(websocket_lease::Column::ExpiresAt, Expr::value(expiry(ttl)))
+        .filter(websocket_lease::Column::Id.eq(lease.id.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Gives a lease back when its connection closes.
 pub async fn release(db: &DatabaseConnection, lease: &Lease) -> ServiceResult<()> {
-    run(
-        db,
-        "DELETE FROM websocket_leases WHERE id = ?",
-        [lease.id.clone().into()],
-    )
-    .await
-    .map(|_| ())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres_only() {
-        assert_eq!(
-            sql(DatabaseBackend::Postgres, "a = ? AND b < ?"),
-            "a = $1 AND b < $2"
-        );
-        assert_eq!(sql(DatabaseBackend::Sqlite, "a = ?"), "a = ?");
-    }
+    websocket_lease::Entity::delete_by_id(lease.id.clone())
+        .exec(db)
+        .await?;
+    Ok(())
 }
