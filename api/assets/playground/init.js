@@ -24,14 +24,10 @@
 
   var url = window.location.origin + '/graphql';
   var wsUrl = url.replace(/^http/, 'ws');
-  // Subscriptions carry the token in graphql-transport-ws's connection_init payload.
-  var base = GraphiQL.createFetcher({
-    url: url,
-    subscriptionUrl: wsUrl,
-    wsConnectionParams: function () {
-      return token() ? { Authorization: 'Bearer ' + token() } : {};
-    }
-  });
+  // GraphiQL opens a graphql-transport-ws socket for each subscription, with the
+  // operation's headers (below) as the connection_init payload: the pasted token
+  // travels there as {"Authorization": "Bearer ..."}.
+  var base = GraphiQL.createFetcher({ url: url, subscriptionUrl: wsUrl });
 
   function fetcher(params, options) {
     var headers = Object.assign({}, options && options.headers);
