@@ -52,6 +52,7 @@ pub struct Query(
     strategic_areas::StrategicAreaQuery,
     organizations::OrganizationQuery,
     nominations::NominationQuery,
+    nomination_events::NominationEventQuery,
     api_tokens::ApiTokenQuery,
     audit::AuditQuery,
 );

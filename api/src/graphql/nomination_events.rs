@@ -62,9 +62,27 @@ impl NominationEvent {
         person(ctx, self.0.actor_person_id).await
     }
 
-    /// The nomination as it was right after the change.
+    /// The nomination as it was right after the change: its own fields (status,
+    /// version, decision, ...) as of this event; what hangs off it (endorsements,
+    /// strategic areas, the fellow it created, the people it names) as it is now.
     async fn nomination(&self) -> Nomination {
         Nomination(self.0.nomination.clone())
+    }
+}
+
+#[derive(Default)]
+pub struct NominationEventQuery;
+
+#[Object]
+impl NominationEventQuery {
+    /// Where the nomination events stand now, for those who may follow them. To keep a
+    /// list of nominations live with no change missed: read this first, then load the
+    /// nominations, then subscribe to `nominationEvents(filter: { after: })` with it.
+    /// Every change committed after this point arrives, some perhaps already in the
+    /// list (compare `version`).
+    async fn nomination_events_cursor(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let audience = Audience::of(viewer(ctx))?;
+        Ok(Some(events::current_cursor(db(ctx), audience).await?))
     }
 }
 
@@ -106,7 +124,7 @@ impl Subscription {
         Ok(
             follow(db(ctx).clone(), feed, audience, filter, start).map(move |event| {
                 loaders.forget();
-                event.map(NominationEvent).map_err(Into::into)
+                Ok(NominationEvent(event))
             }),
         )
     }

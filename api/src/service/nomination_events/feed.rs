@@ -8,6 +8,7 @@
 //! reconnecting, or another process writing the same SQLite file only delays an event,
 //! never loses it, since the relay always reads everything after the last row it saw.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ const FANOUT_CAPACITY: usize = 1024;
 const BATCH: u64 = 500;
 /// How often old events are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How soon to try `LISTEN` again after it failed (the database is away).
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
 
 /// A handle on this process's feed; cheap to clone.
 #[derive(Clone)]
@@ -34,6 +37,8 @@ pub struct EventFeed {
 
 struct Shared {
     fanout: broadcast::Sender<Arc<NominationEvent>>,
+    /// The id of the newest event fanned out; every later one is still to come.
+    position: AtomicI64,
     committed: Notify,
     retention: Duration,
 }
@@ -51,6 +56,7 @@ impl EventFeed {
         let (fanout, _) = broadcast::channel(FANOUT_CAPACITY);
         let shared = Arc::new(Shared {
             fanout,
+            position: AtomicI64::new(last),
             committed: Notify::new(),
             retention: settings.event_retention,
         });
@@ -64,9 +70,15 @@ impl EventFeed {
         Ok(EventFeed { shared })
     }
 
-    /// Every event committed from now on, in id order.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<NominationEvent>> {
-        self.shared.fanout.subscribe()
+    /// Joins the feed: every event after the returned id will come through the
+    /// receiver, in id order (or, for a receiver that lags, stay readable from the
+    /// database after that id).
+    pub fn join(&self) -> (broadcast::Receiver<Arc<NominationEvent>>, i64) {
+        // Receiver first, position second: the relay moves the position before it
+        // sends, so an event past the position read here cannot have been sent before
+        // the receiver existed.
+        let receiver = self.shared.fanout.subscribe();
+        (receiver, self.shared.position.load(Ordering::Acquire))
     }
 
     /// How long events are kept, and so how old a cursor may be.
@@ -95,17 +107,24 @@ async fn relay(
         let Some(shared) = shared.upgrade() else {
             return;
         };
+        let mut read_now = false;
         if postgres && listener.is_none() {
             listener = listen(&db).await;
+            // Events that committed while nobody listened are read at once, now that
+            // the next commit is sure to be heard.
+            read_now = listener.is_some();
         }
-        tokio::select! {
-            _ = shared.committed.notified() => {}
-            _ = tokio::time::sleep(poll) => {}
-            notified = notification(&mut listener) => {
-                if !notified {
-                    tracing::warn!("lost the event notification connection; reconnecting");
+        if !read_now {
+            let relisten = (postgres && listener.is_none()).then_some(LISTEN_RETRY);
+            tokio::select! {
+                _ = shared.committed.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+                heard = notification(&mut listener) => if !heard {
+                    tracing::warn!("lost the event notification connection; listening again");
                     listener = None;
-                }
+                    continue;
+                },
+                _ = sleep_for(relisten) => continue,
             }
         }
         if let Err(err) = deliver(&db, &shared, &mut last).await {
@@ -115,6 +134,13 @@ async fn relay(
             next_prune = Instant::now() + PRUNE_EVERY;
             prune_past_retention(&db, retention).await;
         }
+    }
+}
+
+async fn sleep_for(duration: Option<Duration>) {
+    match duration {
+        Some(duration) => tokio::time::sleep(duration).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -140,6 +166,7 @@ async fn deliver(db: &DatabaseConnection, shared: &Shared, last: &mut i64) -> Se
         let complete = (batch.len() as u64) < BATCH;
         for event in batch {
             *last = event.id;
+            shared.position.store(event.id, Ordering::Release);
             // No receivers is fine: nobody is subscribed on this replica right now.
             let _ = shared.fanout.send(Arc::new(event));
         }
@@ -165,10 +192,12 @@ async fn listen(db: &DatabaseConnection) -> Option<PgListener> {
     }
 }
 
-/// Waits for the next notification; false when the connection was lost.
+/// Waits for the next notification; false when the connection was lost. `try_recv`,
+/// not `recv`: `recv` reconnects by itself, and the notifications sent meanwhile would
+/// be lost without the relay knowing to read.
 async fn notification(listener: &mut Option<PgListener>) -> bool {
     match listener {
-        Some(listener) => listener.recv().await.is_ok(),
+        Some(listener) => matches!(listener.try_recv().await, Ok(Some(_))),
         None => std::future::pending().await,
     }
 }

@@ -6,26 +6,31 @@
 //! catch-up reads it. Events arrive in id order from both, so remembering the last id
 //! delivered is enough to drop the overlap. A subscriber that falls so far behind that
 //! the feed drops events for it reads them from the database again instead: a slow
-//! reader costs queries, never lost events.
+//! reader costs queries, never lost events. When the database does not answer, the
+//! subscriber waits and reads again from where it was: a dashboard keeps its stream
+//! through a database restart.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::Stream;
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::feed::EventFeed;
-use super::{latest_id, read_after, Audience, EventFilter, NominationEvent};
-use crate::error::{ServiceError, ServiceResult};
+use super::{read_after, Audience, EventFilter, NominationEvent};
 
 /// Events read from the database per query while catching up.
 const CATCH_UP_BATCH: u64 = 200;
+/// The first and the longest wait before reading again after a database error.
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_MOST: Duration = Duration::from_secs(5);
 
 /// Where a subscription starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
-    /// Only events committed from now on.
+    /// Only events the feed brings from now on.
     Now,
     /// Every event after this id (from a cursor), then the live ones.
     After(i64),
@@ -36,36 +41,36 @@ struct Follower {
     feed: broadcast::Receiver<Arc<NominationEvent>>,
     audience: Audience,
     filter: EventFilter,
-    start: Start,
-    /// The id of the newest event accounted for (delivered or filtered out); `None`
-    /// until the start point is known.
-    last: Option<i64>,
+    /// The id of the newest event accounted for (delivered or filtered out).
+    last: i64,
     catching_up: bool,
     ready: VecDeque<Arc<NominationEvent>>,
-    failed: bool,
+    retry_in: Duration,
 }
 
 /// The events `audience` may see that match `filter`, from `start` on, in commit
-/// order. The stream ends after an error (the database did not answer); the client
-/// resumes from the last cursor it saw.
+/// order. The stream ends only when the feed does (the server is stopping).
 pub fn follow(
     db: DatabaseConnection,
     feed: &EventFeed,
     audience: Audience,
     filter: EventFilter,
     start: Start,
-) -> impl Stream<Item = ServiceResult<Arc<NominationEvent>>> + Send + 'static {
+) -> impl Stream<Item = Arc<NominationEvent>> + Send + 'static {
+    // Joined before anything is read: see the module's comment.
+    let (feed, position) = feed.join();
     let follower = Follower {
         db,
-        // Joined before anything is read: see the module's comment.
-        feed: feed.subscribe(),
+        feed,
         audience,
         filter,
-        start,
-        last: None,
+        last: match start {
+            Start::Now => position,
+            Start::After(id) => id,
+        },
         catching_up: matches!(start, Start::After(_)),
         ready: VecDeque::new(),
-        failed: false,
+        retry_in: RETRY_FIRST,
     };
     futures::stream::unfold(follower, |mut follower| async move {
         let next = follower.next().await?;
@@ -74,45 +79,21 @@ pub fn follow(
 }
 
 impl Follower {
-    async fn next(&mut self) -> Option<ServiceResult<Arc<NominationEvent>>> {
+    async fn next(&mut self) -> Option<Arc<NominationEvent>> {
         loop {
             if let Some(event) = self.ready.pop_front() {
-                return Some(Ok(event));
+                return Some(event);
             }
-            if self.failed {
-                return None;
-            }
-            let last = match self.last {
-                Some(last) => last,
-                None => match self.start {
-                    Start::After(id) => *self.last.insert(id),
-                    Start::Now => match latest_id(&self.db).await {
-                        Ok(id) => *self.last.insert(id),
-                        Err(err) => return Some(Err(self.fail(err))),
-                    },
-                },
-            };
             if self.catching_up {
-                let batch =
-                    match read_after(&self.db, last, self.audience, &self.filter, CATCH_UP_BATCH)
-                        .await
-                    {
-                        Ok(batch) => batch,
-                        Err(err) => return Some(Err(self.fail(err))),
-                    };
-                self.catching_up = batch.len() as u64 == CATCH_UP_BATCH;
-                for event in batch {
-                    self.last = Some(event.id);
-                    self.ready.push_back(Arc::new(event));
-                }
+                self.catch_up().await;
                 continue;
             }
             match self.feed.recv().await {
-                Ok(event) if event.id <= last => {}
+                Ok(event) if event.id <= self.last => {}
                 Ok(event) => {
-                    self.last = Some(event.id);
+                    self.last = event.id;
                     if self.audience.sees(&event) && self.filter.matches(&event) {
-                        return Some(Ok(event));
+                        return Some(event);
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
@@ -125,8 +106,35 @@ impl Follower {
         }
     }
 
-    fn fail(&mut self, err: ServiceError) -> ServiceError {
-        self.failed = true;
-        err
+    /// Reads the next batch after `last` from the database; after an error, waits
+    /// (longer each time) and leaves the next call to try again.
+    async fn catch_up(&mut self) {
+        match read_after(
+            &self.db,
+            self.last,
+            self.audience,
+            &self.filter,
+            CATCH_UP_BATCH,
+        )
+        .await
+        {
+            Ok(batch) => {
+                self.retry_in = RETRY_FIRST;
+                self.catching_up = batch.len() as u64 == CATCH_UP_BATCH;
+                for event in batch {
+                    self.last = event.id;
+                    self.ready.push_back(Arc::new(event));
+                }
+            }
+            Err(err) => {
+                tracing::warn!(
+                    error = %err.public_message(),
+                    retry_in_ms = self.retry_in.as_millis() as u64,
+                    "a subscriber could not read the outbox; trying again"
+                );
+                tokio::time::sleep(self.retry_in).await;
+                self.retry_in = (self.retry_in * 2).min(RETRY_MOST);
+            }
+        }
     }
 }

@@ -52,10 +52,7 @@ pub struct NominationEvent {
 impl NominationEvent {
     /// The opaque position of this event, to resume after it.
     pub fn cursor(&self) -> String {
-        page::encode_cursor(
-            CURSOR_SCOPE,
-            &Cursor::new(KeyValue::Int(self.occurred_at.timestamp()), self.id),
-        )
+        cursor_of(self.id, self.occurred_at)
     }
 }
 
@@ -110,21 +107,65 @@ impl EventFilter {
 
 /// The id after which a resumed subscription starts, from its cursor. A cursor whose
 /// event was pruned (or is older than the retention) may point before events already
-/// gone, so it is refused rather than answered with a silent gap.
+/// gone, so it is refused rather than answered with a silent gap. The origin cursor
+/// (issued while the outbox was empty) has no event; every event after it is younger
+/// than it, so its age alone tells whether any of them is gone.
 pub async fn resume_point(
     db: &DatabaseConnection,
     cursor: &str,
     retention: std::time::Duration,
 ) -> ServiceResult<i64> {
     let id = decode_resume_cursor(cursor, retention)?;
-    if nomination_event::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .is_none()
+    if id != ORIGIN
+        && nomination_event::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_none()
     {
         return Err(too_old(retention));
     }
     Ok(id)
+}
+
+/// The id before every event.
+const ORIGIN: i64 = 0;
+
+/// Where the events `audience` sees stand now: the cursor of the newest of them (the
+/// origin's while there is none). A client that reads it before loading nominations
+/// and then subscribes after it misses no change made in between.
+pub async fn current_cursor(db: &DatabaseConnection, audience: Audience) -> ServiceResult<String> {
+    let mut query = nomination_event::Entity::find()
+        .select_only()
+        .column(nomination_event::Column::Id)
+        .column(nomination_event::Column::OccurredAt);
+    if let Audience::NominatedBy(person) = audience {
+        query = query
+            .inner_join(nomination::Entity)
+            .filter(nomination::Column::NominatorPersonId.eq(person));
+    }
+    let newest = query
+        .order_by_desc(nomination_event::Column::Id)
+        .limit(1)
+        .into_tuple::<(i64, DateTime<Utc>)>()
+        .one(db)
+        .await?;
+    let (id, at) = newest.unwrap_or((ORIGIN, Utc::now()));
+    Ok(cursor_of(id, at))
+}
+
+fn cursor_of(id: i64, occurred_at: DateTime<Utc>) -> String {
+    page::encode_cursor(
+        CURSOR_SCOPE,
+        &Cursor::new(KeyValue::Int(occurred_at.timestamp()), id),
+    )
+}
+
+/// The oldest moment whose events are still kept.
+fn kept_since(retention: std::time::Duration) -> DateTime<Utc> {
+    Duration::from_std(retention)
+        .ok()
+        .and_then(|retention| Utc::now().checked_sub_signed(retention))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 fn too_old(retention: std::time::Duration) -> ServiceError {
@@ -146,8 +187,7 @@ fn decode_resume_cursor(cursor: &str, retention: std::time::Duration) -> Service
             "`filter.after` is not a cursor this subscription issued.",
         ));
     };
-    let kept_since = Utc::now() - Duration::from_std(retention).unwrap_or(Duration::MAX);
-    if occurred_at < kept_since.timestamp() {
+    if occurred_at < kept_since(retention).timestamp() {
         return Err(too_old(retention));
     }
     Ok(cursor.id)
@@ -301,11 +341,25 @@ pub async fn latest_id(db: &DatabaseConnection) -> ServiceResult<i64> {
         .unwrap_or(0))
 }
 
-/// Deletes events older than the retention; returns how many.
+/// Deletes events older than the retention; returns how many. What goes is always
+/// everything up to some id, never an event with an older one left behind it (replicas'
+/// clocks may disagree a little about `occurred_at`), so a cursor whose event is still
+/// there has every event after it there too.
 pub async fn prune(db: &DatabaseConnection, retention: std::time::Duration) -> ServiceResult<u64> {
-    let cutoff = Utc::now() - Duration::from_std(retention).unwrap_or(Duration::MAX);
+    let newest_expired = nomination_event::Entity::find()
+        .select_only()
+        .column(nomination_event::Column::Id)
+        .filter(nomination_event::Column::OccurredAt.lt(kept_since(retention)))
+        .order_by_desc(nomination_event::Column::Id)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    let Some(newest_expired) = newest_expired else {
+        return Ok(0);
+    };
     Ok(nomination_event::Entity::delete_many()
-        .filter(nomination_event::Column::OccurredAt.lt(cutoff))
+        .filter(nomination_event::Column::Id.lte(newest_expired))
         .exec(db)
         .await?
         .rows_affected)
