@@ -242,7 +242,9 @@ pub async fn authenticate_until(
         return Err(Rejection("the bearer token is empty".into()).into());
     }
     let claims: TokenClaims = keys.verify(token)?;
-    let expires_at = DateTime::from_timestamp(claims.exp, 0);
+    // The moment verification starts refusing it, leeway included.
+    let expires_at =
+        DateTime::from_timestamp(claims.exp.saturating_add(keys::LEEWAY_SECONDS as i64), 0);
     Ok((viewer_of(db, token, claims).await?, expires_at))
 }
 

@@ -139,6 +139,21 @@ on_both_databases! {
         assert_eq!(event["nomination"]["id"], own.as_str());
         assert_eq!(event["kind"], "SUBMITTED");
         follower.expect_silence(SHORT).await;
+
+        // Away for a while, then back from the last cursor: the catch-up from the
+        // database holds to the same rule as the live feed.
+        follower.close().await;
+        let mut missed = Vec::new();
+        for n in 0..3 {
+            submit(&app, &manuel, &format!("other-{n}")).await;
+            missed.push(submit(&app, &maria, &format!("mine-{n}")).await);
+        }
+        let mut resumed = WsClient::signed_in(&app.address, &maria).await;
+        resumed.subscribe("mine", NOMINATION_EVENTS, json!({ "filter": { "after": event["cursor"] } })).await;
+        for id in &missed {
+            assert_eq!(resumed.next_event("mine").await["nomination"]["id"], id.as_str());
+        }
+        resumed.expect_silence(SHORT).await;
     }
 
     async fn filters_narrow_events_to_one_nomination_or_some_kinds(backend) {
@@ -184,7 +199,6 @@ on_both_databases! {
             Some(short_token(Role::Staff, "merve", -60)),
             Some(app.token(Role::Staff, "mariagrandury")),
         ];
-        let mut clients = Vec::new();
         for token in &refused {
             let mut client = WsClient::connect(&app.address).await;
             match client.init(token.as_deref()).await {
@@ -195,7 +209,19 @@ on_both_databases! {
                 }
                 other => panic!("{token:?} was not refused: {other:?}"),
             }
-            clients.push(client);
+        }
+        // A refused client that does not wait for the answer: its subscribe, sent right
+        // behind connection_init, never runs.
+        let mut eager = Vec::new();
+        for token in &refused {
+            let mut client = WsClient::connect(&app.address).await;
+            let payload = match token {
+                Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
+                None => json!({}),
+            };
+            client.send(json!({ "type": "connection_init", "payload": payload })).await;
+            client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
+            eager.push(client);
         }
         // Subscribing before connection_init is closed 4401, before anything runs.
         let mut early = WsClient::connect(&app.address).await;
@@ -210,10 +236,15 @@ on_both_databases! {
         twice.send(json!({ "type": "connection_init", "payload": {} })).await;
         assert_eq!(twice.expect_close(Duration::from_secs(5)).await.0, 4429);
 
-        // Events happen; none of the refused ever hears of them.
+        // An event happens; none of them hears of it: the only thing each receives is
+        // the 4403 close.
         submit(&app, &app.token(Role::Fellow, "mariagrandury"), "ada").await;
-        for mut client in clients {
-            assert!(!matches!(client.receive(SHORT).await, Some(Received::Message(_))));
+        for mut client in eager {
+            match client.receive(SHORT).await {
+                Some(Received::Closed { code, .. }) => assert_eq!(code, 4403),
+                other => panic!("expected only the 4403 close, got {other:?}"),
+            }
+            assert!(matches!(client.receive(SHORT).await, None | Some(Received::Closed { .. })));
         }
     }
 
@@ -283,7 +314,47 @@ on_both_databases! {
         resumed.expect_silence(SHORT).await;
     }
 
-    async fn a_change_that_rolls_back_publishes_nothing(backend) {
+    async fn a_change_that_fails_after_writing_its_event_publishes_nothing(backend) {
+        let postgres = matches!(backend, fellowship_tests::Backend::Postgres);
+        let app = TestApp::with_demo(backend).await;
+        let merve = app.token(Role::Staff, "merve");
+        // Sabotage: the commit of any change whose event names "doomed" fails. On
+        // PostgreSQL at COMMIT itself (a deferred trigger, after the NOTIFY was queued);
+        // on SQLite when the event row is written, the change's last write.
+        let sabotage = if postgres {
+            "CREATE FUNCTION doom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+               IF NEW.payload::text LIKE '%doomed%' THEN RAISE EXCEPTION 'doomed'; END IF; \
+               RETURN NULL; END $$; \
+             CREATE CONSTRAINT TRIGGER doom AFTER INSERT ON nomination_events \
+               DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION doom();"
+        } else {
+            "CREATE TRIGGER doom AFTER INSERT ON nomination_events \
+               WHEN NEW.payload LIKE '%doomed%' BEGIN SELECT RAISE(ABORT, 'doomed'); END;"
+        };
+        app.db.execute_unprepared(sabotage).await.unwrap();
+        let mut client = WsClient::signed_in(&app.address, &merve).await;
+        client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        let failed = app.graphql_as(Some(&merve), SUBMIT, json!({ "input": submission("doomed") })).await;
+        let error = &failed.body["errors"][0];
+        assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR", "{}", failed.body);
+        assert!(!failed.body["errors"].to_string().contains("doomed"), "{}", failed.body);
+        client.expect_silence(SHORT).await;
+        assert!(outbox_order(&app).await.is_empty());
+        let nominations = app.db.query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(), "SELECT COUNT(*) FROM nominations WHERE nominee_handle = 'doomed'",
+        )).await.unwrap().unwrap();
+        assert_eq!(nominations.try_get_by_index::<i64>(0).unwrap(), 0);
+
+        // The next change that commits is the first event anyone sees.
+        let id = submit(&app, &merve, "ada").await;
+        let event = client.next_event("e").await;
+        assert_eq!(event["nomination"]["id"], id.as_str());
+        assert_eq!(outbox_order(&app).await, vec![id]);
+    }
+
+    async fn a_change_that_is_refused_publishes_nothing(backend) {
         let app = TestApp::with_demo(backend).await;
         let merve = app.token(Role::Staff, "merve");
         let maria = app.token(Role::Fellow, "mariagrandury");
@@ -417,7 +488,8 @@ on_both_databases! {
         // longer than that.
         tokio::time::sleep(Duration::from_secs(7)).await;
         let (code, reason) = slow.expect_close(Duration::from_secs(30)).await;
-        assert_eq!(code, 1008, "{reason}");
+        // 1013 (try again later): the graphql-ws client reconnects after it.
+        assert_eq!(code, 1013, "{reason}");
         assert!(reason.contains("Slow consumer"), "{reason}");
         // The server is fine, and a fresh subscriber works.
         let mut fresh = WsClient::signed_in(&app.address, &merve).await;
@@ -430,6 +502,9 @@ on_both_databases! {
     async fn a_long_backlog_reaches_a_client_that_keeps_reading_even_with_a_short_queue(backend) {
         let mut server = test_server_settings();
         server.subscriptions.outbound_queue = 4;
+        // Keep-alives fall due while the backlog drains: a ping facing a full queue must
+        // not count the client as slow.
+        server.subscriptions.keep_alive = Duration::from_secs(1);
         let app = with_settings(backend, server).await;
         let merve = app.token(Role::Staff, "merve");
         let mut first = WsClient::signed_in(&app.address, &merve).await;
@@ -438,12 +513,17 @@ on_both_databases! {
         submit(&app, &merve, "first").await;
         let cursor = first.next_event("e").await["cursor"].clone();
         first.close().await;
+        // Large events (some 50 kB each), so that the socket's buffers hold only a few.
+        let rationale = "An open-source maintainer of speech models. ".repeat(110);
         let writers = (0..8).map(|worker| {
             let app = &app;
             let merve = &merve;
+            let rationale = &rationale;
             async move {
                 for n in (worker..400).step_by(8) {
-                    submit(app, merve, &format!("missed-{n}")).await;
+                    let mut input = submission(&format!("missed-{n}"));
+                    input["rationale"] = json!(rationale);
+                    mutate(app, merve, SUBMIT, json!({ "input": input })).await;
                 }
             }
         });
@@ -451,17 +531,29 @@ on_both_databases! {
         // 400 events replayed at once through a queue of 4: the replay waits for the
         // client instead of calling it slow.
         let mut resumed = WsClient::signed_in(&app.address, &merve).await;
-        resumed.subscribe("e", NOMINATION_EVENTS, json!({ "filter": { "after": cursor } })).await;
+        let fields: String = (0..10).map(|n| format!("r{n}: rationale ")).collect();
+        let query = format!("subscription($filter: NominationEventFilter) {{
+            nominationEvents(filter: $filter) {{ cursor nomination {{ id {fields} }} }} }}");
+        resumed.subscribe("e", &query, json!({ "filter": { "after": cursor } })).await;
         let mut received = vec![first_id(&app).await];
         for _ in 0..400 {
-            received.push(resumed.next_event("e").await["nomination"]["id"].as_str().unwrap().to_owned());
+            let payload = resumed.next_payload("e", Duration::from_secs(15)).await;
+            received.push(payload["data"]["nominationEvents"]["nomination"]["id"].as_str().unwrap().to_owned());
+            // A client that reads steadily, but not at once: two seconds in all.
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         assert_eq!(received, outbox_order(&app).await);
+        // Still connected, and pinged (and answering) all along.
+        resumed.expect_silence(Duration::from_millis(1500)).await;
+        assert!(resumed.pings >= 2, "{} pings", resumed.pings);
     }
 
     async fn an_expiring_token_ends_the_subscription(backend) {
         let app = TestApp::with_demo(backend).await;
-        let mut client = WsClient::signed_in(&app.address, &short_token(Role::Staff, "merve", 2)).await;
+        // Past its `exp` but within the leeway that HTTP allows too (30 seconds): let in,
+        // then closed when the leeway runs out, two seconds later.
+        let token = short_token(Role::Staff, "merve", 2 - api::auth::keys::LEEWAY_SECONDS as i64);
+        let mut client = WsClient::signed_in(&app.address, &token).await;
         client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
         let (code, reason) = client.expect_close(Duration::from_secs(6)).await;
         assert_eq!(code, 4403, "{reason}");
@@ -498,7 +590,7 @@ on_both_databases! {
         let mut silent = WsClient::signed_in(&app.address, &merve).await;
         silent.answer_pings = false;
         let (code, reason) = silent.expect_close(Duration::from_secs(5)).await;
-        assert_eq!(code, 1008, "{reason}");
+        assert_eq!(code, 1013, "{reason}");
         assert!(silent.pings >= 2, "{} pings", silent.pings);
     }
 
@@ -538,6 +630,52 @@ on_both_databases! {
         assert!(message["payload"][0]["message"].as_str().unwrap().contains("kept for"), "{message}");
     }
 
+    async fn a_dashboard_that_loads_then_subscribes_from_the_cursor_it_read_first_misses_nothing(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let merve = app.token(Role::Staff, "merve");
+        let maria = app.token(Role::Fellow, "mariagrandury");
+        const CURSOR: &str = "{ nominationEventsCursor }";
+        // Anonymous callers and partners may not follow events, so get no cursor either.
+        let anonymous = app.graphql_as(None, CURSOR, json!({})).await;
+        assert_eq!(anonymous.body["data"]["nominationEventsCursor"], Value::Null);
+        assert_eq!(anonymous.body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+        for round in 0..2 {
+            // 1. where the events stand (the first time, before there is any);
+            let cursor = app.graphql_as(Some(&merve), CURSOR, json!({})).await.expect_ok()
+                ["nominationEventsCursor"].as_str().unwrap().to_owned();
+            // 2. a change lands between reading it and subscribing;
+            let between = submit(&app, &maria, &format!("between-{round}")).await;
+            // 3. the subscription from that cursor still brings it, then the live ones.
+            let mut client = WsClient::signed_in(&app.address, &merve).await;
+            client.subscribe("e", NOMINATION_EVENTS, json!({ "filter": { "after": cursor } })).await;
+            assert_eq!(client.next_event("e").await["nomination"]["id"], between.as_str());
+            let live = submit(&app, &maria, &format!("live-{round}")).await;
+            assert_eq!(client.next_event("e").await["nomination"]["id"], live.as_str());
+            client.expect_silence(Duration::from_millis(500)).await;
+        }
+        // A fellow gets a cursor too, for their own nominations.
+        app.graphql_as(Some(&maria), CURSOR, json!({})).await.expect_ok();
+    }
+
+    async fn an_operation_id_is_free_again_as_soon_as_its_complete_arrives(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let merve = app.token(Role::Staff, "merve");
+        let mut client = WsClient::signed_in(&app.address, &merve).await;
+        for _ in 0..100 {
+            client.subscribe("q", "{ viewer { role } }", json!({})).await;
+            assert_eq!(client.next_payload("q", Duration::from_secs(5)).await["data"]["viewer"]["role"], "STAFF");
+            assert_eq!(
+                client.receive(Duration::from_secs(5)).await,
+                Some(Received::Message(json!({ "type": "complete", "id": "q" })))
+            );
+        }
+        // A subscription under an id that is still running is refused, as the protocol says.
+        client.subscribe("s", NOMINATION_EVENTS, json!({})).await;
+        client.subscribe("s", NOMINATION_EVENTS, json!({})).await;
+        assert_eq!(client.expect_close(Duration::from_secs(5)).await.0, 4409);
+    }
+
     async fn an_upgrade_without_the_subprotocol_is_refused(backend) {
         let app = TestApp::empty(backend).await;
         let response = app.client.get(app.url("/graphql"))
@@ -548,4 +686,86 @@ on_both_databases! {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     }
+}
+
+/// Submits, retrying while the database is coming back.
+async fn submit_when_back(app: &TestApp, token: &str, handle: &str) -> String {
+    for _ in 0..50 {
+        let response = app
+            .graphql_as(Some(token), SUBMIT, json!({ "input": submission(handle) }))
+            .await;
+        if let Some(id) = response.body["data"]["submitNomination"]["nomination"]["id"].as_str() {
+            return id.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the service did not come back");
+}
+
+/// PostgreSQL only: a replica hears of another's changes only through NOTIFY (the feed
+/// never polls in tests). Its notification connection is lost, first in an outage that
+/// refuses connections for a while, then alone; each time it listens again by itself,
+/// and no event committed around the loss goes missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_listens_again_after_losing_its_notification_connection() {
+    let Some(backend) = fellowship_tests::Backend::postgres().await else {
+        return;
+    };
+    let app = TestApp::with_demo(backend).await;
+    let replica = app.replica(test_server_settings()).await;
+    let merve = app.token(Role::Staff, "merve");
+    let name = app.database.postgres_name().unwrap().to_owned();
+    let mut client = WsClient::signed_in(&replica, &merve).await;
+    client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = submit(&app, &merve, "before").await;
+    assert_eq!(
+        client.next_event("e").await["nomination"]["id"],
+        before.as_str()
+    );
+
+    let admin = sea_orm::Database::connect(fellowship_tests::admin_postgres_url())
+        .await
+        .unwrap();
+    let terminate = |which: &str| {
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid() {which}"
+        )
+    };
+    // An outage: every connection is dropped and new ones are refused for a while.
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin.execute_unprepared(&terminate("")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let after_outage = submit_when_back(&app, &merve, "after-outage").await;
+    assert_eq!(
+        client.next_event("e").await["nomination"]["id"],
+        after_outage.as_str()
+    );
+
+    // Only the listening connections are dropped, with changes committing meanwhile.
+    admin
+        .execute_unprepared(&terminate("AND query ILIKE 'LISTEN%'"))
+        .await
+        .unwrap();
+    let mut around = Vec::new();
+    for n in 0..3 {
+        around.push(submit_when_back(&app, &merve, &format!("around-{n}")).await);
+    }
+    for id in &around {
+        assert_eq!(
+            client.next_event("e").await["nomination"]["id"],
+            id.as_str()
+        );
+    }
+    client.expect_silence(Duration::from_millis(500)).await;
 }

@@ -5,8 +5,11 @@
 //! of its own and hands its messages to the writer through one bounded queue per
 //! connection. An operation facing a full queue waits (and reads no further events
 //! meanwhile; they stay in the database); a client that leaves the queue full for
-//! [`SLOW_CONSUMER_GRACE`] is disconnected (1008) instead of making the server hold an
-//! ever longer backlog for it. Such a client resumes from the last cursor it saw.
+//! [`SLOW_CONSUMER_GRACE`] is disconnected (1013, which the graphql-ws client retries)
+//! instead of making the server hold an ever longer backlog for it. Such a client
+//! resumes from the last cursor it saw. The connection's own messages (ack, pings,
+//! pongs, refusals) go through a short queue of their own that the writer serves
+//! first, so a keep-alive never waits behind a backlog of events.
 //!
 //! Who may connect is decided at `connection_init` (token from its payload or the
 //! upgrade request's header); the token is checked again every
@@ -44,6 +47,10 @@ const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(5);
 
 /// Largest message a client may send (a subscribe with its document and variables).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The connection's own messages that may wait for the writer. A client that lets
+/// this many pile up sends far faster than it reads.
+const CONTROL_QUEUE: usize = 32;
 
 /// Whether a request asks to become a WebSocket.
 pub fn is_upgrade(request: &HttpRequest) -> bool {
@@ -93,6 +100,7 @@ pub async fn upgrade(
         .max_continuation_size(MAX_MESSAGE_BYTES);
     let settings = &state.subscriptions;
     let (outbound, outbound_queue) = mpsc::channel(settings.outbound_queue.max(1));
+    let (control, control_queue) = mpsc::channel(CONTROL_QUEUE);
     let (reports, report_queue) = mpsc::unbounded_channel();
     let connection = Connection {
         upgrade_authorization: request
@@ -102,19 +110,44 @@ pub async fn upgrade(
         address: client_address(&request, state.trust_forwarded_for),
         state: state.into_inner(),
         outbound,
+        control,
         reports,
         operations: HashMap::new(),
+        started: 0,
         initialised: false,
         signed_in: None,
     };
-    actix_web::rt::spawn(connection.run(session, messages, outbound_queue, report_queue));
+    actix_web::rt::spawn(connection.run(
+        session,
+        messages,
+        Queues {
+            outbound: outbound_queue,
+            control: control_queue,
+        },
+        report_queue,
+    ));
     response
 }
 
 /// What an operation's task tells its connection.
 enum Report {
-    Finished(String),
+    /// The operation with this id and start number sent its last message (or is about
+    /// to): its id is free again.
+    Finished(String, u64),
     SlowConsumer,
+}
+
+/// A running operation: its task, and which start of its id it is, so that a late
+/// report of an earlier operation with the same id cannot end this one.
+struct Operation {
+    started: u64,
+    task: AbortHandle,
+}
+
+/// The writer's two inputs: events and results, and the connection's own messages.
+struct Queues {
+    outbound: mpsc::Receiver<String>,
+    control: mpsc::Receiver<String>,
 }
 
 /// The caller of an acknowledged connection.
@@ -133,8 +166,11 @@ struct Connection {
     upgrade_authorization: Option<String>,
     address: String,
     outbound: mpsc::Sender<String>,
+    control: mpsc::Sender<String>,
     reports: mpsc::UnboundedSender<Report>,
-    operations: HashMap<String, AbortHandle>,
+    operations: HashMap<String, Operation>,
+    /// Operations started so far on this connection.
+    started: u64,
     initialised: bool,
     signed_in: Option<SignedIn>,
 }
@@ -144,11 +180,11 @@ impl Connection {
         mut self,
         session: Session,
         mut messages: AggregatedMessageStream,
-        outbound_queue: mpsc::Receiver<String>,
+        queues: Queues,
         mut report_queue: mpsc::UnboundedReceiver<Report>,
     ) {
         let settings = self.state.subscriptions.clone();
-        let writer = actix_web::rt::spawn(write(session.clone(), outbound_queue));
+        let writer = actix_web::rt::spawn(write(session.clone(), queues));
         let init_deadline = tokio::time::sleep(settings.init_timeout);
         tokio::pin!(init_deadline);
         let start = tokio::time::Instant::now();
@@ -169,6 +205,47 @@ impl Connection {
                 .and_then(|s| s.expires_at)
                 .map(|at| at.saturating_duration_since(Instant::now()));
             tokio::select! {
+                // A finished operation's report before the client's next message: the
+                // client may reuse the id as soon as it reads `complete`.
+                biased;
+                Some(report) = report_queue.recv() => match report {
+                    Report::Finished(id, started) => {
+                        if self.operations.get(&id).is_some_and(|op| op.started == started) {
+                            self.operations.remove(&id);
+                        }
+                    }
+                    Report::SlowConsumer => break Some((
+                        Close::TooSlow,
+                        format!("Slow consumer: {} messages unread; resume from your last cursor", settings.outbound_queue),
+                    )),
+                },
+                _ = draining.wait_for(|draining| *draining) => {
+                    break Some((Close::GoingAway, "Server shutting down; reconnect and resume from your last cursor".into()));
+                }
+                _ = &mut init_deadline, if !self.initialised => {
+                    break Some((Close::InitTimeout, "Connection initialisation timeout".into()));
+                }
+                _ = keep_alive.tick() => {
+                    if last_heard.elapsed() > settings.keep_alive * 3 {
+                        break Some((Close::TooSlow, "No message or pong for three keep-alive intervals".into()));
+                    }
+                    // A client with a backlog still unread is not idle; skip the ping.
+                    let _ = self.send(&ServerMessage::Ping);
+                    if let Some(signed_in) = &self.signed_in {
+                        let ttl = lease_ttl(settings.keep_alive);
+                        if let Err(err) = websocket_leases::renew(&self.state.db, &signed_in.lease, ttl).await {
+                            tracing::warn!(error = %err.public_message(), "could not renew a WebSocket lease");
+                        }
+                    }
+                }
+                _ = reauthenticate.tick(), if self.signed_in.is_some() => {
+                    if let Err(closing) = self.reauthenticate().await {
+                        break Some(closing);
+                    }
+                }
+                _ = sleep_for(expires_in) => {
+                    break Some((Close::Forbidden, "Forbidden: the token expired; reconnect with a fresh one".into()));
+                }
                 message = messages.next() => {
                     last_heard = Instant::now();
                     match message {
@@ -189,53 +266,16 @@ impl Connection {
                         Some(Ok(AggregatedMessage::Pong(_))) => {}
                     }
                 }
-                _ = &mut init_deadline, if !self.initialised => {
-                    break Some((Close::InitTimeout, "Connection initialisation timeout".into()));
-                }
-                _ = keep_alive.tick() => {
-                    if last_heard.elapsed() > settings.keep_alive * 3 {
-                        break Some((Close::PolicyViolation, "No message or pong for three keep-alive intervals".into()));
-                    }
-                    if let Err(closing) = self.send(&ServerMessage::Ping) {
-                        break Some(closing);
-                    }
-                    if let Some(signed_in) = &self.signed_in {
-                        let ttl = lease_ttl(settings.keep_alive);
-                        if let Err(err) = websocket_leases::renew(&self.state.db, &signed_in.lease, ttl).await {
-                            tracing::warn!(error = %err.public_message(), "could not renew a WebSocket lease");
-                        }
-                    }
-                }
-                _ = reauthenticate.tick(), if self.signed_in.is_some() => {
-                    if let Err(closing) = self.reauthenticate().await {
-                        break Some(closing);
-                    }
-                }
-                _ = sleep_for(expires_in) => {
-                    break Some((Close::Forbidden, "Forbidden: the token expired; reconnect with a fresh one".into()));
-                }
-                Some(report) = report_queue.recv() => match report {
-                    Report::Finished(id) => {
-                        self.operations.remove(&id);
-                    }
-                    Report::SlowConsumer => break Some((
-                        Close::PolicyViolation,
-                        format!("Slow consumer: {} messages unread; resume from your last cursor", settings.outbound_queue),
-                    )),
-                },
-                _ = draining.wait_for(|draining| *draining) => {
-                    break Some((Close::GoingAway, "Server shutting down; reconnect and resume from your last cursor".into()));
-                }
             }
         };
 
         for operation in self.operations.values() {
-            operation.abort();
+            operation.task.abort();
         }
         writer.abort();
         if let Some((close, reason)) = &closing {
             tracing::info!(code = close.code(), reason = %reason, "closing a WebSocket");
-            if *close == Close::PolicyViolation {
+            if *close == Close::TooSlow {
                 self.state
                     .metrics
                     .record_refusal("websocket_slow_or_silent");
@@ -256,12 +296,13 @@ impl Connection {
         self.state.metrics.websocket_closed();
     }
 
-    /// Queues a message for the writer; a full queue means the client is not reading.
+    /// Queues one of the connection's own messages for the writer, ahead of the
+    /// operations' backlog; a full queue means the client sends but does not read.
     fn send(&self, message: &ServerMessage<'_>) -> Result<(), Closing> {
-        match self.outbound.try_send(message.to_text()) {
+        match self.control.try_send(message.to_text()) {
             Ok(()) | Err(TrySendError::Closed(_)) => Ok(()),
             Err(TrySendError::Full(_)) => Err((
-                Close::PolicyViolation,
+                Close::TooSlow,
                 "Slow consumer: messages unread; resume from your last cursor".into(),
             )),
         }
@@ -306,7 +347,7 @@ impl Connection {
             }
             ClientMessage::Complete { id } => {
                 if let Some(operation) = self.operations.remove(&id) {
-                    operation.abort();
+                    operation.task.abort();
                 }
                 Ok(())
             }
@@ -454,26 +495,47 @@ impl Connection {
             .data(signed_in.viewer.clone())
             .data(Arc::new(Loaders::new(&state.db)));
         let responses = state.schema.execute_stream(request);
+        self.started += 1;
         let task = actix_web::rt::spawn(forward(
-            id.clone(),
+            Started {
+                id: id.clone(),
+                started: self.started,
+            },
             responses,
             self.outbound.clone(),
             self.reports.clone(),
         ));
-        self.operations.insert(id, task.abort_handle());
+        self.operations.insert(
+            id,
+            Operation {
+                started: self.started,
+                task: task.abort_handle(),
+            },
+        );
         Ok(())
     }
 }
 
+/// Which operation a task runs.
+struct Started {
+    id: String,
+    started: u64,
+}
+
 /// Runs one operation: its results become `next` messages, then `complete`; an
 /// operation that could not start at all (bad arguments, not allowed) gets one
-/// `error` message instead.
+/// `error` message instead. The connection hears that the id is free before the client
+/// can, so a client reusing it at once is not refused.
 async fn forward(
-    id: String,
+    operation: Started,
     mut responses: impl Stream<Item = async_graphql::Response> + Unpin,
     outbound: mpsc::Sender<String>,
     reports: mpsc::UnboundedSender<Report>,
 ) {
+    let id = operation.id.as_str();
+    let finished = || {
+        let _ = reports.send(Report::Finished(operation.id.clone(), operation.started));
+    };
     let mut first = true;
     while let Some(mut response) = responses.next().await {
         for error in &mut response.errors {
@@ -484,39 +546,45 @@ async fn forward(
         }
         let refused = first && matches!(response.data, GraphqlValue::Null) && response.is_err();
         first = false;
-        let message = if refused {
+        if refused {
             let errors = response
                 .errors
                 .iter()
                 .filter_map(|e| serde_json::to_value(e).ok())
                 .collect();
-            ServerMessage::Error {
-                id: &id,
-                payload: errors,
-            }
-        } else {
-            match serde_json::to_value(&response) {
-                Ok(payload) => ServerMessage::Next { id: &id, payload },
-                Err(_) => continue,
-            }
-        };
-        if !queue(&outbound, &reports, message.to_text()).await {
+            finished();
+            queue(
+                &outbound,
+                &reports,
+                ServerMessage::Error {
+                    id,
+                    payload: errors,
+                }
+                .to_text(),
+            )
+            .await;
             return;
         }
-        if refused {
-            let _ = reports.send(Report::Finished(id));
+        let Ok(payload) = serde_json::to_value(&response) else {
+            continue;
+        };
+        if !queue(
+            &outbound,
+            &reports,
+            ServerMessage::Next { id, payload }.to_text(),
+        )
+        .await
+        {
             return;
         }
     }
-    if queue(
+    finished();
+    queue(
         &outbound,
         &reports,
-        ServerMessage::Complete { id: &id }.to_text(),
+        ServerMessage::Complete { id }.to_text(),
     )
-    .await
-    {
-        let _ = reports.send(Report::Finished(id));
-    }
+    .await;
 }
 
 /// Hands a message to the writer, waiting up to [`SLOW_CONSUMER_GRACE`] for room: a
@@ -538,9 +606,16 @@ async fn queue(
     }
 }
 
-/// The writer: the only task that sends on the socket.
-async fn write(mut session: Session, mut queue: mpsc::Receiver<String>) {
-    while let Some(text) = queue.recv().await {
+/// The writer: the only task that sends on the socket; the connection's own messages
+/// first.
+async fn write(mut session: Session, mut queues: Queues) {
+    loop {
+        let text = tokio::select! {
+            biased;
+            Some(text) = queues.control.recv() => text,
+            Some(text) = queues.outbound.recv() => text,
+            else => return,
+        };
         if session.text(text).await.is_err() {
             return;
         }

@@ -6,8 +6,9 @@ use serde_json::Value;
 
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 
-/// Why the server closes a socket. The 44xx codes are the protocol's own; the others
-/// are WebSocket codes that clients already treat as "reconnect later".
+/// Why the server closes a socket. The 44xx codes are the protocol's own; 1001 and 1013
+/// are WebSocket codes that the graphql-ws client retries (it gives up on most other
+/// 1xxx codes, 1008 among them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Close {
     /// A frame that is not a protocol message.
@@ -25,8 +26,8 @@ pub enum Close {
     TooManyInits,
     /// The server is shutting down; reconnect (to another replica) and resume.
     GoingAway,
-    /// The client read too slowly, or stopped answering pings.
-    PolicyViolation,
+    /// The client read too slowly, or stopped answering pings: reconnect and resume.
+    TooSlow,
     /// The caller holds too many connections, or the database is unavailable.
     TryAgainLater,
 }
@@ -41,7 +42,7 @@ impl Close {
             Close::SubscriberExists => 4409,
             Close::TooManyInits => 4429,
             Close::GoingAway => 1001,
-            Close::PolicyViolation => 1008,
+            Close::TooSlow => 1013,
             Close::TryAgainLater => 1013,
         }
     }
