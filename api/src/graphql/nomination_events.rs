@@ -33,7 +33,8 @@ pub struct NominationEventFilter {
     /// order, then the live ones. Without it, only events from now on. Events are kept
     /// for a limited time (7 days by default); an older cursor is refused.
     pub after: Option<String>,
-    /// Only the events of this nomination.
+    /// Only the events of this nomination; one whose events the caller may not follow
+    /// is refused with `NOT_FOUND`.
     pub nomination_id: Option<ID>,
     /// Only events of these kinds.
     pub kinds: Option<Vec<NominationEventKind>>,
@@ -120,6 +121,7 @@ impl Subscription {
                 .map(Into::into)
                 .collect(),
         };
+        filter.check(db(ctx), audience).await?;
         let loaders = ctx.data_unchecked::<Arc<Loaders>>().clone();
         Ok(
             follow(db(ctx).clone(), feed, audience, filter, start).map(move |event| {

@@ -133,7 +133,7 @@ on_both_databases! {
         follower.subscribe("mine", NOMINATION_EVENTS, json!({})).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
 
-        submit(&app, &manuel, "someone-else").await;
+        let others = submit(&app, &manuel, "someone-else").await;
         let own = submit(&app, &maria, "ada").await;
         let event = follower.next_event("mine").await;
         assert_eq!(event["nomination"]["id"], own.as_str());
@@ -154,6 +154,13 @@ on_both_databases! {
             assert_eq!(resumed.next_event("mine").await["nomination"]["id"], id.as_str());
         }
         resumed.expect_silence(SHORT).await;
+
+        // Asking for another fellow's nomination is refused, not left waiting forever.
+        resumed.subscribe("theirs", NOMINATION_EVENTS, json!({ "filter": { "nominationId": others } })).await;
+        let Some(Received::Message(message)) = resumed.receive(Duration::from_secs(5)).await else { panic!() };
+        assert_eq!(message["type"], "error", "{message}");
+        assert_eq!(message["id"], "theirs");
+        assert_eq!(message["payload"][0]["extensions"]["code"], "NOT_FOUND");
     }
 
     async fn filters_narrow_events_to_one_nomination_or_some_kinds(backend) {

@@ -103,6 +103,33 @@ impl EventFilter {
             .is_none_or(|id| event.nomination.id == id)
             && (self.kinds.is_empty() || self.kinds.contains(&event.kind))
     }
+
+    /// Refuses a filter on one nomination that `audience` could never hear of, rather
+    /// than leave the subscriber waiting forever. Someone else's nomination and one
+    /// that does not exist get the same answer.
+    pub async fn check(&self, db: &DatabaseConnection, audience: Audience) -> ServiceResult<()> {
+        let Some(id) = self.nomination_id else {
+            return Ok(());
+        };
+        let nominator = nomination::Entity::find_by_id(id)
+            .select_only()
+            .column(nomination::Column::NominatorPersonId)
+            .into_tuple::<i64>()
+            .one(db)
+            .await?;
+        let visible = match (nominator, audience) {
+            (None, _) => false,
+            (Some(_), Audience::Everything) => true,
+            (Some(nominator), Audience::NominatedBy(person)) => nominator == person,
+        };
+        if visible {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound(
+                "`filter.nominationId` names no nomination whose events you may follow.".into(),
+            ))
+        }
+    }
 }
 
 /// The id after which a resumed subscription starts, from its cursor. A cursor whose
