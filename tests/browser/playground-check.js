@@ -2,13 +2,16 @@
 // `viewer`, and check that the answer names the token's user; then start the
 // `nominationEvents` subscription (over graphql-transport-ws, with the same pasted
 // token), submit a nomination from outside, and check that the event shows up in the
-// response pane; and that the page logged no errors. Optional (CI machines have no browser); run it against a local server:
+// response pane; and that the page logged no errors (a Content-Security-Policy refusal
+// among them). CI runs it against the demo server (.ci/run); by hand:
 //
-//   apt-get install chromium && npm install --prefix /tmp/pw playwright-core@1
+//   apt-get install chromium && (cd .ci/audit && npm ci)
 //   export JWT_SECRET=$(head -c 48 /dev/urandom | base64)
 //   cargo run -p api -- serve --demo --bind 127.0.0.1:8099 &
 //   TOKEN=$(cargo run -q -p api -- token --role STAFF --sub merve) \
-//     NODE_PATH=/tmp/pw/node_modules node tests/browser/playground-check.js
+//     NODE_PATH=.ci/audit/node_modules node tests/browser/playground-check.js
+//
+// SCREENSHOT=file.png keeps a picture of the page with the event in it.
 const { chromium } = require('playwright-core');
 
 (async () => {
@@ -56,6 +59,7 @@ const { chromium } = require('playwright-core');
     await page.waitForFunction((h) => (document.querySelector('.graphiql-response') || {}).textContent?.includes(h),
       handle, { timeout: 10000 });
     event = await page.textContent('.graphiql-response');
+    if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
   } catch (e) {
     event = `no event: ${await page.textContent('.graphiql-response')} ${JSON.stringify(submitted)}`;
   }
