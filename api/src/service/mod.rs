@@ -14,4 +14,5 @@ pub mod page;
 pub mod rate_limits;
 pub mod search;
 pub mod strategic_areas;
+pub mod versioned;
 pub mod websocket_leases;

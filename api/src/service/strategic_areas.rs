@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use entity::strategic_area;
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, Set, TransactionTrait,
@@ -15,6 +15,7 @@ use super::access;
 use super::audit::{self, Change};
 use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
 use super::search;
+use super::versioned;
 use crate::auth::Viewer;
 use crate::domain;
 use crate::error::{ServiceError, ServiceResult};
@@ -198,14 +199,7 @@ async fn change(
 ) -> ServiceResult<strategic_area::Model> {
     let current = find(db, id).await?;
     let txn = db.begin().await?;
-    let mut update = strategic_area::Entity::update_many()
-        .col_expr(
-            strategic_area::Column::Version,
-            Expr::col(strategic_area::Column::Version).add(1),
-        )
-        .col_expr(strategic_area::Column::UpdatedAt, Expr::val(Utc::now()))
-        .filter(strategic_area::Column::Id.eq(id))
-        .filter(strategic_area::Column::Version.eq(expected_version));
+    let mut update = versioned::bump::<strategic_area::Entity>(id, expected_version);
     if archive {
         update = update.filter(strategic_area::Column::ArchivedAt.is_null());
     }
@@ -215,10 +209,7 @@ async fn change(
         return Err(if archive && now.archived_at.is_some() {
             ServiceError::Conflict("This strategic area is already archived.".into())
         } else {
-            ServiceError::Conflict(format!(
-                "The strategic area changed since you read it (version {expected_version}, now {}); read it again and retry.",
-                now.version
-            ))
+            versioned::stale::<strategic_area::Entity>(expected_version, now.version)
         });
     }
     let updated = strategic_area::Entity::find_by_id(id)

@@ -17,6 +17,7 @@ use crate::domain::{self, LinkInput};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::access;
 use crate::service::audit::{self, Change};
+use crate::service::versioned;
 
 fn snapshot<T: serde::Serialize>(row: &T) -> Value {
     serde_json::to_value(row).unwrap_or(Value::Null)
@@ -44,31 +45,6 @@ fn require_self_or_staff(viewer: &Viewer, fellow: &fellow::Model, what: &str) ->
             "Only the fellow and staff may {what}."
         )))
     }
-}
-
-/// Bumps the fellow's version as the transaction's first statement, guarding against a
-/// stale `expected_version`.
-async fn bump_fellow(
-    txn: &sea_orm::DatabaseTransaction,
-    id: i64,
-    expected_version: i32,
-    set: impl FnOnce(sea_orm::UpdateMany<fellow::Entity>) -> sea_orm::UpdateMany<fellow::Entity>,
-) -> ServiceResult<bool> {
-    let update = fellow::Entity::update_many()
-        .col_expr(
-            fellow::Column::Version,
-            Expr::col(fellow::Column::Version).add(1),
-        )
-        .col_expr(fellow::Column::UpdatedAt, Expr::val(Utc::now()))
-        .filter(fellow::Column::Id.eq(id))
-        .filter(fellow::Column::Version.eq(expected_version));
-    Ok(set(update).exec(txn).await?.rows_affected == 1)
-}
-
-fn stale(expected: i32, current: i32) -> ServiceError {
-    ServiceError::Conflict(format!(
-        "The record changed since you read it (version {expected}, now {current}); read it again and retry."
-    ))
 }
 
 pub struct ProfileEdit {
@@ -111,23 +87,23 @@ pub async fn update_profile(
         .transpose()?;
 
     let txn = db.begin().await?;
-    let changed = bump_fellow(&txn, fellow_id, edit.expected_version, |mut u| {
-        if let Some(headline) = &headline {
-            u = u.col_expr(fellow::Column::Headline, Expr::val(headline.clone()));
-        }
-        if let Some(bio) = &bio {
-            u = u.col_expr(fellow::Column::Bio, Expr::val(bio.clone()));
-        }
-        if let Some(links) = &links {
-            u = u.col_expr(fellow::Column::Links, Expr::val(links.clone()));
-        }
-        u
-    })
-    .await?;
-    if !changed {
+    let mut update = versioned::bump::<fellow::Entity>(fellow_id, edit.expected_version);
+    if let Some(headline) = headline {
+        update = update.col_expr(fellow::Column::Headline, Expr::val(headline));
+    }
+    if let Some(bio) = bio {
+        update = update.col_expr(fellow::Column::Bio, Expr::val(bio));
+    }
+    if let Some(links) = links {
+        update = update.col_expr(fellow::Column::Links, Expr::val(links));
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
         txn.rollback().await?;
         let now = find_fellow(db, fellow_id, "input.fellowId").await?;
-        return Err(stale(edit.expected_version, now.version));
+        return Err(versioned::stale::<fellow::Entity>(
+            edit.expected_version,
+            now.version,
+        ));
     }
     if let Some(name) = name {
         person::Entity::update_many()
@@ -270,14 +246,17 @@ pub async fn set_status(
     access::require_staff(viewer, "change a fellow's status")?;
     let current = find_fellow(db, fellow_id, "input.fellowId").await?;
     let txn = db.begin().await?;
-    if !bump_fellow(&txn, fellow_id, expected_version, |u| {
-        u.col_expr(fellow::Column::Status, Expr::val(status.as_str()))
-    })
-    .await?
-    {
+    let changed = versioned::bump::<fellow::Entity>(fellow_id, expected_version)
+        .col_expr(fellow::Column::Status, Expr::val(status.as_str()))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
         txn.rollback().await?;
         let now = find_fellow(db, fellow_id, "input.fellowId").await?;
-        return Err(stale(expected_version, now.version));
+        return Err(versioned::stale::<fellow::Entity>(
+            expected_version,
+            now.version,
+        ));
     }
     let updated = fellow::Entity::find_by_id(fellow_id)
         .one(&txn)

@@ -22,7 +22,7 @@ use entity::{
     account, endorsement, fellow, fellow_strategic_area, nomination, nomination_strategic_area,
     person, strategic_area,
 };
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, Set, TransactionTrait,
@@ -36,6 +36,7 @@ use crate::service::audit::{self, Change};
 use crate::service::idempotency::{self, Claim};
 use crate::service::nomination_events;
 use crate::service::search;
+use crate::service::versioned;
 
 const OPEN: [NominationStatus; 2] = [NominationStatus::Submitted, NominationStatus::UnderReview];
 
@@ -364,17 +365,8 @@ async fn guarded_update(
     from: &[NominationStatus],
     set: impl FnOnce(sea_orm::UpdateMany<nomination::Entity>) -> sea_orm::UpdateMany<nomination::Entity>,
 ) -> ServiceResult<Option<nomination::Model>> {
-    let mut update = nomination::Entity::update_many()
-        .col_expr(
-            nomination::Column::Version,
-            Expr::col(nomination::Column::Version).add(1),
-        )
-        .col_expr(nomination::Column::UpdatedAt, Expr::val(Utc::now()))
-        .filter(nomination::Column::Id.eq(id))
+    let update = versioned::bump::<nomination::Entity>(id, expected_version)
         .filter(nomination::Column::Status.is_in(from.iter().copied()));
-    if let Some(version) = expected_version {
-        update = update.filter(nomination::Column::Version.eq(version));
-    }
     let result = set(update).exec(txn).await?;
     if result.rows_affected == 0 {
         return Ok(None);
@@ -391,10 +383,9 @@ async fn conflict(
 ) -> ServiceError {
     match find(db, id).await {
         Ok(current) => match expected_version {
-            Some(v) if v != current.version => ServiceError::Conflict(format!(
-                "The nomination changed since you read it (version {v}, now {}); read it again and retry.",
-                current.version
-            )),
+            Some(v) if v != current.version => {
+                versioned::stale::<nomination::Entity>(v, current.version)
+            }
             _ => ServiceError::Conflict(format!(
                 "A nomination that is {:?} cannot be {action}.",
                 current.status

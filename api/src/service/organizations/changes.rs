@@ -25,6 +25,7 @@ use crate::service::access;
 use crate::service::audit::{self, Change};
 use crate::service::idempotency::{self, Claim};
 use crate::service::search;
+use crate::service::versioned;
 
 /// How many governing-board seats a tier carries.
 pub fn seats_for(tier: MembershipTier) -> usize {
@@ -168,14 +169,7 @@ pub async fn update_organization(
         }
     }
     let txn = db.begin().await?;
-    let mut update = organization::Entity::update_many()
-        .col_expr(
-            organization::Column::Version,
-            Expr::col(organization::Column::Version).add(1),
-        )
-        .col_expr(organization::Column::UpdatedAt, Expr::val(Utc::now()))
-        .filter(organization::Column::Id.eq(id))
-        .filter(organization::Column::Version.eq(edit.expected_version));
+    let mut update = versioned::bump::<organization::Entity>(id, edit.expected_version);
     if let Some(name) = name {
         update = update.col_expr(organization::Column::Name, Expr::val(name));
     }
@@ -194,10 +188,10 @@ pub async fn update_organization(
     if update.exec(&txn).await?.rows_affected == 0 {
         txn.rollback().await?;
         let now = organization(db, id, "input.organizationId").await?;
-        return Err(ServiceError::Conflict(format!(
-            "The organization changed since you read it (version {}, now {}); read it again and retry.",
-            edit.expected_version, now.version
-        )));
+        return Err(versioned::stale::<organization::Entity>(
+            edit.expected_version,
+            now.version,
+        ));
     }
     let updated = organization(&txn, id, "input.organizationId").await?;
     audit::record(
@@ -372,18 +366,8 @@ pub async fn end_membership(
         ));
     }
     let txn = db.begin().await?;
-    let result = foundation_membership::Entity::update_many()
-        .col_expr(
-            foundation_membership::Column::Version,
-            Expr::col(foundation_membership::Column::Version).add(1),
-        )
-        .col_expr(
-            foundation_membership::Column::UpdatedAt,
-            Expr::val(Utc::now()),
-        )
+    let result = versioned::bump::<foundation_membership::Entity>(id, expected_version)
         .col_expr(foundation_membership::Column::EndedOn, Expr::val(ended_on))
-        .filter(foundation_membership::Column::Id.eq(id))
-        .filter(foundation_membership::Column::Version.eq(expected_version))
         .filter(foundation_membership::Column::EndedOn.is_null())
         .exec(&txn)
         .await?;
@@ -393,10 +377,7 @@ pub async fn end_membership(
         return Err(if now.ended_on.is_some() {
             ServiceError::Conflict("This membership has already ended.".into())
         } else {
-            ServiceError::Conflict(format!(
-                "The membership changed since you read it (version {expected_version}, now {}); read it again and retry.",
-                now.version
-            ))
+            versioned::stale::<foundation_membership::Entity>(expected_version, now.version)
         });
     }
     // Seats end with the membership; a seat that began after `ended_on` ends when it began.
