@@ -30,6 +30,13 @@ pub async fn acquire(
     max: u32,
     ttl: Duration,
 ) -> ServiceResult<Option<Lease>> {
+    // Every caller's expired leases go first, outside the count's transaction (whose
+    // lock is the caller's alone), so that those of a replica that died do not pile up.
+    let now = Utc::now().timestamp();
+    websocket_lease::Entity::delete_many()
+        .filter(websocket_lease::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?;
     let txn = db.begin().await?;
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         // Two connections of one caller racing on two replicas count one after the other.
@@ -40,11 +47,10 @@ pub async fn acquire(
         ))
         .await?;
     }
-    // A write first: on SQLite it takes the write lock, which serialises the count. It
-    // clears every caller's expired leases, so that those of a replica that died do
-    // not pile up.
+    // A write first: on SQLite it takes the write lock, which serialises the count.
     websocket_lease::Entity::delete_many()
-        .filter(websocket_lease::Column::ExpiresAt.lt(Utc::now().timestamp()))
+        .filter(websocket_lease::Column::Caller.eq(caller))
+        .filter(websocket_lease::Column::ExpiresAt.lt(now))
         .exec(&txn)
         .await?;
     let open = websocket_lease::Entity::find()
