@@ -126,7 +126,7 @@ impl Subscription {
         Ok(
             follow(db(ctx).clone(), feed, audience, filter, start).map(move |event| {
                 loaders.forget();
-                Ok(NominationEvent(event))
+                event.map(NominationEvent).map_err(Into::into)
             }),
         )
     }

@@ -248,8 +248,10 @@ on_both_databases! {
         submit(&app, &app.token(Role::Fellow, "mariagrandury"), "ada").await;
         for mut client in eager {
             match client.receive(SHORT).await {
-                Some(Received::Closed { code, .. }) => assert_eq!(code, 4403),
-                other => panic!("expected only the 4403 close, got {other:?}"),
+                // 1006: the close frame may be lost when the server drops the socket
+                // with the subscribe still unread.
+                Some(Received::Closed { code, .. }) => assert!(matches!(code, 4403 | 1006), "{code}"),
+                other => panic!("expected only the close, got {other:?}"),
             }
             assert!(matches!(client.receive(SHORT).await, None | Some(Received::Closed { .. })));
         }
@@ -661,8 +663,15 @@ on_both_databases! {
             assert_eq!(client.next_event("e").await["nomination"]["id"], live.as_str());
             client.expect_silence(Duration::from_millis(500)).await;
         }
-        // A fellow gets a cursor too, for their own nominations.
-        app.graphql_as(Some(&maria), CURSOR, json!({})).await.expect_ok();
+        // A fellow gets a cursor too, and from it their own nominations' events only.
+        let cursor = app.graphql_as(Some(&maria), CURSOR, json!({})).await.expect_ok()
+            ["nominationEventsCursor"].as_str().unwrap().to_owned();
+        submit(&app, &app.token(Role::Fellow, "mrm8488"), "not-marias").await;
+        let hers = submit(&app, &maria, "marias").await;
+        let mut client = WsClient::signed_in(&app.address, &maria).await;
+        client.subscribe("e", NOMINATION_EVENTS, json!({ "filter": { "after": cursor } })).await;
+        assert_eq!(client.next_event("e").await["nomination"]["id"], hers.as_str());
+        client.expect_silence(Duration::from_millis(500)).await;
     }
 
     async fn an_operation_id_is_free_again_as_soon_as_its_complete_arrives(backend) {

@@ -102,26 +102,35 @@ async fn relay(
 ) {
     let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
     let mut listener: Option<PgListener> = None;
+    // When to try LISTEN next while there is no listener; and since when the current
+    // one listens, so that one dropped at once (a proxy, an idle-session limit) is not
+    // replaced in a tight loop.
+    let mut relisten_at = Instant::now();
+    let mut listening_since = Instant::now();
     let mut next_prune = Instant::now() + PRUNE_EVERY;
     loop {
         let Some(shared) = shared.upgrade() else {
             return;
         };
         let mut read_now = false;
-        if postgres && listener.is_none() {
+        if postgres && listener.is_none() && Instant::now() >= relisten_at {
             listener = listen(&db).await;
+            listening_since = Instant::now();
+            relisten_at = Instant::now() + LISTEN_RETRY;
             // Events that committed while nobody listened are read at once, now that
             // the next commit is sure to be heard.
             read_now = listener.is_some();
         }
         if !read_now {
-            let relisten = (postgres && listener.is_none()).then_some(LISTEN_RETRY);
+            let relisten = (postgres && listener.is_none())
+                .then(|| relisten_at.saturating_duration_since(Instant::now()));
             tokio::select! {
                 _ = shared.committed.notified() => {}
                 _ = tokio::time::sleep(poll) => {}
                 heard = notification(&mut listener) => if !heard {
                     tracing::warn!("lost the event notification connection; listening again");
                     listener = None;
+                    relisten_at = listening_since + LISTEN_RETRY;
                     continue;
                 },
                 _ = sleep_for(relisten) => continue,
@@ -180,6 +189,9 @@ async fn listen(db: &DatabaseConnection) -> Option<PgListener> {
     let pool = db.get_postgres_connection_pool();
     let connected = async {
         let mut listener = PgListener::connect_with(pool).await?;
+        // A lost connection is reported, not quietly replaced: the relay must read
+        // the outbox once the new one listens (see `relay`).
+        listener.eager_reconnect(false);
         listener.listen(CHANNEL).await?;
         Ok::<_, sqlx::Error>(listener)
     };

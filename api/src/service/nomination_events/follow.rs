@@ -8,7 +8,7 @@
 //! the feed drops events for it reads them from the database again instead: a slow
 //! reader costs queries, never lost events. When the database does not answer, the
 //! subscriber waits and reads again from where it was: a dashboard keeps its stream
-//! through a database restart.
+//! through a database restart. Any other failure ends the stream with its error.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::feed::EventFeed;
 use super::{read_after, Audience, EventFilter, NominationEvent};
+use crate::error::{ServiceError, ServiceResult};
 
 /// Events read from the database per query while catching up.
 const CATCH_UP_BATCH: u64 = 200;
@@ -46,17 +47,21 @@ struct Follower {
     catching_up: bool,
     ready: VecDeque<Arc<NominationEvent>>,
     retry_in: Duration,
+    /// Why the stream ends, once it must.
+    failed: Option<ServiceError>,
+    ended: bool,
 }
 
 /// The events `audience` may see that match `filter`, from `start` on, in commit
-/// order. The stream ends only when the feed does (the server is stopping).
+/// order. The stream ends when the feed does (the server is stopping), or after an
+/// error that waiting would not mend.
 pub fn follow(
     db: DatabaseConnection,
     feed: &EventFeed,
     audience: Audience,
     filter: EventFilter,
     start: Start,
-) -> impl Stream<Item = Arc<NominationEvent>> + Send + 'static {
+) -> impl Stream<Item = ServiceResult<Arc<NominationEvent>>> + Send + 'static {
     // Joined before anything is read: see the module's comment.
     let (feed, position) = feed.join();
     let follower = Follower {
@@ -71,6 +76,8 @@ pub fn follow(
         catching_up: matches!(start, Start::After(_)),
         ready: VecDeque::new(),
         retry_in: RETRY_FIRST,
+        failed: None,
+        ended: false,
     };
     futures::stream::unfold(follower, |mut follower| async move {
         let next = follower.next().await?;
@@ -79,10 +86,17 @@ pub fn follow(
 }
 
 impl Follower {
-    async fn next(&mut self) -> Option<Arc<NominationEvent>> {
+    async fn next(&mut self) -> Option<ServiceResult<Arc<NominationEvent>>> {
         loop {
             if let Some(event) = self.ready.pop_front() {
-                return Some(event);
+                return Some(Ok(event));
+            }
+            if self.ended {
+                return None;
+            }
+            if let Some(err) = self.failed.take() {
+                self.ended = true;
+                return Some(Err(err));
             }
             if self.catching_up {
                 self.catch_up().await;
@@ -93,7 +107,7 @@ impl Follower {
                 Ok(event) => {
                     self.last = event.id;
                     if self.audience.sees(&event) && self.filter.matches(&event) {
-                        return Some(event);
+                        return Some(Ok(event));
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
@@ -106,8 +120,8 @@ impl Follower {
         }
     }
 
-    /// Reads the next batch after `last` from the database; after an error, waits
-    /// (longer each time) and leaves the next call to try again.
+    /// Reads the next batch after `last` from the database; when the database does not
+    /// answer, waits (longer each time) and leaves the next call to try again.
     async fn catch_up(&mut self) {
         match read_after(
             &self.db,
@@ -126,7 +140,7 @@ impl Follower {
                     self.ready.push_back(Arc::new(event));
                 }
             }
-            Err(err) => {
+            Err(err @ ServiceError::Unavailable(_)) => {
                 tracing::warn!(
                     error = %err.public_message(),
                     retry_in_ms = self.retry_in.as_millis() as u64,
@@ -135,6 +149,7 @@ impl Follower {
                 tokio::time::sleep(self.retry_in).await;
                 self.retry_in = (self.retry_in * 2).min(RETRY_MOST);
             }
+            Err(err) => self.failed = Some(err),
         }
     }
 }

@@ -37,7 +37,11 @@ pub const CHANNEL: &str = "fellowship_nomination_events";
 /// The advisory lock that orders outbox inserts by commit (an arbitrary constant).
 const OUTBOX_LOCK: i64 = 0x6665_6c6c_6f77_0001;
 
+/// An event's cursor: its time and id.
 const CURSOR_SCOPE: &str = "nominationEvents/occurredAt";
+/// A position's cursor (`nominationEventsCursor`): when it was read, and the newest
+/// event id the reader could see then.
+const POSITION_SCOPE: &str = "nominationEventPosition/occurredAt";
 
 /// One committed change of a nomination, with the nomination as it was right after.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,18 +136,19 @@ impl EventFilter {
     }
 }
 
-/// The id after which a resumed subscription starts, from its cursor. A cursor whose
-/// event was pruned (or is older than the retention) may point before events already
-/// gone, so it is refused rather than answered with a silent gap. The origin cursor
-/// (issued while the outbox was empty) has no event; every event after it is younger
-/// than it, so its age alone tells whether any of them is gone.
+/// The id after which a resumed subscription starts, from its cursor. A cursor that
+/// may point before events already pruned is refused rather than answered with a
+/// silent gap: an event's cursor once its event is gone (pruning removes a prefix of
+/// ids, so every later event is still there while it is), a position's once it is
+/// older than the retention (the events its reader could not yet see all came later,
+/// so they are younger than it).
 pub async fn resume_point(
     db: &DatabaseConnection,
     cursor: &str,
     retention: std::time::Duration,
 ) -> ServiceResult<i64> {
-    let id = decode_resume_cursor(cursor, retention)?;
-    if id != ORIGIN
+    let (id, of_event) = decode_resume_cursor(cursor, retention)?;
+    if of_event
         && nomination_event::Entity::find_by_id(id)
             .one(db)
             .await?
@@ -154,12 +159,9 @@ pub async fn resume_point(
     Ok(id)
 }
 
-/// The id before every event.
-const ORIGIN: i64 = 0;
-
-/// Where the events `audience` sees stand now: the cursor of the newest of them (the
-/// origin's while there is none). A client that reads it before loading nominations
-/// and then subscribes after it misses no change made in between.
+/// Where the events `audience` sees stand now: a position after the newest of them,
+/// good for the whole retention from now. A client that reads it before loading
+/// nominations and then subscribes after it misses no change made in between.
 pub async fn current_cursor(db: &DatabaseConnection, audience: Audience) -> ServiceResult<String> {
     let mut query = nomination_event::Entity::find()
         .select_only()
@@ -176,8 +178,12 @@ pub async fn current_cursor(db: &DatabaseConnection, audience: Audience) -> Serv
         .into_tuple::<(i64, DateTime<Utc>)>()
         .one(db)
         .await?;
-    let (id, at) = newest.unwrap_or((ORIGIN, Utc::now()));
-    Ok(cursor_of(id, at))
+    // 0: before every event.
+    let id = newest.map_or(0, |(id, _)| id);
+    Ok(page::encode_cursor(
+        POSITION_SCOPE,
+        &Cursor::new(KeyValue::Int(Utc::now().timestamp()), id),
+    ))
 }
 
 fn cursor_of(id: i64, occurred_at: DateTime<Utc>) -> String {
@@ -199,25 +205,36 @@ fn too_old(retention: std::time::Duration) -> ServiceError {
     ServiceError::invalid(
         "filter.after",
         format!(
-            "Events are kept for {} hours and this cursor's event is gone; load the \
-             nominations again and subscribe without `after`.",
+            "Events are kept for {} hours and some after this cursor may be gone; read \
+             `nominationEventsCursor` and the nominations again, then subscribe after it.",
             retention.as_secs() / 3600
         ),
     )
 }
 
-fn decode_resume_cursor(cursor: &str, retention: std::time::Duration) -> ServiceResult<i64> {
-    let cursor = page::decode_cursor(CURSOR_SCOPE, cursor, "filter.after")?;
-    let Some(KeyValue::Int(occurred_at)) = cursor.key else {
+/// The id a cursor points after, and whether it is an event's (rather than a
+/// position's); refused when it is older than the retention.
+fn decode_resume_cursor(
+    cursor: &str,
+    retention: std::time::Duration,
+) -> ServiceResult<(i64, bool)> {
+    let (decoded, of_event) = match page::decode_cursor(CURSOR_SCOPE, cursor, "filter.after") {
+        Ok(decoded) => (decoded, true),
+        Err(refused) => match page::decode_cursor(POSITION_SCOPE, cursor, "filter.after") {
+            Ok(decoded) => (decoded, false),
+            Err(_) => return Err(refused),
+        },
+    };
+    let Some(KeyValue::Int(stamped_at)) = decoded.key else {
         return Err(ServiceError::invalid(
             "filter.after",
             "`filter.after` is not a cursor this subscription issued.",
         ));
     };
-    if occurred_at < kept_since(retention).timestamp() {
+    if stamped_at < kept_since(retention).timestamp() {
         return Err(too_old(retention));
     }
-    Ok(cursor.id)
+    Ok((decoded.id, of_event))
 }
 
 /// What the outbox keeps of the nomination: everything but the nominee's e-mail, which
@@ -452,13 +469,32 @@ mod tests {
             nomination: nomination(),
         };
         let week = std::time::Duration::from_secs(7 * 86_400);
-        assert_eq!(decode_resume_cursor(&event.cursor(), week).unwrap(), 42);
+        assert_eq!(
+            decode_resume_cursor(&event.cursor(), week).unwrap(),
+            (42, true)
+        );
         let old = NominationEvent {
             occurred_at: Utc::now() - Duration::days(8),
             ..event
         };
         assert!(decode_resume_cursor(&old.cursor(), week).is_err());
         assert!(decode_resume_cursor("bm90IGEgY3Vyc29y", week).is_err());
+    }
+
+    #[test]
+    fn a_position_lasts_the_retention_from_when_it_was_read() {
+        let position = |at: DateTime<Utc>| {
+            page::encode_cursor(
+                POSITION_SCOPE,
+                &Cursor::new(KeyValue::Int(at.timestamp()), 5),
+            )
+        };
+        let week = std::time::Duration::from_secs(7 * 86_400);
+        assert_eq!(
+            decode_resume_cursor(&position(Utc::now()), week).unwrap(),
+            (5, false)
+        );
+        assert!(decode_resume_cursor(&position(Utc::now() - Duration::days(8)), week).is_err());
     }
 
     #[test]
