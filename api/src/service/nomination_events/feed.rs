@@ -51,7 +51,7 @@ impl EventFeed {
         db: DatabaseConnection,
         settings: &SubscriptionSettings,
     ) -> ServiceResult<EventFeed> {
-        let last = latest_id(&db).await?;
+        let last = latest_id(&db, Audience::Everything).await?;
         prune_past_retention(&db, settings.event_retention).await;
         let (fanout, _) = broadcast::channel(FANOUT_CAPACITY);
         let shared = Arc::new(Shared {
@@ -122,8 +122,7 @@ async fn relay(
             read_now = listener.is_some();
         }
         if !read_now {
-            let relisten = (postgres && listener.is_none())
-                .then(|| relisten_at.saturating_duration_since(Instant::now()));
+            let relisten = postgres && listener.is_none();
             tokio::select! {
                 _ = shared.committed.notified() => {}
                 _ = tokio::time::sleep(poll) => {}
@@ -133,7 +132,7 @@ async fn relay(
                     relisten_at = listening_since + LISTEN_RETRY;
                     continue;
                 },
-                _ = sleep_for(relisten) => continue,
+                _ = tokio::time::sleep_until(relisten_at.into()), if relisten => continue,
             }
         }
         if let Err(err) = deliver(&db, &shared, &mut last).await {
@@ -143,13 +142,6 @@ async fn relay(
             next_prune = Instant::now() + PRUNE_EVERY;
             prune_past_retention(&db, retention).await;
         }
-    }
-}
-
-async fn sleep_for(duration: Option<Duration>) {
-    match duration {
-        Some(duration) => tokio::time::sleep(duration).await,
-        None => std::future::pending().await,
     }
 }
 

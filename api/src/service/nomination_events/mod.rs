@@ -163,26 +163,10 @@ pub async fn resume_point(
 /// good for the whole retention from now. A client that reads it before loading
 /// nominations and then subscribes after it misses no change made in between.
 pub async fn current_cursor(db: &DatabaseConnection, audience: Audience) -> ServiceResult<String> {
-    let mut query = nomination_event::Entity::find()
-        .select_only()
-        .column(nomination_event::Column::Id)
-        .column(nomination_event::Column::OccurredAt);
-    if let Audience::NominatedBy(person) = audience {
-        query = query
-            .inner_join(nomination::Entity)
-            .filter(nomination::Column::NominatorPersonId.eq(person));
-    }
-    let newest = query
-        .order_by_desc(nomination_event::Column::Id)
-        .limit(1)
-        .into_tuple::<(i64, DateTime<Utc>)>()
-        .one(db)
-        .await?;
-    // 0: before every event.
-    let id = newest.map_or(0, |(id, _)| id);
+    let newest = latest_id(db, audience).await?;
     Ok(page::encode_cursor(
         POSITION_SCOPE,
-        &Cursor::new(KeyValue::Int(Utc::now().timestamp()), id),
+        &Cursor::new(KeyValue::Int(Utc::now().timestamp()), newest),
     ))
 }
 
@@ -372,11 +356,18 @@ pub async fn read_after(
         .collect()
 }
 
-/// The id of the newest event, or 0 when there is none.
-pub async fn latest_id(db: &DatabaseConnection) -> ServiceResult<i64> {
-    Ok(nomination_event::Entity::find()
+/// The id of the newest event `audience` sees, or 0 (before every event) when there is
+/// none.
+pub async fn latest_id(db: &DatabaseConnection, audience: Audience) -> ServiceResult<i64> {
+    let mut query = nomination_event::Entity::find()
         .select_only()
-        .column(nomination_event::Column::Id)
+        .column(nomination_event::Column::Id);
+    if let Audience::NominatedBy(person) = audience {
+        query = query
+            .inner_join(nomination::Entity)
+            .filter(nomination::Column::NominatorPersonId.eq(person));
+    }
+    Ok(query
         .order_by_desc(nomination_event::Column::Id)
         .limit(1)
         .into_tuple::<i64>()
