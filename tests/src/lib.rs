@@ -1,12 +1,14 @@
 //! Black-box test helpers: the real server on an ephemeral port against a fresh
 //! database, talked to over HTTP as a client would.
 //!
-//! Every test runs on SQLite (a temporary file) and, when one is reachable, on
-//! PostgreSQL (a fresh database per test, created from `TEST_DATABASE_URL` or the
-//! local default `postgres://postgres@127.0.0.1:5432/test`, dropped afterwards). With
-//! `FELLOWSHIP_REQUIRE_POSTGRES=1` (as CI sets it) an unreachable PostgreSQL fails the
-//! PostgreSQL half instead of skipping it. Tests are declared once with
-//! [`on_both_databases!`].
+//! Every test runs on SQLite (a temporary file) and on PostgreSQL (a fresh database per
+//! test, named with [`test_database_prefix`], created from `TEST_DATABASE_URL` or the
+//! local default `postgres://postgres@127.0.0.1:5432/test`, dropped afterwards). Tests
+//! are declared once with [`on_both_databases!`], or [`on_postgres!`] for those that
+//! need PostgreSQL itself; either way the PostgreSQL ones sit in a module named
+//! `postgres`. A PostgreSQL test that finds no server fails rather than passing
+//! unrun; `cargo suite` (tests/src/bin/suite.rs) leaves them out, visibly, when no
+//! PostgreSQL answers.
 
 pub mod seed;
 pub mod ws;
@@ -46,10 +48,48 @@ pub fn admin_postgres_url() -> String {
 
 static POSTGRES_REACHABLE: OnceCell<bool> = OnceCell::const_new();
 
+/// `url` with any password replaced, for messages.
+pub fn without_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// The prefix of every PostgreSQL database the tests create, so that a run (or CI) can
+/// drop what it left behind without touching another run's databases.
+pub fn test_database_prefix() -> String {
+    let prefix =
+        std::env::var("TEST_DATABASE_PREFIX").unwrap_or_else(|_| "fellowship_test_".to_owned());
+    assert!(
+        !prefix.is_empty()
+            && prefix.len() <= 30
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        "TEST_DATABASE_PREFIX is 1 to 30 characters of a-z, 0-9 and _"
+    );
+    prefix
+}
+
 impl Backend {
-    /// The PostgreSQL backend when a server answers; `None` (the test is skipped) when
-    /// none does, unless CI requires it.
-    pub async fn postgres() -> Option<Backend> {
+    /// The PostgreSQL backend. A PostgreSQL test that finds no server fails: it is never
+    /// counted as passed without running. `cargo suite` leaves these tests out, visibly,
+    /// when no PostgreSQL answers (see `tests/src/bin/suite.rs`).
+    pub async fn postgres() -> Backend {
         let reachable = *POSTGRES_REACHABLE
             .get_or_init(|| async {
                 let url = admin_postgres_url();
@@ -59,17 +99,13 @@ impl Backend {
                 }
             })
             .await;
-        if reachable {
-            return Some(Backend::Postgres);
-        }
-        if std::env::var("FELLOWSHIP_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-            panic!(
-                "PostgreSQL is required (FELLOWSHIP_REQUIRE_POSTGRES=1) but does not answer at {}",
-                admin_postgres_url()
-            );
-        }
-        eprintln!("PostgreSQL does not answer; skipping the PostgreSQL half of this test");
-        None
+        assert!(
+            reachable,
+            "PostgreSQL does not answer at {}: start it, set TEST_DATABASE_URL, or run `cargo suite`, \
+             which skips the PostgreSQL half visibly when none answers",
+            without_password(&admin_postgres_url())
+        );
+        Backend::Postgres
     }
 }
 
@@ -89,6 +125,17 @@ macro_rules! on_both_databases {
                 }
             )*
         }
+        $crate::on_postgres! {
+            $( $(#[$meta])* async fn $name($backend) $body )*
+        }
+    };
+}
+
+/// Declares tests that need PostgreSQL, as `postgres::name`: the module name is what
+/// `cargo suite` leaves out when no PostgreSQL answers, and what CI counts.
+#[macro_export]
+macro_rules! on_postgres {
+    ($( $(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block )*) => {
         mod postgres {
             #[allow(unused_imports)]
             use super::*;
@@ -96,7 +143,7 @@ macro_rules! on_both_databases {
                 $(#[$meta])*
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some($backend) = $crate::Backend::postgres().await else { return };
+                    let $backend = $crate::Backend::postgres().await;
                     $body
                 }
             )*
@@ -130,7 +177,7 @@ impl TestDatabase {
                 let admin = Database::connect(&admin_url)
                     .await
                     .expect("connect to PostgreSQL as admin");
-                let name = format!("fellowship_test_{unique}");
+                let name = format!("{}{unique}", test_database_prefix());
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
@@ -531,6 +578,18 @@ pub async fn page_backward(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_is_hidden_from_messages() {
+        assert_eq!(
+            without_password("postgres://u:secret@h:5432/test"),
+            "postgres://u:***@h:5432/test"
+        );
+        assert_eq!(
+            without_password("postgres://postgres@127.0.0.1:5432/test"),
+            "postgres://postgres@127.0.0.1:5432/test"
+        );
+    }
 
     #[test]
     fn the_database_name_is_replaced_in_a_postgres_url() {

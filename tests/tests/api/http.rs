@@ -184,9 +184,7 @@ on_both_databases! {
 /// PostgreSQL only: an embedded SQLite file cannot stop answering while the process runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_fails_while_postgres_refuses_connections_and_recovers_by_itself() {
-    let Some(backend) = Backend::postgres().await else {
-        return;
-    };
+    let backend = Backend::postgres().await;
     let app = TestApp::with_demo(backend).await;
     let name = app.database.postgres_name().unwrap().to_owned();
     let admin = Database::connect(admin_postgres_url()).await.unwrap();

@@ -1,0 +1,97 @@
+//! `cargo suite`: the whole test suite, on SQLite always and on PostgreSQL when one
+//! answers.
+//!
+//! libtest cannot mark a test skipped at run time, so a PostgreSQL test that found no
+//! server could only return early and be counted as passed. This runner decides
+//! before the suite starts instead: when PostgreSQL answers, it runs `cargo test
+//! --workspace` as it is; when none does, it runs it with `--skip postgres::`, so every
+//! PostgreSQL test shows as "filtered out" in each binary's summary, and says so again
+//! at the end. With `FELLOWSHIP_REQUIRE_POSTGRES=1` (as CI sets it) a missing
+//! PostgreSQL is an error instead. Every test that needs PostgreSQL lives in a module
+//! named `postgres` (see `on_both_databases!` and `on_postgres!`).
+//!
+//! Arguments are passed to `cargo test` before `--`; arguments after `--` go to the test
+//! binaries: `cargo suite -- nominations::`.
+
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use fellowship_tests::admin_postgres_url;
+use sea_orm::Database;
+
+fn main() -> ExitCode {
+    let url = admin_postgres_url();
+    let reachable = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(async {
+            match tokio::time::timeout(Duration::from_secs(5), Database::connect(url.as_str()))
+                .await
+            {
+                Ok(Ok(db)) => db.ping().await.is_ok(),
+                _ => false,
+            }
+        }),
+        Err(_) => false,
+    };
+    let required = std::env::var("FELLOWSHIP_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    let shown_url = fellowship_tests::without_password(&url);
+    if !reachable && required {
+        eprintln!(
+            "PostgreSQL is required (FELLOWSHIP_REQUIRE_POSTGRES=1) but does not answer at {shown_url}"
+        );
+        return ExitCode::FAILURE;
+    }
+
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let split = args.iter().position(|a| a == "--");
+    let mut test_args = match split {
+        Some(i) => args.split_off(i).into_iter().skip(1).collect(),
+        None => Vec::new(),
+    };
+    if !reachable {
+        eprintln!(
+            "\nPostgreSQL does not answer at {shown_url}: the PostgreSQL half of the suite is \
+             SKIPPED (shown as \"filtered out\" below). Set TEST_DATABASE_URL to run it.\n"
+        );
+        test_args.extend(["--skip".to_owned(), "postgres::".to_owned()]);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(cargo);
+    // What `cargo run` set for this runner is not for the builds it starts.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy().into_owned();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_BIN_",
+            "CARGO_CRATE_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || name == "CARGO_PRIMARY_PACKAGE"
+        {
+            command.env_remove(name);
+        }
+    }
+    let status = command
+        .args(["test", "--workspace"])
+        .args(&args)
+        .arg("--")
+        .args(&test_args)
+        .status();
+    let code = match status {
+        Ok(status) => status.code().unwrap_or(1),
+        Err(err) => {
+            eprintln!("could not run cargo test: {err}");
+            1
+        }
+    };
+    if !reachable {
+        eprintln!(
+            "\nSKIPPED: every PostgreSQL test (no PostgreSQL at {shown_url}); only the SQLite half ran."
+        );
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
