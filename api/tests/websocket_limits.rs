@@ -378,7 +378,9 @@ fn attack(
 
 on_both_databases! {
     async fn frames_declaring_200_mib_are_refused_at_their_header_and_never_buffered(backend) {
-        let server = Server::start(backend, "3s").await;
+        // An init timeout well past "promptly": these sockets must be closed for their
+        // header, not for their silence.
+        let server = Server::start(backend, "10s").await;
         server.still_serves("warm-up").await;
         let port = server.port;
         let before = server.rss();
@@ -391,7 +393,7 @@ on_both_databases! {
             let attacks: Vec<_> = sockets
                 .into_iter()
                 .map(|socket| {
-                    attack(socket, header(true, TEXT, HUGE), 24 * MIB, 64 * 1024, Duration::ZERO, Duration::from_secs(8))
+                    attack(socket, header(true, TEXT, HUGE), 24 * MIB, 64 * 1024, Duration::ZERO, Duration::from_secs(9))
                 })
                 .collect();
             attacks.into_iter().map(|a| a.join().unwrap()).collect::<Vec<_>>()
@@ -412,20 +414,20 @@ on_both_databases! {
         for attack in &attacks {
             assert_eq!(attack.ending.close_code, Some(1009), "{:?}", attack.ending);
             let ended = attack.ending.ended_after.expect("the server kept the socket open");
-            assert!(ended < Duration::from_secs(3), "{:?}", attack.ending);
+            assert!(ended < Duration::from_secs(5), "{:?}", attack.ending);
         }
         server.still_serves("after-huge-frames").await;
     }
 
     async fn sockets_that_never_initialise_hold_a_few_kilobytes_and_only_until_the_init_timeout(backend) {
-        let server = Server::start(backend, "2s").await;
+        let server = Server::start(backend, "3s").await;
         server.still_serves("warm-up").await;
         let port = server.port;
         let before = server.rss();
         let peak = server.watch_memory();
 
         let attacks = tokio::task::spawn_blocking(move || {
-            let watch_for = Duration::from_secs(6);
+            let watch_for = Duration::from_secs(8);
             let trickle = Duration::from_millis(100);
             let mut attacks = Vec::new();
             // Six sockets trickle a 200 MiB frame at 2.5 MiB/s each.
@@ -467,7 +469,7 @@ on_both_databases! {
         let slow = &attacks[bounded].ending;
         assert_eq!(slow.close_code, Some(4408), "{slow:?}");
         let ended = slow.ended_after.expect("the server kept the trickling socket open");
-        assert!(ended >= Duration::from_millis(1900) && ended < Duration::from_secs(5), "{slow:?}");
+        assert!(ended >= Duration::from_millis(2900) && ended < Duration::from_secs(7), "{slow:?}");
         server.still_serves("after-trickles").await;
     }
 

@@ -21,6 +21,9 @@
 //! Until `connection_init` the limit is [`PRE_INIT_MESSAGE_BYTES`], and the socket is
 //! closed after `WS_INIT_TIMEOUT` however much of a frame it is still trickling, so a
 //! socket that has not said who it is holds a few kilobytes for a few seconds at most.
+//! After a close, actix-http reads and discards what still arrives (holding none of
+//! it) for up to `client_disconnect_timeout`, one second, so that the close frame is
+//! not lost to a reset, then shuts the connection.
 
 mod frames;
 mod protocol;
