@@ -15,7 +15,17 @@
 //! upgrade request's header); the token is checked again every
 //! `WS_REAUTHENTICATE_EVERY` and the connection ends when it expires, so a revoked
 //! token, a disabled account or an expired token ends the subscriptions it opened.
+//!
+//! What a client sends is read by [`frames::Frames`], which refuses a frame that
+//! declares more than the message limit at its header (1009) instead of buffering it.
+//! Until `connection_init` the limit is [`PRE_INIT_MESSAGE_BYTES`], and the socket is
+//! closed after `WS_INIT_TIMEOUT` however much of a frame it is still trickling, so a
+//! socket that has not said who it is holds a few kilobytes for a few seconds at most.
+//! After a close, actix-http reads and discards what still arrives (holding none of
+//! it) for up to `client_disconnect_timeout`, one second, so that the close frame is
+//! not lost to a reset, then shuts the connection.
 
+mod frames;
 mod protocol;
 
 use std::collections::HashMap;
@@ -23,14 +33,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
+use actix_ws::{CloseCode, CloseReason, Session};
 use async_graphql::Value as GraphqlValue;
 use futures::{Stream, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::{self, error::SendTimeoutError, error::TrySendError};
 use tokio::task::AbortHandle;
 
+use self::frames::{FrameError, Frames, Incoming};
 use self::protocol::{ClientMessage, Close, ServerMessage, SUBPROTOCOL};
 use super::graphql::{check_limits, client_address, is_mutation};
 use super::AppState;
@@ -47,6 +58,10 @@ const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(5);
 
 /// Largest message a client may send (a subscribe with its document and variables).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Largest message a client may send before `connection_init` is acknowledged: room
+/// for a `connection_init` carrying a large identity-provider token, and little more.
+const PRE_INIT_MESSAGE_BYTES: usize = 16 * 1024;
 
 /// The connection's own messages that may wait for the writer. A client that lets
 /// this many pile up sends far faster than it reads.
@@ -89,15 +104,19 @@ pub async fn upgrade(
                 "extensions": { "code": Code::InternalServerError.as_str() }
             }] }));
     }
-    let (response, session, messages) =
-        match actix_ws::handle_with_protocols(&request, body, &[SUBPROTOCOL]) {
+    // actix-ws answers the handshake and gives the sending half (`Session`); the
+    // client's frames are read from the request body by `Frames`, not by actix-ws's
+    // `MessageStream`, which buffers a frame's whole declared length before checking
+    // it (see `frames`). actix-ws is handed an empty body, and its stream is dropped.
+    let Ok(unused) = web::Payload::from_request(&request, &mut dev::Payload::None).await else {
+        return HttpResponse::InternalServerError().finish();
+    };
+    let (response, session, _) =
+        match actix_ws::handle_with_protocols(&request, unused, &[SUBPROTOCOL]) {
             Ok(parts) => parts,
             Err(err) => return err.error_response(),
         };
-    let messages = messages
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .aggregate_continuations()
-        .max_continuation_size(MAX_MESSAGE_BYTES);
+    let messages = Frames::new(body.into_inner(), PRE_INIT_MESSAGE_BYTES);
     let settings = &state.subscriptions;
     let (outbound, outbound_queue) = mpsc::channel(settings.outbound_queue.max(1));
     let (control, control_queue) = mpsc::channel(CONTROL_QUEUE);
@@ -179,7 +198,7 @@ impl Connection {
     async fn run(
         mut self,
         session: Session,
-        mut messages: AggregatedMessageStream,
+        mut messages: Frames<dev::Payload>,
         queues: Queues,
         mut report_queue: mpsc::UnboundedReceiver<Report>,
     ) {
@@ -249,21 +268,26 @@ impl Connection {
                 message = messages.next() => {
                     last_heard = Instant::now();
                     match message {
-                        None | Some(Ok(AggregatedMessage::Close(_))) => break None,
-                        Some(Err(_)) => break Some((Close::BadRequest, "Invalid WebSocket frame".into())),
-                        Some(Ok(AggregatedMessage::Text(text))) => {
+                        None | Some(Ok(Incoming::Close)) => break None,
+                        Some(Err(FrameError::TooBig)) => break Some((
+                            Close::TooBig,
+                            format!("Message too big: at most {} bytes", messages_limit(self.initialised)),
+                        )),
+                        Some(Err(FrameError::Protocol(_))) => break Some((Close::BadRequest, "Invalid WebSocket frame".into())),
+                        Some(Ok(Incoming::Text(text))) => {
                             if let Err(closing) = self.on_message(&text).await {
                                 break Some(closing);
                             }
+                            messages.set_limit(messages_limit(self.initialised));
                         }
-                        Some(Ok(AggregatedMessage::Binary(_))) => {
+                        Some(Ok(Incoming::Binary)) => {
                             break Some((Close::BadRequest, "Binary frames are not part of graphql-transport-ws".into()));
                         }
-                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        Some(Ok(Incoming::Ping(bytes))) => {
                             let mut session = session.clone();
                             let _ = tokio::time::timeout(Duration::from_secs(1), session.pong(&bytes)).await;
                         }
-                        Some(Ok(AggregatedMessage::Pong(_))) => {}
+                        Some(Ok(Incoming::Pong)) => {}
                     }
                 }
             }
@@ -637,6 +661,15 @@ fn unavailable() -> Closing {
         Close::TryAgainLater,
         "The database is unavailable; try again shortly".into(),
     )
+}
+
+/// The largest message a socket may send next: small until `connection_init`.
+fn messages_limit(initialised: bool) -> usize {
+    if initialised {
+        MAX_MESSAGE_BYTES
+    } else {
+        PRE_INIT_MESSAGE_BYTES
+    }
 }
 
 /// How long a lease outlives its last renewal: three keep-alives.

@@ -30,6 +30,8 @@ pub enum Close {
     TooSlow,
     /// The caller holds too many connections, or the database is unavailable.
     TryAgainLater,
+    /// A message (or a frame's declared length) over the limit; the payload is not read.
+    TooBig,
 }
 
 impl Close {
@@ -44,6 +46,7 @@ impl Close {
             Close::GoingAway => 1001,
             Close::TooSlow => 1013,
             Close::TryAgainLater => 1013,
+            Close::TooBig => 1009,
         }
     }
 }
