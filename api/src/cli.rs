@@ -35,7 +35,8 @@ enum Command {
     ///
     /// GraphQL is on /graphql (open it in a browser for the playground), with
     /// /healthz, /readyz and /metrics beside it.
-    Serve(ServeArgs),
+    // Boxed: the server settings dwarf the other subcommands' arguments.
+    Serve(Box<ServeArgs>),
     /// Apply or roll back database migrations, or list them.
     Migrate {
         #[command(subcommand)]

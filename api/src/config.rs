@@ -173,8 +173,40 @@ pub struct ServerSettings {
     )]
     pub cors_allowed_origins: Vec<String>,
 
+    /// Serve `/metrics` only on this address (such as `127.0.0.1:9090`, or an address
+    /// only the scraper reaches); the public listener then answers 404 for it. Unset,
+    /// `/metrics` is served on `BIND` with everything else.
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
+    #[command(flatten)]
+    pub cursors: CursorSettings,
+
     #[command(flatten)]
     pub subscriptions: SubscriptionSettings,
+}
+
+/// The secrets that sign pagination and event cursors (HMAC-SHA256).
+///
+/// Without `CURSOR_SECRET`, the key is derived from `JWT_SECRET` (under a label of its
+/// own, so a cursor tag says nothing about the token key): replicas configured alike
+/// then agree on cursors and a restart keeps them, with nothing new to configure.
+/// Without either, a random key is made at start and the server warns: cursors then
+/// stop working at a restart and on another replica.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CursorSettings {
+    /// Key that signs and verifies cursors; at least 32 bytes, the same on every replica.
+    #[arg(long = "cursor-secret", env = "CURSOR_SECRET", hide_env_values = true)]
+    pub secret: Option<Secret>,
+
+    /// During a rotation, the key `CURSOR_SECRET` replaces: it still verifies cursors
+    /// issued before the switch, and signs none. Remove it once those have aged out.
+    #[arg(
+        long = "cursor-secret-previous",
+        env = "CURSOR_SECRET_PREVIOUS",
+        hide_env_values = true
+    )]
+    pub previous_secret: Option<Secret>,
 }
 
 /// Settings of subscriptions over WebSocket and of the event feed behind them.

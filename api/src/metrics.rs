@@ -1,15 +1,24 @@
 //! Process metrics, exposed on `GET /metrics` in the Prometheus text format: GraphQL
 //! operations by name and outcome, error codes, latency, limit refusals, SQL statements
-//! and the connection pool. Operation names come from clients, so they are cleaned and
-//! capped: past [`MAX_OPERATION_NAMES`] distinct names, the rest count as `other`.
+//! and the connection pool.
+//!
+//! Operation names come from clients, and every distinct label is a series the scraper
+//! stores for good, so a name becomes a label only when it is a GraphQL name of at most
+//! [`MAX_NAME_LEN`] characters (nothing is rewritten into one), first seen on an
+//! operation that ran without error (a document the server refused names nothing), and
+//! one of the first [`MAX_OPERATION_NAMES`] such names; everything else counts as
+//! `other`. Operations without a name count as `anonymous`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub const MAX_OPERATION_NAMES: usize = 200;
+/// Most distinct operation names labelled; a client flooding names fills at most these.
+pub const MAX_OPERATION_NAMES: usize = 100;
+/// Longest operation name labelled.
+pub const MAX_NAME_LEN: usize = 64;
 
 /// Upper bounds of the latency histogram, in seconds.
 const LATENCY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -18,12 +27,50 @@ const LATENCY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.
 pub struct Metrics {
     db_statements: AtomicU64,
     db_statement_failures: AtomicU64,
-    operations: Mutex<BTreeMap<(String, String), u64>>,
+    operations: Mutex<Operations>,
     error_codes: Mutex<BTreeMap<String, u64>>,
     refusals: Mutex<BTreeMap<String, u64>>,
     latency: Mutex<Histogram>,
     websockets_open: AtomicU64,
     websockets_total: AtomicU64,
+}
+
+/// Operation counts by (label, outcome), and the names admitted as labels.
+#[derive(Debug, Default)]
+struct Operations {
+    counts: BTreeMap<(String, String), u64>,
+    names: HashSet<String>,
+}
+
+impl Operations {
+    /// The label an operation of this name counts under (see the module's rule).
+    fn label(&mut self, name: Option<&str>, ran_clean: bool) -> String {
+        let name = match name {
+            None | Some("") => return "anonymous".to_owned(),
+            Some(name) => name,
+        };
+        if self.names.contains(name) {
+            return name.to_owned();
+        }
+        if ran_clean && is_trusted_name(name) && self.names.len() < MAX_OPERATION_NAMES {
+            self.names.insert(name.to_owned());
+            return name.to_owned();
+        }
+        "other".to_owned()
+    }
+}
+
+/// A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`), short enough to be a label, and not one
+/// of the labels this module gives itself.
+fn is_trusted_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= MAX_NAME_LEN
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name != "other"
+        && name != "anonymous"
 }
 
 #[derive(Debug, Default)]
@@ -40,17 +87,6 @@ pub struct PoolUsage {
     pub max: u32,
 }
 
-fn clean_operation_name(name: Option<&str>) -> String {
-    match name {
-        Some(name) if !name.is_empty() => name
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .take(64)
-            .collect(),
-        _ => "anonymous".to_owned(),
-    }
-}
-
 impl Metrics {
     pub fn record_statement(&self, failed: bool) {
         self.db_statements.fetch_add(1, Ordering::Relaxed);
@@ -63,19 +99,8 @@ impl Metrics {
     pub fn record_operation(&self, name: Option<&str>, codes: &[String], elapsed: Duration) {
         let outcome = codes.first().cloned().unwrap_or_else(|| "ok".to_owned());
         if let Ok(mut operations) = self.operations.lock() {
-            let mut name = clean_operation_name(name);
-            let known = operations.keys().any(|(n, _)| *n == name);
-            if !known
-                && operations
-                    .keys()
-                    .map(|(n, _)| n)
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len()
-                    >= MAX_OPERATION_NAMES
-            {
-                name = "other".to_owned();
-            }
-            *operations.entry((name, outcome)).or_default() += 1;
+            let label = operations.label(name, codes.is_empty());
+            *operations.counts.entry((label, outcome)).or_default() += 1;
         }
         if let Ok(mut counts) = self.error_codes.lock() {
             for code in codes {
@@ -142,7 +167,7 @@ impl Metrics {
         let _ = writeln!(out, "# HELP fellowship_graphql_operations_total GraphQL operations by name and outcome (ok or the first error code).");
         let _ = writeln!(out, "# TYPE fellowship_graphql_operations_total counter");
         if let Ok(operations) = self.operations.lock() {
-            for ((name, outcome), count) in operations.iter() {
+            for ((name, outcome), count) in operations.counts.iter() {
                 let _ = writeln!(out, "fellowship_graphql_operations_total{{operation=\"{name}\",outcome=\"{outcome}\"}} {count}");
             }
         }
@@ -226,5 +251,52 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(metrics: &Metrics) -> HashSet<String> {
+        let operations = metrics.operations.lock().unwrap();
+        operations
+            .counts
+            .keys()
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn only_graphql_names_of_operations_that_ran_become_labels() {
+        let metrics = Metrics::default();
+        let ok = Vec::new();
+        let refused = vec!["BAD_USER_INPUT".to_owned()];
+        let at_once = Duration::ZERO;
+        metrics.record_operation(Some("FellowsPage"), &ok, at_once);
+        metrics.record_operation(Some("FellowsPage"), &refused, at_once);
+        metrics.record_operation(Some("Never_ran"), &refused, at_once);
+        metrics.record_operation(Some("a-b"), &ok, at_once);
+        metrics.record_operation(Some("\u{e9}t\u{e9}"), &ok, at_once);
+        metrics.record_operation(Some("1abc"), &ok, at_once);
+        metrics.record_operation(Some(&"x".repeat(65)), &ok, at_once);
+        metrics.record_operation(None, &ok, at_once);
+        let expected: HashSet<String> = ["FellowsPage", "other", "anonymous"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(labels(&metrics), expected);
+    }
+
+    #[test]
+    fn past_the_cap_new_names_count_as_other() {
+        let metrics = Metrics::default();
+        for i in 0..MAX_OPERATION_NAMES + 50 {
+            metrics.record_operation(Some(&format!("Op{i}")), &[], Duration::ZERO);
+        }
+        let seen = labels(&metrics);
+        assert_eq!(seen.len(), MAX_OPERATION_NAMES + 1);
+        assert!(seen.contains("other") && seen.contains("Op0"));
+        assert!(!seen.contains(&format!("Op{MAX_OPERATION_NAMES}")));
     }
 }

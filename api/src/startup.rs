@@ -10,11 +10,12 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
 use crate::auth::KeyRing;
-use crate::config::{AuthSettings, DatabaseSettings, ServerSettings};
+use crate::config::{AuthSettings, CursorSettings, DatabaseSettings, ServerSettings};
 use crate::error::ServiceError;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::service::nomination_events::feed::EventFeed;
+use crate::service::page::CursorKeys;
 use crate::service::rate_limits::Budgets;
 use crate::{db, demo, graphql};
 
@@ -22,6 +23,8 @@ use crate::{db, demo, graphql};
 pub struct Application {
     port: u16,
     server: Server,
+    /// The listener of `/metrics` alone, when `METRICS_BIND` asks for one.
+    metrics: Option<(u16, Server)>,
     draining: Arc<tokio::sync::watch::Sender<bool>>,
     shutdown_delay: Duration,
 }
@@ -48,6 +51,7 @@ impl Application {
                  will be refused, and only anonymous access works"
             );
         }
+        let cursors = cursor_keys(&server.cursors, auth)?;
         let metrics = Arc::new(Metrics::default());
         let db = db::connect(database, metrics.clone()).await?;
         db::migrate_up(&db).await?;
@@ -74,7 +78,13 @@ impl Application {
             },
             trust_forwarded_for: server.trust_forwarded_for,
             subscriptions: server.subscriptions.clone(),
-            schema: graphql::build_schema(db.clone(), keys.clone(), feed, server.introspection),
+            schema: graphql::build_schema(
+                db.clone(),
+                keys.clone(),
+                feed,
+                cursors,
+                server.introspection,
+            ),
             db,
             metrics,
             keys,
@@ -88,15 +98,42 @@ impl Application {
                     .collect(),
             ),
         };
+        let metrics_server = match &server.metrics_bind {
+            Some(address) => {
+                let listener = TcpListener::bind(address)
+                    .with_context(|| format!("could not listen on METRICS_BIND {address}"))?;
+                let port = listener.local_addr()?.port();
+                let state = state.clone();
+                let metrics_server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(web::Data::new(state.clone()))
+                        .wrap(actix_web::middleware::from_fn(http::json_error_bodies))
+                        .configure(http::metrics_routes)
+                })
+                .listen(listener)?
+                .disable_signals()
+                .workers(1)
+                .shutdown_timeout(1)
+                .run();
+                tracing::info!(address = %address, port, "serving /metrics only here");
+                Some((port, metrics_server))
+            }
+            None => None,
+        };
+        let with_metrics = metrics_server.is_none();
         let listener = TcpListener::bind(&server.bind)
             .with_context(|| format!("could not listen on {}", server.bind))?;
         let port = listener.local_addr()?.port();
         let mut http_server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(state.clone()))
+                .wrap(actix_web::middleware::from_fn(
+                    http::no_store_when_authenticated,
+                ))
+                .wrap(actix_web::middleware::from_fn(http::json_error_bodies))
                 .wrap(actix_web::middleware::from_fn(http::cors))
                 .wrap(actix_web::middleware::from_fn(http::request_id))
-                .configure(http::routes)
+                .configure(|config| http::routes(config, with_metrics))
         })
         .listen(listener)?
         // Signals are ours to handle (see run_until_signalled): readiness must fail
@@ -110,6 +147,7 @@ impl Application {
         Ok(Application {
             port,
             server: http_server.run(),
+            metrics: metrics_server,
             draining,
             shutdown_delay: server.shutdown_delay,
         })
@@ -120,9 +158,17 @@ impl Application {
         self.port
     }
 
+    /// The port `/metrics` is served on alone, when `METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until the server is stopped (tests stop it by dropping the runtime).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            Some((_, metrics)) => futures::try_join!(self.server, metrics).map(|_| ()),
+            None => self.server.await,
+        }
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully: readiness fails at
@@ -131,6 +177,8 @@ impl Application {
     /// shutdown timeout to finish, and the process returns.
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let handle = self.server.handle();
+        let metrics = self.metrics.map(|(_, server)| server);
+        let metrics_handle = metrics.as_ref().map(Server::handle);
         let draining = self.draining.clone();
         let delay = self.shutdown_delay;
         tokio::spawn(async move {
@@ -140,12 +188,76 @@ impl Application {
             tokio::time::sleep(delay).await;
             tracing::info!("no longer accepting connections; finishing requests in flight");
             handle.stop(true).await;
+            // Scraped until the end, then stopped with the rest.
+            if let Some(metrics) = metrics_handle {
+                metrics.stop(true).await;
+            }
         });
-        self.server.await?;
+        match metrics {
+            Some(metrics) => {
+                futures::try_join!(self.server, metrics)?;
+            }
+            None => self.server.await?,
+        }
         tracing::info!("stopped");
         Ok(())
     }
 }
+
+/// The keys that sign cursors, by the rule of [`CursorSettings`]: `CURSOR_SECRET`
+/// (with `CURSOR_SECRET_PREVIOUS` verifying during a rotation), else a key derived from
+/// `JWT_SECRET`, else a random one for this process alone.
+fn cursor_keys(cursors: &CursorSettings, auth: &AuthSettings) -> anyhow::Result<CursorKeys> {
+    use hmac::{Hmac, Mac};
+    let long_enough = |name: &str, secret: &crate::config::Secret| -> anyhow::Result<()> {
+        let len = secret.expose().len();
+        if len < MIN_CURSOR_SECRET_BYTES {
+            anyhow::bail!(
+                "{name} is {len} bytes long; it must be at least {MIN_CURSOR_SECRET_BYTES} bytes"
+            );
+        }
+        Ok(())
+    };
+    let previous = match &cursors.previous_secret {
+        Some(previous) => {
+            long_enough("CURSOR_SECRET_PREVIOUS", previous)?;
+            Some(previous.expose().as_bytes())
+        }
+        None => None,
+    };
+    if let Some(secret) = &cursors.secret {
+        long_enough("CURSOR_SECRET", secret)?;
+        return Ok(CursorKeys::new(secret.expose().as_bytes(), previous));
+    }
+    if previous.is_some() {
+        anyhow::bail!(
+            "CURSOR_SECRET_PREVIOUS is set without CURSOR_SECRET: set the new secret too"
+        );
+    }
+    if let Some(jwt) = &auth.jwt_secret {
+        // HMAC as a key-derivation function, under a label of its own: the cursor key
+        // is independent of the token key, and no cursor tag can serve as a token MAC.
+        let mut derive = Hmac::<sha2::Sha256>::new_from_slice(jwt.expose().as_bytes())
+            .expect("HMAC takes keys of any length");
+        derive.update(b"fellowship-api cursor key v1");
+        let key = derive.finalize().into_bytes();
+        tracing::info!(
+            "no CURSOR_SECRET is set: cursors are signed with a key derived from JWT_SECRET"
+        );
+        return Ok(CursorKeys::new(&key, None));
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key)
+        .map_err(|err| anyhow::anyhow!("no random source for a cursor key: {err}"))?;
+    tracing::warn!(
+        "no CURSOR_SECRET (nor JWT_SECRET) is set: cursors are signed with a random key of \
+         this process, so they stop working after a restart and on other replicas"
+    );
+    Ok(CursorKeys::new(&key, None))
+}
+
+/// As for `JWT_SECRET`: a cursor secret is an HMAC key.
+const MIN_CURSOR_SECRET_BYTES: usize = 32;
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
@@ -159,5 +271,62 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = terminate.recv() => {}
         _ = interrupt.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::page::Cursor;
+
+    fn settings(secret: Option<&str>, previous: Option<&str>) -> CursorSettings {
+        CursorSettings {
+            secret: secret.map(|s| s.parse().unwrap()),
+            previous_secret: previous.map(|s| s.parse().unwrap()),
+        }
+    }
+
+    const NO_JWT: AuthSettings = AuthSettings {
+        jwt_secret: None,
+        jwt_public_key_file: None,
+        jwt_issuer: String::new(),
+        jwt_audience: String::new(),
+    };
+
+    const A: &str = "cursor-secret-a-0123456789abcdef0123";
+    const B: &str = "cursor-secret-b-0123456789abcdef0123";
+
+    fn agree(one: &CursorKeys, other: &CursorKeys) -> bool {
+        let text = one.encode("s/id", &Cursor::by_id(1));
+        other.decode("s/id", &text, "after").is_ok()
+    }
+
+    #[test]
+    fn a_configured_secret_signs_and_its_predecessor_still_verifies() {
+        let old = cursor_keys(&settings(Some(A), None), &NO_JWT).unwrap();
+        let rotated = cursor_keys(&settings(Some(B), Some(A)), &NO_JWT).unwrap();
+        assert!(agree(&old, &rotated));
+        assert!(!agree(&rotated, &old));
+    }
+
+    #[test]
+    fn without_a_cursor_secret_the_key_follows_the_jwt_secret_or_the_process() {
+        let jwt = AuthSettings::with_secret(A);
+        let one = cursor_keys(&settings(None, None), &jwt).unwrap();
+        let two = cursor_keys(&settings(None, None), &jwt).unwrap();
+        assert!(agree(&one, &two));
+        // Derived, not the JWT secret itself.
+        let raw = cursor_keys(&settings(Some(A), None), &NO_JWT).unwrap();
+        assert!(!agree(&one, &raw));
+        let random = cursor_keys(&settings(None, None), &NO_JWT).unwrap();
+        let other = cursor_keys(&settings(None, None), &NO_JWT).unwrap();
+        assert!(!agree(&random, &other));
+    }
+
+    #[test]
+    fn short_or_lone_previous_secrets_are_refused() {
+        assert!(cursor_keys(&settings(Some("short"), None), &NO_JWT).is_err());
+        assert!(cursor_keys(&settings(Some(A), Some("short")), &NO_JWT).is_err());
+        assert!(cursor_keys(&settings(None, Some(A)), &NO_JWT).is_err());
     }
 }

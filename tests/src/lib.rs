@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use api::auth::{mint_user_token, KeyRing, Role};
 use api::config::{
-    AuthSettings, DatabaseSettings, DatabaseUrl, ServerSettings, SubscriptionSettings,
+    AuthSettings, CursorSettings, DatabaseSettings, DatabaseUrl, ServerSettings,
+    SubscriptionSettings,
 };
 use api::startup::{Application, ServeOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -275,6 +276,9 @@ pub fn test_server_settings() -> ServerSettings {
         rate_limit_user: 1_000_000,
         rate_limit_partner: 1_000_000,
         trust_forwarded_for: false,
+        metrics_bind: None,
+        // Derived from TEST_SECRET, so that replicas agree, as configured ones would.
+        cursors: CursorSettings::default(),
         subscriptions: SubscriptionSettings {
             // Short enough that tests of expiry and liveness finish in seconds.
             keep_alive: Duration::from_secs(5),

@@ -10,8 +10,8 @@ use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::payload::{user_errors, UserError};
 use super::{db, idempotency_key, keys, viewer};
+use crate::service;
 use crate::service::idempotency::Claim;
-use crate::service::{self, access};
 
 /// A partner integration's token. The secret itself is shown once, when created.
 #[derive(Clone)]
@@ -100,17 +100,14 @@ impl ApiTokenQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Option<ApiTokenConnection>> {
-        let page =
-            service::api_tokens::list(db(ctx), viewer(ctx), &page_args(first, after, last, before))
-                .await?;
+        let page = service::api_tokens::list(
+            db(ctx),
+            viewer(ctx),
+            &page_args(ctx, first, after, last, before),
+        )
+        .await?;
         Ok(Some(ApiTokenConnection(page.map(ApiToken))))
     }
-}
-
-/// A token reached through `node(id:)`: staff only.
-pub fn readable_token(ctx: &Context<'_>, token: api_token::Model) -> Result<ApiToken> {
-    access::require_staff(viewer(ctx), "see API tokens")?;
-    Ok(ApiToken(token))
 }
 
 #[derive(InputObject)]

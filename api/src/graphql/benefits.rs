@@ -8,8 +8,6 @@ use super::fellows::{Fellow, Person};
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::scalars::Date;
-use super::viewer;
-use crate::service::access;
 
 /// What a benefit is; grants depend on each fellow's needs and projects.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -85,21 +83,4 @@ impl BenefitGrant {
             "fellow",
         )?))
     }
-}
-
-/// Loads a grant through `node(id:)`, if the viewer may see its fellow's benefits.
-pub async fn readable_grant(
-    ctx: &Context<'_>,
-    grant: benefit_grant::Model,
-) -> Result<BenefitGrant> {
-    let fellow = required(
-        loaders(ctx).fellows.load_one(grant.fellow_id).await?,
-        "fellow",
-    )?;
-    let allowed = access::can_read_benefits(viewer(ctx), &fellow);
-    Ok(BenefitGrant(access::readable(
-        allowed,
-        grant,
-        "this fellow's benefits",
-    )?))
 }

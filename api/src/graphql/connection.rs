@@ -1,9 +1,9 @@
 //! Relay connection types. Every list of the API is one of these, built from a
 //! [`crate::service::page::Page`]; see that module for the paging rules.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, SimpleObject};
 
-use crate::service::page::{Page, PageArgs};
+use crate::service::page::{CursorKeys, Page, PageArgs};
 
 /// Where a page sits in the whole list.
 #[derive(SimpleObject, Clone)]
@@ -29,7 +29,9 @@ impl PageInfo {
     }
 }
 
+/// The Relay arguments of one connection field, with the server's cursor keys.
 pub fn page_args(
+    ctx: &Context<'_>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -40,7 +42,13 @@ pub fn page_args(
         after,
         last,
         before,
+        keys: cursor_keys(ctx).clone(),
     }
+}
+
+/// The keys that sign and verify this server's cursors (list and event cursors alike).
+pub fn cursor_keys<'a>(ctx: &Context<'a>) -> &'a CursorKeys {
+    ctx.data_unchecked::<CursorKeys>()
 }
 
 /// Declares `$connection` and `$edge` for nodes of type `$node`.

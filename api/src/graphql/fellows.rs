@@ -191,7 +191,7 @@ impl Fellow {
         before: Option<String>,
     ) -> Result<ContributionConnection> {
         const SCOPE: &str = "fellow.contributions/id";
-        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
         let items = loaders(ctx)
             .contributions_by_fellow
             .load_one(self.0.id)
@@ -212,7 +212,7 @@ impl Fellow {
         before: Option<String>,
     ) -> Result<StrategicAreaConnection> {
         const SCOPE: &str = "fellow.strategicAreas/name";
-        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
         let items = loaders(ctx)
             .strategic_areas_by_fellow
             .load_one(self.0.id)
@@ -423,7 +423,7 @@ impl FellowQuery {
             db(ctx),
             &filter,
             order,
-            &page_args(first, after, last, before),
+            &page_args(ctx, first, after, last, before),
         )
         .await?;
         let rows: Vec<&(fellow::Model, person::Model)> =

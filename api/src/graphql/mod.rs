@@ -31,6 +31,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::{KeyRing, Viewer};
 use crate::service::nomination_events::feed::EventFeed;
+use crate::service::page::CursorKeys;
 use nomination_events::Subscription;
 
 /// Which way a list is ordered.
@@ -78,9 +79,14 @@ pub fn build_schema(
     db: DatabaseConnection,
     keys: Arc<KeyRing>,
     feed: EventFeed,
+    cursors: CursorKeys,
     introspection: bool,
 ) -> FellowshipSchema {
-    let builder = schema_builder().data(db).data(keys).data(feed);
+    let builder = schema_builder()
+        .data(db)
+        .data(keys)
+        .data(feed)
+        .data(cursors);
     if introspection {
         builder.finish()
     } else {

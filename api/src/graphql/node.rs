@@ -4,9 +4,9 @@ use async_graphql::PathSegment;
 use async_graphql::{Context, Interface, Object, Result, ID};
 use futures::future::join_all;
 
-use super::api_tokens::{readable_token, ApiToken};
-use super::audit::{readable_event, AuditEvent};
-use super::benefits::{readable_grant, BenefitGrant};
+use super::api_tokens::ApiToken;
+use super::audit::AuditEvent;
+use super::benefits::BenefitGrant;
 use super::fellows::{Contribution, Fellow, Person};
 use super::ids::{self, NodeType};
 use super::loaders::loaders;
@@ -15,7 +15,7 @@ use super::organizations::{BoardSeat, FoundationMembership, Organization};
 use super::strategic_areas::StrategicArea;
 use super::viewer;
 use crate::error::ServiceError;
-use crate::service::access;
+use crate::service::access::{self, Reach};
 
 /// Most IDs one `nodes` call resolves, as for a page.
 const MAX_NODES: usize = 100;
@@ -77,45 +77,55 @@ async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> 
             .load_one(row)
             .await?
             .map(|m| Node::BoardSeat(BoardSeat(m))),
-        // Private types: the same rules as every other way of reaching them.
-        NodeType::Nomination => match l.nominations.load_one(row).await? {
-            Some(n) => {
-                let allowed = access::can_read_nomination(viewer(ctx), &n);
-                Some(Node::Nomination(Nomination(access::readable(
-                    allowed,
-                    n,
-                    "this nomination",
-                )?)))
+        // Private types: the same rules as every other way of reaching them, and
+        // access::Reach's rule for IDs, so that a row the caller may not read answers
+        // as a missing one does (or the whole type is FORBIDDEN to them).
+        NodeType::Nomination => {
+            let viewer = viewer(ctx);
+            Reach::of_nominations(viewer).require_some("nominations")?;
+            access::visible(l.nominations.load_one(row).await?, |n| {
+                access::can_read_nomination(viewer, n)
+            })
+            .map(|n| Node::Nomination(Nomination(n)))
+        }
+        NodeType::Endorsement => {
+            let viewer = viewer(ctx);
+            Reach::of_nominations(viewer).require_some("endorsements")?;
+            match l.endorsements.load_one(row).await? {
+                Some(e) => {
+                    let nomination = l.nominations.load_one(e.nomination_id).await?;
+                    access::visible(nomination, |n| access::can_read_nomination(viewer, n))
+                        .map(|_| Node::Endorsement(Endorsement(e)))
+                }
+                None => None,
             }
-            None => None,
-        },
-        NodeType::Endorsement => match l.endorsements.load_one(row).await? {
-            Some(e) => {
-                let nomination = super::loaders::required(
-                    l.nominations.load_one(e.nomination_id).await?,
-                    "nomination",
-                )?;
-                let allowed = access::can_read_nomination(viewer(ctx), &nomination);
-                Some(Node::Endorsement(Endorsement(access::readable(
-                    allowed,
-                    e,
-                    "this endorsement",
-                )?)))
+        }
+        NodeType::BenefitGrant => {
+            let viewer = viewer(ctx);
+            Reach::of_benefit_grants(viewer).require_some("benefit grants")?;
+            match l.benefit_grants.load_one(row).await? {
+                Some(grant) => {
+                    let fellow = l.fellows.load_one(grant.fellow_id).await?;
+                    access::visible(fellow, |f| access::can_read_benefits(viewer, f))
+                        .map(|_| Node::BenefitGrant(BenefitGrant(grant)))
+                }
+                None => None,
             }
-            None => None,
-        },
-        NodeType::BenefitGrant => match l.benefit_grants.load_one(row).await? {
-            Some(grant) => Some(Node::BenefitGrant(readable_grant(ctx, grant).await?)),
-            None => None,
-        },
-        NodeType::ApiToken => match l.api_tokens.load_one(row).await? {
-            Some(token) => Some(Node::ApiToken(readable_token(ctx, token)?)),
-            None => None,
-        },
-        NodeType::AuditEvent => match l.audit_events.load_one(row).await? {
-            Some(event) => Some(Node::AuditEvent(readable_event(ctx, event)?)),
-            None => None,
-        },
+        }
+        NodeType::ApiToken => {
+            Reach::of_staff_records(viewer(ctx)).require_some("API tokens")?;
+            l.api_tokens
+                .load_one(row)
+                .await?
+                .map(|t| Node::ApiToken(ApiToken(t)))
+        }
+        NodeType::AuditEvent => {
+            Reach::of_staff_records(viewer(ctx)).require_some("the audit log")?;
+            l.audit_events
+                .load_one(row)
+                .await?
+                .map(|e| Node::AuditEvent(AuditEvent(e)))
+        }
     })
 }
 
@@ -124,7 +134,9 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// The object with this global ID.
+    /// The object with this global ID. An object of a private type that the caller may
+    /// not read answers as one that does not exist (`NOT_FOUND`), or, when the caller
+    /// may read none of that type, every ID of it is `FORBIDDEN`.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         match load(ctx, &id, "id").await? {
             Some(node) => Ok(Some(node)),
@@ -137,8 +149,8 @@ impl NodeQuery {
     }
 
     /// The objects with these global IDs, in the same order; `null` (with an error at
-    /// its index) for an ID that is malformed or that the caller may not see, and `null`
-    /// for one that names no object. At most 100 IDs.
+    /// its index) for an ID that is malformed or of a type the caller may read none of,
+    /// and `null` for one that names no object the caller may read. At most 100 IDs.
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(ServiceError::invalid(

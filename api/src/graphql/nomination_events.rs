@@ -6,6 +6,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, Subscription, ID
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 
+use super::connection::cursor_keys;
 use super::fellows::Person;
 use super::ids::{self, NodeType};
 use super::loaders::Loaders;
@@ -46,8 +47,8 @@ pub struct NominationEvent(Arc<events::NominationEvent>);
 #[Object]
 impl NominationEvent {
     /// Pass it as `filter.after` when reconnecting, to miss nothing.
-    async fn cursor(&self) -> String {
-        self.0.cursor()
+    async fn cursor(&self, ctx: &Context<'_>) -> String {
+        self.0.cursor(cursor_keys(ctx))
     }
 
     async fn kind(&self) -> NominationEventKind {
@@ -83,7 +84,9 @@ impl NominationEventQuery {
     /// list (compare `version`).
     async fn nomination_events_cursor(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let audience = Audience::of(viewer(ctx))?;
-        Ok(Some(events::current_cursor(db(ctx), audience).await?))
+        Ok(Some(
+            events::current_cursor(db(ctx), cursor_keys(ctx), audience).await?,
+        ))
     }
 }
 
@@ -103,9 +106,9 @@ impl Subscription {
         let feed = feed(ctx);
         let filter = filter.unwrap_or_default();
         let start = match &filter.after {
-            Some(cursor) => {
-                Start::After(events::resume_point(db(ctx), cursor, feed.retention()).await?)
-            }
+            Some(cursor) => Start::After(
+                events::resume_point(db(ctx), cursor_keys(ctx), cursor, feed.retention()).await?,
+            ),
             None => Start::Now,
         };
         let nomination_id = filter

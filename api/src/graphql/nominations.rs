@@ -254,24 +254,22 @@ impl NominationQuery {
             db(ctx),
             viewer(ctx),
             &filter,
-            &page_args(first, after, last, before),
+            &page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(Some(NominationConnection(page.map(Nomination))))
     }
 
-    /// The nomination with this ID, if the caller may see it.
+    /// The nomination with this ID, if the caller may see it: one they may not see is
+    /// `NOT_FOUND`, as a missing one is (`FORBIDDEN` for every ID to those who may see
+    /// no nomination at all).
     async fn nomination(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Nomination>> {
         let row = ids::decode_as(&id, NodeType::Nomination, "id")?;
-        match loaders(ctx).nominations.load_one(row).await? {
-            Some(nomination) => {
-                let allowed = access::can_read_nomination(viewer(ctx), &nomination);
-                Ok(Some(Nomination(access::readable(
-                    allowed,
-                    nomination,
-                    "this nomination",
-                )?)))
-            }
+        let viewer = viewer(ctx);
+        access::Reach::of_nominations(viewer).require_some("nominations")?;
+        let found = loaders(ctx).nominations.load_one(row).await?;
+        match access::visible(found, |n| access::can_read_nomination(viewer, n)) {
+            Some(nomination) => Ok(Some(Nomination(nomination))),
             None => Err(
                 crate::error::ServiceError::NotFound("No nomination has this ID.".into()).into(),
             ),

@@ -94,7 +94,7 @@ impl Organization {
         before: Option<String>,
     ) -> Result<OrganizationConnection> {
         const SCOPE: &str = "organization.children/id";
-        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
         let items = loaders(ctx)
             .children_by_organization
             .load_one(self.0.id)
@@ -115,7 +115,7 @@ impl Organization {
         before: Option<String>,
     ) -> Result<FoundationMembershipConnection> {
         const SCOPE: &str = "organization.memberships/id";
-        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
         let items = loaders(ctx)
             .memberships_by_member
             .load_one(self.0.id)
@@ -136,7 +136,7 @@ impl Organization {
         before: Option<String>,
     ) -> Result<FoundationMembershipConnection> {
         const SCOPE: &str = "organization.members/id";
-        let window = page_args(first, after, last, before).window(SCOPE)?;
+        let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
         let items = loaders(ctx)
             .memberships_by_foundation
             .load_one(self.0.id)
@@ -359,7 +359,7 @@ impl OrganizationQuery {
             db(ctx),
             &filter,
             direction == OrderDirection::Desc,
-            &page_args(first, after, last, before),
+            &page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(OrganizationConnection(page.map(Organization)))
@@ -395,7 +395,7 @@ impl OrganizationQuery {
         let page = service::organizations::memberships(
             db(ctx),
             &filter,
-            &page_args(first, after, last, before),
+            &page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(FoundationMembershipConnection(

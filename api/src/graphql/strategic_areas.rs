@@ -114,7 +114,7 @@ impl StrategicAreaQuery {
             db(ctx),
             &filter,
             direction == OrderDirection::Desc,
-            &page_args(first, after, last, before),
+            &page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(StrategicAreaConnection(page.map(StrategicArea)))

@@ -1,6 +1,14 @@
 //! The HTTP surface: GraphQL on `/graphql` (POST, GET, and the playground for
 //! browsers), health and readiness probes, and metrics. Handlers here only translate
 //! between HTTP and the GraphQL executor; the rules live in the services.
+//!
+//! Every answer the application writes carries a JSON body with a contract code, the
+//! unknown path (404, `NOT_FOUND`) and the unknown method (405, `BAD_USER_INPUT`, with
+//! `Allow`) included ([`json_error_bodies`]). One answer cannot: a request head over actix-http's fixed limits
+//! (128 KiB, or more than 96 headers) is answered 431 with an empty body by its
+//! dispatcher before any application code sees the request, and actix offers no
+//! setting for either limit. Clients meet it only with absurd headers; a proxy in
+//! front can apply a lower limit of its own with a body of its choosing.
 
 mod cors;
 mod graphql;
@@ -14,10 +22,17 @@ pub use request_id::request_id;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpResponse};
 use sea_orm::DatabaseConnection;
+use serde_json::json;
 
 use crate::auth::KeyRing;
+use crate::error::Code;
 use crate::graphql::FellowshipSchema;
 use crate::metrics::Metrics;
 
@@ -45,15 +60,94 @@ pub struct AppState {
 /// without being read whole.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn routes(config: &mut web::ServiceConfig) {
+/// The public listener's routes; `/metrics` among them unless it has a listener of its
+/// own (`METRICS_BIND`), in which case it is as unknown here as any other path.
+pub fn routes(config: &mut web::ServiceConfig, with_metrics: bool) {
     config
         .service(
             web::resource("/graphql")
                 .route(web::post().to(graphql::post))
-                .route(web::get().to(graphql::get)),
+                .route(web::get().to(graphql::get))
+                .default_service(web::to(|| method_not_allowed("GET, POST"))),
         )
-        .route("/playground/{asset}", web::get().to(playground::asset))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics));
+        .service(get_only("/playground/{asset}").route(web::get().to(playground::asset)))
+        .service(get_only("/healthz").route(web::get().to(health::healthz)))
+        .service(get_only("/readyz").route(web::get().to(health::readyz)));
+    if with_metrics {
+        metrics_routes(config);
+    }
+}
+
+/// `/metrics` alone, for its own listener or beside the others.
+pub fn metrics_routes(config: &mut web::ServiceConfig) {
+    config.service(get_only("/metrics").route(web::get().to(health::metrics)));
+}
+
+fn get_only(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| method_not_allowed("GET")))
+}
+
+/// A method a path does not take; `allow` lists those it does. The body is written by
+/// [`json_error_bodies`], as for every other bare refusal.
+async fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allow))
+        .finish()
+}
+
+/// Gives a JSON body with a contract code to every 404 and 405 that has none: a path
+/// nothing is served on (actix's own answer), a playground asset that does not exist, a
+/// method a path does not take. Clients then read every refusal the same way.
+pub async fn json_error_bodies(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    // Handlers' and extractors' errors arrive here already made into answers (actix
+    // does that per route), so an `Err` is only ever a middleware's, and passes on.
+    let response = next.call(request).await?;
+    let bare = matches!(
+        response.response().body().size(),
+        BodySize::None | BodySize::Sized(0)
+    );
+    let response = response.map_into_boxed_body();
+    let (code, message) = match response.status() {
+        StatusCode::NOT_FOUND => (
+            Code::NotFound,
+            "Nothing is served on this path; GraphQL is on /graphql.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            (Code::BadUserInput, "This path does not take this method.")
+        }
+        _ => return Ok(response),
+    };
+    if !bare {
+        return Ok(response);
+    }
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let mut response = response.map_body(|_, _| BoxBody::new(body.to_string()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// `Cache-Control: no-store` on every answer to a request that carries credentials:
+/// such an answer may hold private data (a nominee's e-mail, benefit grants, tokens),
+/// and no browser or shared cache may keep it. Private data is only ever served to
+/// such requests, so anonymous answers keep whatever caching they had.
+pub async fn no_store_when_authenticated(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let authenticated = request.headers().contains_key(header::AUTHORIZATION);
+    // Handlers' errors arrive already made into answers (see json_error_bodies).
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    if authenticated {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
 }

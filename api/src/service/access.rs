@@ -66,6 +66,74 @@ pub fn require_staff(viewer: &Viewer, what: &str) -> ServiceResult<()> {
     }
 }
 
+/// How much of a private type (nominations and their endorsements, benefit grants, API
+/// tokens, the audit log) a caller may read. It is the one rule for looking such a row
+/// up by its ID (`node`, `nodes`, `nomination(id:)`, a mutation's input ID), made so
+/// that no answer tells a row that exists from one that does not:
+///
+/// - [`Reach::Nothing`]: the caller may read no row of the type (anyone but staff for
+///   tokens and the audit log; anonymous callers, and partners without the scope, for
+///   nominations and grants). Every ID of the type answers `FORBIDDEN`, and is refused
+///   before any lookup: that says what the caller may do, never what exists.
+/// - [`Reach::Part`]: the caller may read some rows (a fellow: open nominations and
+///   their own, their own benefit grants). A row they may not read and a row that does
+///   not exist answer alike, `NOT_FOUND` in the same words.
+/// - [`Reach::All`]: every row; `NOT_FOUND` means the row does not exist.
+///
+/// Reading a private field of an object already in hand (a fellow's `benefits`, an
+/// endorsement's `nomination`) reveals no existence and stays `FORBIDDEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Nothing,
+    Part,
+    All,
+}
+
+impl Reach {
+    pub fn of_nominations(viewer: &Viewer) -> Reach {
+        match viewer {
+            Viewer::Staff(_) => Reach::All,
+            Viewer::Partner(_) if viewer.has_scope(Scope::NominationsRead) => Reach::All,
+            Viewer::Fellow(_) => Reach::Part,
+            Viewer::Partner(_) | Viewer::Anonymous => Reach::Nothing,
+        }
+    }
+
+    pub fn of_benefit_grants(viewer: &Viewer) -> Reach {
+        match viewer {
+            Viewer::Staff(_) => Reach::All,
+            Viewer::Partner(_) if viewer.has_scope(Scope::BenefitsRead) => Reach::All,
+            Viewer::Fellow(_) => Reach::Part,
+            Viewer::Partner(_) | Viewer::Anonymous => Reach::Nothing,
+        }
+    }
+
+    /// API tokens and the audit log.
+    pub fn of_staff_records(viewer: &Viewer) -> Reach {
+        if viewer.is_staff() {
+            Reach::All
+        } else {
+            Reach::Nothing
+        }
+    }
+
+    /// `FORBIDDEN` for a caller who may read none of `what`; call it before looking the
+    /// row up.
+    pub fn require_some(self, what: &str) -> ServiceResult<()> {
+        match self {
+            Reach::Nothing => Err(forbidden(what)),
+            Reach::Part | Reach::All => Ok(()),
+        }
+    }
+}
+
+/// The row a lookup by ID found, if the caller may read it: a row they may not read is
+/// `None`, as a missing one is, and the caller answers both with the same `NOT_FOUND`.
+/// Call [`Reach::require_some`] first.
+pub fn visible<T>(row: Option<T>, may_read: impl FnOnce(&T) -> bool) -> Option<T> {
+    row.filter(may_read)
+}
+
 /// Returns the row when the viewer may read it, `FORBIDDEN` otherwise.
 pub fn readable<T>(allowed: bool, row: T, what: &str) -> ServiceResult<T> {
     if allowed {
@@ -131,6 +199,27 @@ mod tests {
         assert!(!can_read_nominee_email(&fellow(3), &open));
         assert!(can_read_nominee_email(&fellow(7), &open));
         assert!(!can_read_nomination(&Viewer::Anonymous, &open));
+    }
+
+    #[test]
+    fn only_fellows_reach_part_of_a_private_type() {
+        let staff = Viewer::Staff(User {
+            handle: "s".into(),
+            person_id: Some(1),
+        });
+        assert_eq!(Reach::of_nominations(&Viewer::Anonymous), Reach::Nothing);
+        assert_eq!(Reach::of_nominations(&partner(vec![])), Reach::Nothing);
+        assert_eq!(
+            Reach::of_nominations(&partner(vec![Scope::NominationsRead])),
+            Reach::All
+        );
+        assert_eq!(Reach::of_nominations(&fellow(3)), Reach::Part);
+        assert_eq!(Reach::of_benefit_grants(&fellow(3)), Reach::Part);
+        assert_eq!(Reach::of_benefit_grants(&staff), Reach::All);
+        assert_eq!(Reach::of_staff_records(&fellow(3)), Reach::Nothing);
+        assert_eq!(Reach::of_staff_records(&staff), Reach::All);
+        assert!(Reach::Nothing.require_some("x").is_err());
+        assert_eq!(visible(Some(4), |n| *n > 5), None);
     }
 
     #[test]

@@ -6,11 +6,19 @@
 //! last row seen. Rows inserted between two requests therefore neither repeat nor skip
 //! rows of the next page, as an `OFFSET` would.
 //!
-//! Cursors are opaque to clients: base64 of the connection's scope, the key and the id,
-//! with a checksum, so that a cursor the server did not issue (a random string, an
-//! edited cursor, one from another connection or ordering) is refused with
-//! `BAD_USER_INPUT` instead of silently paging from somewhere. Page sizes are never
+//! Cursors are opaque to clients: base64 of an HMAC-SHA256 tag and the connection's
+//! scope, the key and the id. The tag is keyed by a server secret ([`CursorKeys`]), so
+//! a cursor the server did not issue (a random string, an edited or hand-built cursor,
+//! one from another connection or ordering, one signed by a server with another
+//! secret) is refused with `BAD_USER_INPUT` instead of silently paging from somewhere.
+//! The same keys sign the nomination events' position cursors. Page sizes are never
 //! capped silently either: 20 by default, at most 100, anything else refused.
+//!
+//! Rotation: the secret that signs is `CURSOR_SECRET`; during a rotation the one it
+//! replaces is set as `CURSOR_SECRET_PREVIOUS` and still verifies (never signs), so
+//! cursors handed out before the switch keep working. Once every replica runs the new
+//! secret and the old cursors have aged out (a page cursor lives as long as a client
+//! pages; an event cursor the event retention), drop the previous one.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,26 +27,113 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDate;
+use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::error::{ServiceError, ServiceResult};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// The Relay arguments as the client sent them.
-#[derive(Debug, Default, Clone)]
+/// The Relay arguments as the client sent them, with the keys that check its cursors
+/// and sign the page's.
+#[derive(Debug, Clone)]
 pub struct PageArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
     pub last: Option<i32>,
     pub before: Option<String>,
+    pub keys: CursorKeys,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Separates cursor tags from anything else the same secret might ever MAC, and names
+/// the cursor format, so that a format change cannot accept an older layout.
+const CURSOR_TAG_LABEL: &[u8] = b"fellowship-cursor-v2\0";
+
+/// Bytes of the HMAC-SHA256 tag a cursor carries: the left half, 128 bits, as RFC 2104
+/// allows; forging one takes 2^128 guesses, and every edge's cursor stays short.
+const TAG_LEN: usize = 16;
+
+/// The secrets that sign and verify cursors: the current one signs and verifies, the
+/// previous one (set only during a rotation) verifies. Cheap to clone.
+#[derive(Clone)]
+pub struct CursorKeys {
+    current: HmacSha256,
+    previous: Option<HmacSha256>,
+}
+
+impl std::fmt::Debug for CursorKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKeys(***)")
+    }
+}
+
+impl CursorKeys {
+    /// Keys from secret bytes (any length: HMAC hashes longer ones).
+    pub fn new(current: &[u8], previous: Option<&[u8]>) -> Self {
+        let mac =
+            |key: &[u8]| HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+        CursorKeys {
+            current: mac(current),
+            previous: previous.map(mac),
+        }
+    }
+
+    fn tag(mac: &HmacSha256, payload: &str) -> HmacSha256 {
+        let mut mac = mac.clone();
+        mac.update(CURSOR_TAG_LABEL);
+        mac.update(payload.as_bytes());
+        mac
+    }
+
+    /// The opaque text of `cursor` in the connection named `scope`.
+    pub fn encode(&self, scope: &str, cursor: &Cursor) -> String {
+        let payload = serde_json::to_string(&(scope, &cursor.key, cursor.id))
+            .expect("a cursor always serializes");
+        let tag = Self::tag(&self.current, &payload).finalize().into_bytes();
+        let mut bytes = Vec::with_capacity(TAG_LEN + payload.len());
+        bytes.extend_from_slice(&tag[..TAG_LEN]);
+        bytes.extend_from_slice(payload.as_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The position a cursor of `scope` names, if these keys signed it; `argument` is
+    /// the argument it came in, for the error.
+    pub fn decode(&self, scope: &str, text: &str, argument: &str) -> ServiceResult<Cursor> {
+        let refuse = || {
+            ServiceError::invalid(
+                argument,
+                format!("`{argument}` is not a cursor this connection issued."),
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| refuse())?;
+        if bytes.len() <= TAG_LEN {
+            return Err(refuse());
+        }
+        let (tag, payload) = bytes.split_at(TAG_LEN);
+        let payload = std::str::from_utf8(payload).map_err(|_| refuse())?;
+        // Constant time, so that timing does not tell how much of a forged tag was right.
+        let signed = std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .any(|mac| Self::tag(mac, payload).verify_truncated_left(tag).is_ok());
+        if !signed {
+            return Err(refuse());
+        }
+        let (cursor_scope, key, id): (String, Option<KeyValue>, i64) =
+            serde_json::from_str(payload).map_err(|_| refuse())?;
+        if cursor_scope != scope || !key_fits_scope(scope, key.as_ref()) {
+            return Err(refuse());
+        }
+        Ok(Cursor { key, id })
+    }
 }
 
 /// The value of a sort key inside a cursor.
@@ -80,6 +175,8 @@ impl Cursor {
 /// What one page request asks for, validated.
 #[derive(Debug, Clone)]
 pub struct Window {
+    /// Sign the cursors of the page.
+    pub keys: CursorKeys,
     pub size: u64,
     /// `last`/`before`: the page is the end of the range, not its start.
     pub backward: bool,
@@ -123,61 +220,21 @@ impl PageArgs {
         let after = self
             .after
             .as_deref()
-            .map(|text| decode_cursor(scope, text, "after"))
+            .map(|text| self.keys.decode(scope, text, "after"))
             .transpose()?;
         let before = self
             .before
             .as_deref()
-            .map(|text| decode_cursor(scope, text, "before"))
+            .map(|text| self.keys.decode(scope, text, "before"))
             .transpose()?;
         Ok(Window {
+            keys: self.keys.clone(),
             size,
             backward,
             after,
             before,
         })
     }
-}
-
-const CHECKSUM_LEN: usize = 12;
-
-fn checksum(payload: &str) -> String {
-    let digest = Sha256::digest(format!("fellowship-cursor-v1|{payload}").as_bytes());
-    digest
-        .iter()
-        .take(CHECKSUM_LEN / 2)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-pub fn encode_cursor(scope: &str, cursor: &Cursor) -> String {
-    let payload = serde_json::to_string(&(scope, &cursor.key, cursor.id))
-        .expect("a cursor always serializes");
-    URL_SAFE_NO_PAD.encode(format!("{}{payload}", checksum(&payload)))
-}
-
-pub fn decode_cursor(scope: &str, text: &str, argument: &str) -> ServiceResult<Cursor> {
-    let refuse = || {
-        ServiceError::invalid(
-            argument,
-            format!("`{argument}` is not a cursor this connection issued."),
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| refuse())?;
-    let text = String::from_utf8(bytes).map_err(|_| refuse())?;
-    if text.len() < CHECKSUM_LEN || !text.is_char_boundary(CHECKSUM_LEN) {
-        return Err(refuse());
-    }
-    let (sum, payload) = text.split_at(CHECKSUM_LEN);
-    if sum != checksum(payload) {
-        return Err(refuse());
-    }
-    let (cursor_scope, key, id): (String, Option<KeyValue>, i64) =
-        serde_json::from_str(payload).map_err(|_| refuse())?;
-    if cursor_scope != scope || !key_fits_scope(scope, key.as_ref()) {
-        return Err(refuse());
-    }
-    Ok(Cursor { key, id })
 }
 
 /// The kind of key a scope's ordering uses, named by the scope's last segment, so that
@@ -346,7 +403,7 @@ pub fn finish<T>(
     Page {
         edges: rows
             .into_iter()
-            .map(|row| (encode_cursor(scope, &cursor_of(&row)), row))
+            .map(|row| (window.keys.encode(scope, &cursor_of(&row)), row))
             .collect(),
         has_next_page,
         has_previous_page,
@@ -384,12 +441,34 @@ pub fn slice<T>(
 mod tests {
     use super::*;
 
+    fn keys() -> CursorKeys {
+        CursorKeys::new(b"a test secret of thirty-two bytes", None)
+    }
+
+    fn no_args() -> PageArgs {
+        PageArgs {
+            first: None,
+            after: None,
+            last: None,
+            before: None,
+            keys: keys(),
+        }
+    }
+
     fn args(first: Option<i32>, last: Option<i32>) -> PageArgs {
         PageArgs {
             first,
             last,
-            ..PageArgs::default()
+            ..no_args()
         }
+    }
+
+    fn encode_cursor(scope: &str, cursor: &Cursor) -> String {
+        keys().encode(scope, cursor)
+    }
+
+    fn decode_cursor(scope: &str, text: &str, argument: &str) -> ServiceResult<Cursor> {
+        keys().decode(scope, text, argument)
     }
 
     #[test]
@@ -413,11 +492,53 @@ mod tests {
     fn an_edited_cursor_is_refused() {
         let text = encode_cursor("fellows/id", &Cursor::by_id(3));
         assert!(decode_cursor("fellows/id", &text, "after").is_ok());
-        let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(&text).unwrap()).unwrap();
-        let forged = URL_SAFE_NO_PAD.encode(decoded.replace(",3]", ",4]"));
+        let mut bytes = URL_SAFE_NO_PAD.decode(&text).unwrap();
+        let at = bytes.len() - 2;
+        assert_eq!(bytes[at], b'3');
+        bytes[at] = b'4';
+        let forged = URL_SAFE_NO_PAD.encode(bytes);
         assert!(decode_cursor("fellows/id", &forged, "after").is_err());
         assert!(decode_cursor("fellows/id", "bm90IGEgY3Vyc29y", "after").is_err());
         assert!(decode_cursor("fellows/id", "%%%", "after").is_err());
+        assert!(decode_cursor("fellows/id", "", "after").is_err());
+    }
+
+    #[test]
+    fn a_cursor_signed_with_another_secret_is_refused() {
+        let other = CursorKeys::new(b"another secret, also long enough", None);
+        let text = other.encode("fellows/id", &Cursor::by_id(3));
+        let err = decode_cursor("fellows/id", &text, "after").unwrap_err();
+        assert_eq!(err.code(), crate::error::Code::BadUserInput);
+    }
+
+    #[test]
+    fn the_previous_secret_verifies_but_never_signs() {
+        let old = CursorKeys::new(b"the old secret of thirty-two bytes", None);
+        let rotated = CursorKeys::new(
+            b"the new secret of thirty-two bytes",
+            Some(b"the old secret of thirty-two bytes"),
+        );
+        let issued_before = old.encode("fellows/id", &Cursor::by_id(3));
+        assert_eq!(
+            rotated
+                .decode("fellows/id", &issued_before, "after")
+                .unwrap(),
+            Cursor::by_id(3)
+        );
+        let issued_after = rotated.encode("fellows/id", &Cursor::by_id(3));
+        assert!(old.decode("fellows/id", &issued_after, "after").is_err());
+    }
+
+    #[test]
+    fn a_cursor_built_the_unsigned_way_is_refused() {
+        // The layout before cursors were signed: 12 hex digits of a public SHA-256
+        // checksum, then the payload. Anyone could compute it.
+        use sha2::Digest;
+        let payload = r#"["fellows/id",null,3]"#;
+        let digest = Sha256::digest(format!("fellowship-cursor-v1|{payload}").as_bytes());
+        let sum: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let forged = URL_SAFE_NO_PAD.encode(format!("{sum}{payload}"));
+        assert!(decode_cursor("fellows/id", &forged, "after").is_err());
     }
 
     #[test]
@@ -441,7 +562,7 @@ mod tests {
             let window = PageArgs {
                 first: Some(1),
                 after: after.clone(),
-                ..PageArgs::default()
+                ..no_args()
             }
             .window("s/name")
             .unwrap();
@@ -475,7 +596,7 @@ mod tests {
             let window = PageArgs {
                 first: Some(3),
                 after: after.clone(),
-                ..PageArgs::default()
+                ..no_args()
             }
             .window("s/id")
             .unwrap();

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use api::auth::Role;
 use fellowship_tests::{
     admin_postgres_url, on_both_databases, test_server_settings, Backend, TestApp, TestDatabase,
     ALLOWED_ORIGIN, TEST_SECRET,
@@ -178,6 +179,115 @@ on_both_databases! {
         ] {
             assert!(metrics.contains(line), "/metrics lacks `{line}`:\n{metrics}");
         }
+    }
+
+    async fn unknown_paths_and_methods_are_answered_with_a_json_code(backend) {
+        let app = TestApp::with_demo(backend).await;
+        for (method, path, status, code, allow) in [
+            ("GET", "/nothing-here", 404, "NOT_FOUND", None),
+            ("POST", "/graphql/extra", 404, "NOT_FOUND", None),
+            ("GET", "/playground/missing.js", 404, "NOT_FOUND", None),
+            ("PUT", "/graphql", 405, "BAD_USER_INPUT", Some("GET, POST")),
+            ("DELETE", "/graphql", 405, "BAD_USER_INPUT", Some("GET, POST")),
+            ("POST", "/healthz", 405, "BAD_USER_INPUT", Some("GET")),
+            ("PATCH", "/metrics", 405, "BAD_USER_INPUT", Some("GET")),
+        ] {
+            let response = app.client.request(method.parse().unwrap(), app.url(path)).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), status, "{method} {path}");
+            assert_eq!(response.headers().get("allow").map(|v| v.to_str().unwrap()), allow, "{method} {path}");
+            let body: Value = response.json().await.unwrap_or_else(|_| panic!("{method} {path}: no JSON body"));
+            assert_eq!(body["errors"][0]["extensions"]["code"], code, "{method} {path}");
+        }
+    }
+
+    async fn answers_to_requests_with_credentials_are_never_stored(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(Role::Staff, "merve");
+        let send = |token: Option<&str>, query: &str| {
+            let mut request = app.client.post(app.url("/graphql")).json(&json!({ "query": query }));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        for (token, query) in [
+            (Some(staff.as_str()), "{ apiTokens { totalCount } }"),
+            (Some(staff.as_str()), "{ fellows { totalCount } }"),
+            // Refused tokens too: the answer says something about the credential.
+            (Some("not-a-token"), "{ viewer { role } }"),
+        ] {
+            let response = send(token, query).await.unwrap();
+            assert_eq!(response.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{query}");
+        }
+        let over_get = app.client.get(app.url("/graphql")).bearer_auth(&staff)
+            .query(&[("query", "{ auditEvents { totalCount } }")]).send().await.unwrap();
+        assert_eq!(over_get.headers()["cache-control"], "no-store");
+        let anonymous = send(None, "{ fellows { totalCount } }").await.unwrap();
+        assert!(anonymous.headers().get("cache-control").is_none());
+    }
+
+    async fn client_chosen_operation_names_cannot_flood_the_metrics(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let run = |name: String| {
+            let query = format!("query {name} {{ __typename }}");
+            app.client.post(app.url("/graphql"))
+                .json(&json!({ "query": query, "operationName": name })).send()
+        };
+        for i in 0..150 {
+            assert_eq!(run(format!("Flood{i}")).await.unwrap().status().as_u16(), 200);
+        }
+        // Names that are no GraphQL name, or name no operation of the document.
+        for name in ["weird-name", "\u{e9}l\u{e8}ve", "NotInTheDocument"] {
+            app.client.post(app.url("/graphql"))
+                .json(&json!({ "query": "{ __typename }", "operationName": name })).send().await.unwrap();
+        }
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let labels: std::collections::HashSet<&str> = metrics.lines()
+            .filter_map(|line| line.strip_prefix("fellowship_graphql_operations_total{operation=\""))
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(labels.len() <= api::metrics::MAX_OPERATION_NAMES + 2, "{} labels", labels.len());
+        assert!(labels.contains("Flood0") && labels.contains("other"), "{labels:?}");
+        assert!(!labels.contains("Flood149"));
+        assert!(!labels.iter().any(|l| l.contains("weird") || l.contains("lve") || l.contains("NotIn")), "{labels:?}");
+    }
+
+    async fn metrics_can_be_kept_off_the_public_listener(backend) {
+        let database = TestDatabase::create(backend).await;
+        let mut server = test_server_settings();
+        server.metrics_bind = Some("127.0.0.1:0".to_owned());
+        let settings = api::config::DatabaseSettings {
+            url: api::config::DatabaseUrl::new(database.url.clone()),
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(10),
+        };
+        let app = api::startup::Application::build(&settings, &server,
+            &api::config::AuthSettings::with_secret(TEST_SECRET),
+            api::startup::ServeOptions { demo: true, workers: 1 }).await.unwrap();
+        let public = format!("http://127.0.0.1:{}", app.port());
+        let private = format!("http://127.0.0.1:{}", app.metrics_port().expect("a metrics listener"));
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::new();
+
+        let hidden = client.get(format!("{public}/metrics")).send().await.unwrap();
+        assert_eq!(hidden.status().as_u16(), 404);
+        let body: Value = hidden.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+        let served = client.post(format!("{public}/graphql"))
+            .json(&json!({ "query": "query Directory { fellows { totalCount } }", "operationName": "Directory" }))
+            .send().await.unwrap();
+        assert_eq!(served.status().as_u16(), 200);
+
+        let scraped = client.get(format!("{private}/metrics")).send().await.unwrap();
+        assert_eq!(scraped.status().as_u16(), 200);
+        let text = scraped.text().await.unwrap();
+        assert!(text.contains("fellowship_graphql_operations_total{operation=\"Directory\",outcome=\"ok\"} 1"), "{text}");
+        // Only metrics there: the API is not reachable on the scraper's listener.
+        let api = client.post(format!("{private}/graphql"))
+            .json(&json!({ "query": "{ fellows { totalCount } }" })).send().await.unwrap();
+        assert_eq!(api.status().as_u16(), 404);
+        drop(database);
     }
 }
 

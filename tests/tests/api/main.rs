@@ -3,7 +3,10 @@
 
 mod access;
 mod cancellation;
+mod cursors;
+mod dates;
 mod demo;
+mod existence;
 mod fellows;
 mod fuzz;
 mod http;

@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Viewer;
 use crate::error::{ServiceError, ServiceResult};
-use crate::service::page::{self, Cursor, KeyValue};
+use crate::service::page::{Cursor, CursorKeys, KeyValue};
 
 /// The PostgreSQL channel on which a committed event is announced.
 pub const CHANNEL: &str = "fellowship_nomination_events";
@@ -54,9 +54,10 @@ pub struct NominationEvent {
 }
 
 impl NominationEvent {
-    /// The opaque position of this event, to resume after it.
-    pub fn cursor(&self) -> String {
-        cursor_of(self.id, self.occurred_at)
+    /// The opaque position of this event, to resume after it, signed with `keys` like
+    /// every cursor (see [`crate::service::page`]).
+    pub fn cursor(&self, keys: &CursorKeys) -> String {
+        cursor_of(keys, self.id, self.occurred_at)
     }
 }
 
@@ -144,10 +145,11 @@ impl EventFilter {
 /// so they are younger than it).
 pub async fn resume_point(
     db: &DatabaseConnection,
+    keys: &CursorKeys,
     cursor: &str,
     retention: std::time::Duration,
 ) -> ServiceResult<i64> {
-    let (id, of_event) = decode_resume_cursor(cursor, retention)?;
+    let (id, of_event) = decode_resume_cursor(keys, cursor, retention)?;
     if of_event
         && nomination_event::Entity::find_by_id(id)
             .one(db)
@@ -162,16 +164,20 @@ pub async fn resume_point(
 /// Where the events `audience` sees stand now: a position after the newest of them,
 /// good for the whole retention from now. A client that reads it before loading
 /// nominations and then subscribes after it misses no change made in between.
-pub async fn current_cursor(db: &DatabaseConnection, audience: Audience) -> ServiceResult<String> {
+pub async fn current_cursor(
+    db: &DatabaseConnection,
+    keys: &CursorKeys,
+    audience: Audience,
+) -> ServiceResult<String> {
     let newest = latest_id(db, audience).await?;
-    Ok(page::encode_cursor(
+    Ok(keys.encode(
         POSITION_SCOPE,
         &Cursor::new(KeyValue::Int(Utc::now().timestamp()), newest),
     ))
 }
 
-fn cursor_of(id: i64, occurred_at: DateTime<Utc>) -> String {
-    page::encode_cursor(
+fn cursor_of(keys: &CursorKeys, id: i64, occurred_at: DateTime<Utc>) -> String {
+    keys.encode(
         CURSOR_SCOPE,
         &Cursor::new(KeyValue::Int(occurred_at.timestamp()), id),
     )
@@ -199,12 +205,13 @@ fn too_old(retention: std::time::Duration) -> ServiceError {
 /// The id a cursor points after, and whether it is an event's (rather than a
 /// position's); refused when it is older than the retention.
 fn decode_resume_cursor(
+    keys: &CursorKeys,
     cursor: &str,
     retention: std::time::Duration,
 ) -> ServiceResult<(i64, bool)> {
-    let (decoded, of_event) = match page::decode_cursor(CURSOR_SCOPE, cursor, "filter.after") {
+    let (decoded, of_event) = match keys.decode(CURSOR_SCOPE, cursor, "filter.after") {
         Ok(decoded) => (decoded, true),
-        Err(refused) => match page::decode_cursor(POSITION_SCOPE, cursor, "filter.after") {
+        Err(refused) => match keys.decode(POSITION_SCOPE, cursor, "filter.after") {
             Ok(decoded) => (decoded, false),
             Err(_) => return Err(refused),
         },
@@ -405,6 +412,10 @@ mod tests {
     use super::*;
     use entity::enums::NominationStatus;
 
+    fn keys() -> CursorKeys {
+        CursorKeys::new(b"a test secret of thirty-two bytes", None)
+    }
+
     fn nomination() -> nomination::Model {
         let at = Utc::now();
         nomination::Model {
@@ -461,31 +472,33 @@ mod tests {
         };
         let week = std::time::Duration::from_secs(7 * 86_400);
         assert_eq!(
-            decode_resume_cursor(&event.cursor(), week).unwrap(),
+            decode_resume_cursor(&keys(), &event.cursor(&keys()), week).unwrap(),
             (42, true)
         );
         let old = NominationEvent {
             occurred_at: Utc::now() - Duration::days(8),
             ..event
         };
-        assert!(decode_resume_cursor(&old.cursor(), week).is_err());
-        assert!(decode_resume_cursor("bm90IGEgY3Vyc29y", week).is_err());
+        assert!(decode_resume_cursor(&keys(), &old.cursor(&keys()), week).is_err());
+        assert!(decode_resume_cursor(&keys(), "bm90IGEgY3Vyc29y", week).is_err());
     }
 
     #[test]
     fn a_position_lasts_the_retention_from_when_it_was_read() {
         let position = |at: DateTime<Utc>| {
-            page::encode_cursor(
+            keys().encode(
                 POSITION_SCOPE,
                 &Cursor::new(KeyValue::Int(at.timestamp()), 5),
             )
         };
         let week = std::time::Duration::from_secs(7 * 86_400);
         assert_eq!(
-            decode_resume_cursor(&position(Utc::now()), week).unwrap(),
+            decode_resume_cursor(&keys(), &position(Utc::now()), week).unwrap(),
             (5, false)
         );
-        assert!(decode_resume_cursor(&position(Utc::now() - Duration::days(8)), week).is_err());
+        assert!(
+            decode_resume_cursor(&keys(), &position(Utc::now() - Duration::days(8)), week).is_err()
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ use serde_json::{json, Value};
 use crate::auth::Viewer;
 use crate::domain::{self, LinkInput};
 use crate::error::{ServiceError, ServiceResult};
+use crate::service::access;
 use crate::service::audit::{self, Change};
 use crate::service::idempotency::{self, Claim};
 use crate::service::nomination_events;
@@ -117,11 +118,27 @@ fn same_handle(a: Option<&str>, b: &str) -> bool {
     a.is_some_and(|a| a.eq_ignore_ascii_case(b))
 }
 
+fn no_such_nomination() -> ServiceError {
+    ServiceError::missing("input.nominationId", "No nomination has this ID.")
+}
+
 async fn find(db: &impl ConnectionTrait, id: i64) -> ServiceResult<nomination::Model> {
     nomination::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| ServiceError::missing("input.nominationId", "No nomination has this ID."))
+        .ok_or_else(no_such_nomination)
+}
+
+/// The nomination a caller's input names, answered as missing when the caller may not
+/// read it (`access::Reach`), so that a change refused never tells whether it exists.
+async fn find_for(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+) -> ServiceResult<nomination::Model> {
+    let found = nomination::Entity::find_by_id(id).one(db).await?;
+    access::visible(found, |n| access::can_read_nomination(viewer, n))
+        .ok_or_else(no_such_nomination)
 }
 
 async fn open_nomination_for(
@@ -386,9 +403,10 @@ async fn conflict(
             Some(v) if v != current.version => {
                 versioned::stale::<nomination::Entity>(v, current.version)
             }
+            // The status as the API spells it (`UNDER_REVIEW`), not as Rust does.
             _ => ServiceError::Conflict(format!(
-                "A nomination that is {:?} cannot be {action}.",
-                current.status
+                "A nomination that is {} cannot be {action}.",
+                current.status.as_str()
             )),
         },
         Err(err) => err,
@@ -403,7 +421,7 @@ pub async fn endorse(
 ) -> ServiceResult<nomination::Model> {
     let endorser = acting_member(db, viewer, "endorse nominations").await?;
     let comment = domain::optional_text("input.comment", comment.as_deref(), 2000)?;
-    let current = find(db, id).await?;
+    let current = find_for(db, viewer, id).await?;
     if same_handle(endorser.handle.as_deref(), &current.nominee_handle) {
         return Err(ServiceError::not_permitted(
             None,
@@ -464,7 +482,7 @@ pub async fn withdraw(
             "Only the nominator may withdraw a nomination.".into(),
         ));
     };
-    let current = find(db, id).await?;
+    let current = find_for(db, viewer, id).await?;
     if current.nominator_person_id != person_id {
         return Err(ServiceError::not_permitted(
             None,
