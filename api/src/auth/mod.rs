@@ -221,9 +221,10 @@ const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 ///
 /// A request with two is refused rather than read by its first: a proxy or a framework
 /// on the way may read another one than we do, so the request names no caller for
-/// sure. The refusal is a [`Rejection`] (401 `UNAUTHENTICATED`, 4403 on a WebSocket),
-/// not 400 `BAD_USER_INPUT`: the credentials are what we cannot accept, and a client
-/// handles that answer the same way as for any other refused token.
+/// sure. The refusal is a [`Rejection`], answered 401 `UNAUTHENTICATED` (a WebSocket
+/// upgrade too, before it switches protocols) rather than 400 `BAD_USER_INPUT`: the
+/// credentials are what we cannot accept, and a client handles that answer as it does
+/// any other refused token. A value that is not visible ASCII is refused likewise.
 pub fn authorization(headers: &HeaderMap) -> Result<Option<&str>, Rejection> {
     let mut values = headers.get_all(AUTHORIZATION);
     let Some(value) = values.next() else {
