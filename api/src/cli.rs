@@ -1,12 +1,16 @@
-//! The `api` command line: `serve`, `migrate` and `schema`.
+//! The `api` command line: `serve`, `migrate`, `schema`, `token` and `account`.
 
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 
+use entity::enums::AccountRole;
+
+use crate::auth::accounts::{self, NewAccount};
 use crate::auth::{mint_user_token, KeyRing, Role};
 use crate::config::{parse_duration, AuthSettings, DatabaseSettings, ServerSettings};
+use crate::error::ServiceError;
 use crate::startup::{Application, ServeOptions};
 use crate::{db, graphql, telemetry};
 
@@ -56,6 +60,32 @@ enum Command {
         /// How long the token lives, such as 15m, 1h or 7d.
         #[arg(long, default_value = "1h", value_parser = parse_duration)]
         ttl: std::time::Duration,
+    },
+    /// Manage the accounts that may sign in with user tokens.
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountAction {
+    /// Create an account, such as the first staff member's on a fresh database:
+    /// `api account create --role STAFF --handle merve --name "Merve Noyan"`.
+    ///
+    /// Migrates the database up first. A handle that already has an account is
+    /// refused, and nothing is changed. Fellows normally get their account when
+    /// their nomination is accepted.
+    Create {
+        /// STAFF or FELLOW.
+        #[arg(long, value_parser = ["STAFF", "FELLOW"], ignore_case = true)]
+        role: String,
+        /// The person's hub handle (the `sub` of their tokens).
+        #[arg(long)]
+        handle: String,
+        /// The person's name; needed unless the records already know the handle.
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -125,6 +155,37 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("--role is STAFF or FELLOW"))?;
             let ttl = chrono::Duration::from_std(ttl)?;
             println!("{}", mint_user_token(&keys, role, &sub, ttl)?);
+            Ok(())
+        }
+        Command::Account {
+            action: AccountAction::Create { role, handle, name },
+        } => {
+            let role = match role.to_ascii_uppercase().as_str() {
+                "STAFF" => AccountRole::Staff,
+                "FELLOW" => AccountRole::Fellow,
+                _ => anyhow::bail!("--role is STAFF or FELLOW"),
+            };
+            let db = db::connect(&cli.database, Default::default()).await?;
+            db::migrate_up(&db).await?;
+            let new = NewAccount {
+                handle: &handle,
+                name: name.as_deref(),
+                role,
+            };
+            let created = accounts::create(&db, new)
+                .await
+                .map_err(ServiceError::into_anyhow)?;
+            let handle = created.person.handle.as_deref().unwrap_or(&handle);
+            println!(
+                "created a {role} account for {handle} ({}{})",
+                created.person.name,
+                if created.new_person {
+                    ""
+                } else {
+                    ", already in the records"
+                }
+            );
+            println!("mint a token for it with: api token --role {role} --sub {handle}");
             Ok(())
         }
         Command::Serve(args) => {

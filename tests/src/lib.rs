@@ -445,6 +445,19 @@ impl TestApp {
         mint_user_token(&keys, role, handle, chrono::Duration::hours(1)).expect("a token")
     }
 
+    /// A user token for `handle`, with an account of `role` behind it: the person and
+    /// the account are created when the records lack them, since a token for a handle
+    /// without an account is refused.
+    pub async fn account_token(&self, role: Role, handle: &str) -> String {
+        let account_role = match role {
+            Role::Staff => entity::enums::AccountRole::Staff,
+            Role::Fellow => entity::enums::AccountRole::Fellow,
+            Role::Partner => panic!("partner tokens are made with createApiToken"),
+        };
+        seed::account(&self.db, handle, account_role).await;
+        self.token(role, handle)
+    }
+
     /// POSTs an operation with `Authorization: Bearer <token>` (none when `token` is None).
     pub async fn graphql_as(
         &self,

@@ -3,8 +3,10 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::enums::{ContributionKind, FellowStatus, OrganizationKind};
-use entity::{contribution, fellow, fellow_strategic_area, organization, person, strategic_area};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use entity::{
+    account, contribution, fellow, fellow_strategic_area, organization, person, strategic_area,
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 pub async fn person(db: &DatabaseConnection, name: &str, handle: Option<&str>) -> person::Model {
@@ -19,6 +21,42 @@ pub async fn person(db: &DatabaseConnection, name: &str, handle: Option<&str>) -
     .insert(db)
     .await
     .expect("insert a person")
+}
+
+/// An account of `role` for the person with `handle`, and the person when the records
+/// lack them; an account the person already has is left as it is.
+pub async fn account(
+    db: &DatabaseConnection,
+    handle: &str,
+    role: entity::enums::AccountRole,
+) -> account::Model {
+    let found = person::Entity::find()
+        .filter(person::Column::Handle.eq(handle))
+        .one(db)
+        .await
+        .expect("find a person");
+    let person = match found {
+        Some(person) => person,
+        None => self::person(db, &format!("Person {handle}"), Some(handle)).await,
+    };
+    let existing = account::Entity::find()
+        .filter(account::Column::PersonId.eq(person.id))
+        .one(db)
+        .await
+        .expect("find an account");
+    if let Some(account) = existing {
+        return account;
+    }
+    account::ActiveModel {
+        person_id: Set(person.id),
+        role: Set(role),
+        created_at: Set(Utc::now()),
+        disabled_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert an account")
 }
 
 /// A fellow, with the person behind them; `nominated_by` is a person id.

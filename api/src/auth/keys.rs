@@ -18,7 +18,7 @@ use crate::config::AuthSettings;
 /// Shortest HS256 secret accepted: 256 bits, the size of the hash.
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// Tolerance for clocks that disagree, on `exp` and `nbf`.
+/// Tolerance for clocks that disagree, on `exp`, `nbf` and `iat`.
 pub const LEEWAY_SECONDS: u64 = 30;
 
 struct VerifyingKey {
@@ -102,8 +102,12 @@ impl KeyRing {
         &self.audience
     }
 
-    /// Checks the signature, algorithm, `exp`, `nbf`, `iss`, `aud` and `sub`, and
-    /// decodes the claims.
+    /// Checks the signature, algorithm, `exp`, `iss`, `aud` and `sub`, and `nbf` and
+    /// `iat` when the token carries them, and decodes the claims.
+    ///
+    /// `nbf` and `iat` are optional (RFC 7519, section 4.1): most identity providers
+    /// issue no `nbf`, and requiring it refused every token they sign. When present, a
+    /// token not valid yet, or issued in the future, is refused (beyond the leeway).
     pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<C, Rejection> {
         if self.keys.is_empty() {
             return Err(reject(
@@ -142,10 +146,12 @@ impl KeyRing {
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<C>(token, &key.key, &validation)
-            .map(|data| data.claims)
-            .map_err(|err| reject(describe(err.kind())))
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation)
+            .map_err(|err| reject(describe(err.kind())))?
+            .claims;
+        check_issued_at(&claims, chrono::Utc::now().timestamp())?;
+        serde_json::from_value(claims).map_err(|_| reject("the token's claims are malformed"))
     }
 
     /// Signs claims with the HS256 secret.
@@ -155,6 +161,20 @@ impl KeyRing {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, key)
             .context("could not sign a token")
+    }
+}
+
+/// Refuses a token whose `iat` is malformed or in the future beyond the leeway; the
+/// verification library checks `exp` and `nbf` but not `iat`. A token without one (or
+/// with `null`, as the library treats `nbf`) passes.
+fn check_issued_at(claims: &serde_json::Value, now: i64) -> Result<(), Rejection> {
+    match claims.get("iat") {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(value) => match value.as_f64() {
+            Some(iat) if iat <= (now as f64) + LEEWAY_SECONDS as f64 => Ok(()),
+            Some(_) => Err(reject("the token was issued in the future (iat)")),
+            None => Err(reject("the token's `iat` claim is malformed")),
+        },
     }
 }
 
@@ -272,5 +292,22 @@ mod tests {
         assert_eq!(claims.sub, "merve");
         let other = KeyRing::from_settings(&AuthSettings::with_secret(&"x".repeat(32))).unwrap();
         assert!(other.verify::<Claims>(&token).is_err());
+    }
+
+    #[test]
+    fn an_issued_at_time_is_optional_and_refused_only_in_the_future_beyond_the_leeway() {
+        let now = 1_700_000_000;
+        let leeway = LEEWAY_SECONDS as i64;
+        for (claims, accepted) in [
+            (serde_json::json!({}), true),
+            (serde_json::json!({ "iat": null }), true),
+            (serde_json::json!({ "iat": now - 3600 }), true),
+            (serde_json::json!({ "iat": now + leeway }), true),
+            (serde_json::json!({ "iat": (now as f64) + 0.5 }), true),
+            (serde_json::json!({ "iat": now + leeway + 1 }), false),
+            (serde_json::json!({ "iat": now.to_string() }), false),
+        ] {
+            assert_eq!(check_issued_at(&claims, now).is_ok(), accepted, "{claims}");
+        }
     }
 }

@@ -1,16 +1,20 @@
 //! Identity: who is calling, decided once per request before anything runs.
 //!
-//! - No `Authorization` header: the caller is anonymous.
+//! - No `Authorization` header: the caller is anonymous. Two of them: refused (401).
 //! - `Authorization: Bearer <JWT>`: the token must verify (see [`keys`]); a token that
 //!   does not is refused with HTTP 401 and `UNAUTHENTICATED`, never treated as
-//!   anonymous. Users (`role` `STAFF` or `FELLOW`) are named by `sub`, their hub handle.
+//!   anonymous. Users (`role` `STAFF` or `FELLOW`) are named by `sub`, their hub handle,
+//!   which must name a person with an enabled account of that role.
 //!   Partners (`role` `PARTNER`) carry scopes and a `jti` that must name a live row of
-//!   `api_tokens` whose hash matches, so a revoked token stops working at once.
+//!   `api_tokens` whose hash matches, so a revoked token stops working at once, and
+//!   whose scopes are not empty.
 //!
 //! What each caller may do is decided by the domain services (`service::access`).
 
+pub mod accounts;
 pub mod keys;
 
+use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use chrono::{DateTime, Duration, Utc};
 use entity::{account, api_token, person};
 use sea_orm::{
@@ -213,6 +217,39 @@ impl From<sea_orm::DbErr> for AuthError {
 /// request would turn every read into a write.
 const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
+/// The value of a request's `Authorization` header, if it has one.
+///
+/// A request with two is refused rather than read by its first: a proxy or a framework
+/// on the way may read another one than we do, so the request names no caller for
+/// sure. The refusal is a [`Rejection`], answered 401 `UNAUTHENTICATED` (a WebSocket
+/// upgrade too, before it switches protocols) rather than 400 `BAD_USER_INPUT`: the
+/// credentials are what we cannot accept, and a client handles that answer as it does
+/// any other refused token. A value that is not visible ASCII is refused likewise.
+pub fn authorization(headers: &HeaderMap) -> Result<Option<&str>, Rejection> {
+    let mut values = headers.get_all(AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Rejection(
+            "the request carries more than one Authorization header".into(),
+        ));
+    }
+    value
+        .to_str()
+        .map(Some)
+        .map_err(|_| Rejection("the Authorization header is not printable ASCII".into()))
+}
+
+/// Decides who is calling from a request's headers; see [`authorization`].
+pub async fn authenticate_request(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    headers: &HeaderMap,
+) -> Result<Viewer, AuthError> {
+    authenticate(db, keys, authorization(headers)?).await
+}
+
 /// Decides who is calling from the `Authorization` header's value.
 pub async fn authenticate(
     db: &DatabaseConnection,
@@ -272,20 +309,23 @@ async fn viewer_of(
                 ))
                 .one(db)
                 .await?;
-            if let Some((_, Some(account))) = &found {
-                if account.disabled_at.is_some() {
-                    return Err(Rejection("the account is disabled".into()).into());
-                }
-                if account.role.as_str() != role.as_str() {
-                    return Err(
-                        Rejection("the token's role is not the account's role".into()).into(),
-                    );
-                }
+            // A sound token for someone without an account names nobody who may sign
+            // in here: honouring its role would let any holder of the key (or any
+            // identity provider's user) act as staff.
+            let Some((person, Some(account))) = found else {
+                return Err(
+                    Rejection("the token's subject (sub) has no account here".into()).into(),
+                );
+            };
+            if account.disabled_at.is_some() {
+                return Err(Rejection("the account is disabled".into()).into());
             }
-            let person = found.map(|(person, _)| person);
+            if account.role.as_str() != role.as_str() {
+                return Err(Rejection("the token's role is not the account's role".into()).into());
+            }
             let user = User {
                 handle: claims.sub,
-                person_id: person.map(|p| p.id),
+                person_id: Some(person.id),
             };
             Ok(if role == Role::Staff {
                 Viewer::Staff(user)
@@ -314,7 +354,7 @@ async fn viewer_of(
             if row.expires_at.is_some_and(|at| at <= now) {
                 return Err(Rejection("the partner token has expired".into()).into());
             }
-            let scopes = row
+            let scopes: Vec<Scope> = row
                 .scopes
                 .as_array()
                 .map(|items| {
@@ -324,6 +364,11 @@ async fn viewer_of(
                         .collect()
                 })
                 .unwrap_or_default();
+            // A token that may do nothing is a mistake, not a credential: refusing it
+            // says so at once instead of answering every private field FORBIDDEN.
+            if scopes.is_empty() {
+                return Err(Rejection("the partner token carries no scopes".into()).into());
+            }
             let partner = Partner {
                 token_id: row.id,
                 name: row.name.clone(),

@@ -114,7 +114,7 @@ impl ApiTokenQuery {
 pub struct CreateApiTokenInput {
     /// What the token is for, such as the partner's name (1 to 100 characters).
     pub name: String,
-    /// What it may do: `benefits:read`, `nominations:read`.
+    /// What it may do: `benefits:read`, `nominations:read`; at least one.
     pub scopes: Vec<String>,
     /// When it stops working; at most 366 days ahead, 90 days when absent.
     pub expires_at: Option<DateTime<Utc>>,

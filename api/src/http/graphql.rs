@@ -66,6 +66,16 @@ fn refuse(status: StatusCode, code: Code, message: &str) -> HttpResponse {
         )
 }
 
+/// The answer to credentials we cannot accept, over HTTP and on a WebSocket upgrade.
+pub(super) fn unauthorized(rejection: &auth::Rejection) -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""))
+        .json(json!({ "errors": [{
+            "message": format!("The bearer token was refused: {rejection}."),
+            "extensions": { "code": Code::Unauthenticated.as_str() }
+        }] }))
+}
+
 pub async fn post(
     request: HttpRequest,
     payload: web::Payload,
@@ -333,20 +343,9 @@ async fn execute(
         Ok(measure) => measure,
         Err(refusal) => return too_complex(request, state, refusal),
     };
-    let authorization = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let viewer = match auth::authenticate(&state.db, &state.keys, authorization).await {
+    let viewer = match auth::authenticate_request(&state.db, &state.keys, request.headers()).await {
         Ok(viewer) => viewer,
-        Err(AuthError::Rejected(rejection)) => {
-            return HttpResponse::Unauthorized()
-                .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""))
-                .json(json!({ "errors": [{
-                    "message": format!("The bearer token was refused: {rejection}."),
-                    "extensions": { "code": Code::Unauthenticated.as_str() }
-                }] }))
-        }
+        Err(AuthError::Rejected(rejection)) => return unauthorized(&rejection),
         Err(AuthError::Service(err)) => {
             let status = match err {
                 ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -139,6 +139,14 @@ pub async fn create(
             scopes.push(scope);
         }
     }
+    if scopes.is_empty() {
+        // Such a token could do nothing an anonymous caller cannot; it is always a
+        // mistake, and the authentication refuses it anyway.
+        return Err(ServiceError::invalid(
+            "input.scopes",
+            "A token needs at least one scope.",
+        ));
+    }
     let now = Utc::now();
     let expires_at = input.expires_at.unwrap_or(now + DEFAULT_LIFETIME);
     if expires_at <= now {

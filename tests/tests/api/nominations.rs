@@ -228,7 +228,7 @@ on_both_databases! {
         assert_eq!(note["userErrors"][0]["field"], json!(["input", "note"]));
 
         // Callers who may not nominate at all get a FORBIDDEN error, not a payload.
-        for token in [None, Some(app.token(Role::Fellow, "someone-unknown"))] {
+        for token in [None, Some(app.account_token(Role::Fellow, "someone-unknown").await)] {
             let response = app.graphql_as(token.as_deref(), SUBMIT, json!({ "input": submission("grace") })).await;
             assert_eq!(response.error_codes(), ["FORBIDDEN"]);
             assert_eq!(response.data()["submitNomination"], Value::Null);

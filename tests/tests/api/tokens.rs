@@ -5,11 +5,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
 use entity::{api_token, audit_event};
+use fellowship_tests::ws::{endpoint, Received, WsClient};
 use fellowship_tests::{key_file, on_both_databases, Backend, TestApp, TestDatabase, TEST_SECRET};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Error as WsError;
 
 const VIEWER: &str = "{ viewer { role handle person { name } fellow { handle } scopes } }";
 const CREATE_TOKEN: &str = r#"mutation { createApiToken(input: { name: "forged", scopes: ["benefits:read"] }) { token userErrors { code } } }"#;
@@ -99,8 +103,10 @@ on_both_databases! {
         forged.push(("wrong audience", hs256(&c, TEST_SECRET)));
         let mut c = claims(); c.as_object_mut().unwrap().remove("sub");
         forged.push(("missing sub", hs256(&c, TEST_SECRET)));
-        let mut c = claims(); c.as_object_mut().unwrap().remove("nbf");
-        forged.push(("missing nbf", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c["iat"] = json!(now() + 3600);
+        forged.push(("issued in the future", hs256(&c, TEST_SECRET)));
+        let mut c = claims(); c["iat"] = json!("yesterday");
+        forged.push(("iat as a string", hs256(&c, TEST_SECRET)));
         let mut c = claims(); c["role"] = json!("ADMIN");
         forged.push(("unknown role", hs256(&c, TEST_SECRET)));
         let mut header = Header::new(Algorithm::HS256); header.kid = Some("unknown-key".into());
@@ -179,10 +185,11 @@ on_both_databases! {
         let staff = app.token(api::auth::Role::Staff, "merve");
         let before = counts(&app).await;
         for (input, field) in [
-            (json!({ "name": "", "scopes": [] }), json!(["input", "name"])),
+            (json!({ "name": "", "scopes": ["benefits:read"] }), json!(["input", "name"])),
             (json!({ "name": "x", "scopes": ["everything"] }), json!(["input", "scopes", "0"])),
-            (json!({ "name": "x", "scopes": [], "expiresAt": "2001-01-01T00:00:00Z" }), json!(["input", "expiresAt"])),
-            (json!({ "name": "x", "scopes": [], "expiresAt": "2999-01-01T00:00:00Z" }), json!(["input", "expiresAt"])),
+            (json!({ "name": "x", "scopes": [] }), json!(["input", "scopes"])),
+            (json!({ "name": "x", "scopes": ["benefits:read"], "expiresAt": "2001-01-01T00:00:00Z" }), json!(["input", "expiresAt"])),
+            (json!({ "name": "x", "scopes": ["benefits:read"], "expiresAt": "2999-01-01T00:00:00Z" }), json!(["input", "expiresAt"])),
         ] {
             let response = app.graphql_as(Some(&staff), r#"mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token apiToken { id } userErrors { field code } } }"#,
                 json!({ "input": input })).await.expect_ok();
@@ -192,6 +199,125 @@ on_both_databases! {
             assert_eq!(payload["userErrors"][0]["field"], field, "{input}");
         }
         assert_eq!(counts(&app).await, before);
+    }
+
+    async fn a_token_without_nbf_or_iat_is_accepted_and_one_from_the_future_is_refused(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let without = |names: &[&str]| {
+            let mut c = claims();
+            for name in names {
+                c.as_object_mut().unwrap().remove(*name);
+            }
+            hs256(&c, TEST_SECRET)
+        };
+        let leeway = api::auth::keys::LEEWAY_SECONDS as i64;
+        let with = |name: &str, value: i64| {
+            let mut c = claims();
+            c[name] = json!(value);
+            hs256(&c, TEST_SECRET)
+        };
+        // What an identity provider issues: no nbf, and sometimes no iat either; and
+        // clocks a little ahead of ours.
+        for (what, token) in [
+            ("no nbf", without(&["nbf"])),
+            ("no iat", without(&["iat"])),
+            ("neither nbf nor iat", without(&["nbf", "iat"])),
+            ("nbf within the leeway", with("nbf", now() + leeway / 2)),
+            ("iat within the leeway", with("iat", now() + leeway / 2)),
+        ] {
+            let response = app.graphql_as(Some(&token), VIEWER, json!({})).await;
+            assert_eq!(response.status, 200, "{what}: {}", response.body);
+            assert_eq!(response.expect_ok()["viewer"]["role"], "STAFF", "{what}");
+        }
+        let mut c = claims(); c.as_object_mut().unwrap().remove("iat"); c["nbf"] = json!(now() + 3600);
+        assert_refused(&app, &hs256(&c, TEST_SECRET), "nbf in the future, no iat").await;
+        let mut c = claims(); c.as_object_mut().unwrap().remove("nbf"); c["iat"] = json!(now() + 3600);
+        assert_refused(&app, &hs256(&c, TEST_SECRET), "iat in the future, no nbf").await;
+    }
+
+    async fn a_user_token_whose_subject_has_no_account_is_refused_everywhere(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let before = counts(&app).await;
+        // A handle nobody has, and a person the records know but who has no account.
+        fellowship_tests::seed::person(&app.db, "Board Representative", Some("board-rep")).await;
+        for (what, token) in [
+            ("staff, unknown handle", app.token(api::auth::Role::Staff, "nobody-at-all")),
+            ("fellow, unknown handle", app.token(api::auth::Role::Fellow, "nobody-at-all")),
+            ("staff, person without an account", app.token(api::auth::Role::Staff, "board-rep")),
+        ] {
+            assert_refused(&app, &token, what).await;
+            for query in ["{ auditEvents { totalCount } }", "{ apiTokens { totalCount } }", CREATE_TOKEN] {
+                let response = app.graphql_as(Some(&token), query, json!({})).await;
+                assert_eq!(response.status, 401, "{what}: {query}: {}", response.body);
+                assert_eq!(response.error_codes(), ["UNAUTHENTICATED"], "{what}: {query}");
+            }
+            let mut socket = WsClient::connect(&app.address).await;
+            match socket.init(Some(&token)).await {
+                Received::Closed { code, .. } => assert_eq!(code, 4403, "{what}"),
+                other => panic!("{what}: the WebSocket was not refused: {other:?}"),
+            }
+        }
+        assert_eq!(counts(&app).await, before, "a refused token changed data");
+
+        // Once the person has an account, the very same kind of token is honoured.
+        let staff = app.account_token(api::auth::Role::Staff, "board-rep").await;
+        let viewer = app.graphql_as(Some(&staff), VIEWER, json!({})).await.expect_ok();
+        assert_eq!(viewer["viewer"]["role"], "STAFF");
+        assert_eq!(viewer["viewer"]["person"]["name"], "Board Representative");
+    }
+
+    async fn a_request_with_two_authorization_headers_is_refused_over_http_and_on_the_upgrade(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let before = counts(&app).await;
+        let staff = format!("Bearer {}", app.token(api::auth::Role::Staff, "merve"));
+        let fellow = format!("Bearer {}", app.token(api::auth::Role::Fellow, "ceyda"));
+        for (what, values) in [
+            ("the same token twice", [staff.as_str(), staff.as_str()]),
+            ("staff first", [staff.as_str(), fellow.as_str()]),
+            ("a fellow first", [fellow.as_str(), staff.as_str()]),
+            ("garbage first", ["Bearer not.a.token", staff.as_str()]),
+        ] {
+            let mut request = app.client.post(app.url("/graphql")).json(&json!({ "query": CREATE_TOKEN }));
+            for value in values {
+                request = request.header("authorization", value);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 401, "{what}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{what}");
+            assert!(body.get("data").is_none_or(Value::is_null), "{what}: {body}");
+
+            let mut upgrade = endpoint(&app.address).into_client_request().unwrap();
+            upgrade.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+            for value in values {
+                upgrade.headers_mut().append("Authorization", HeaderValue::from_str(value).unwrap());
+            }
+            match tokio_tungstenite::connect_async(upgrade).await {
+                Err(WsError::Http(response)) => assert_eq!(response.status().as_u16(), 401, "{what}"),
+                Ok(_) => panic!("{what}: the upgrade was accepted"),
+                Err(other) => panic!("{what}: {other}"),
+            }
+        }
+        assert_eq!(counts(&app).await, before, "a refused request changed data");
+
+        // One header of either kind works, so the refusals are about the second one.
+        let one = app.client.post(app.url("/graphql")).header("authorization", &staff)
+            .json(&json!({ "query": VIEWER })).send().await.unwrap();
+        assert_eq!(one.status().as_u16(), 200);
+        let mut socket = WsClient::connect_with(&app.address, Some(&staff)).await;
+        assert_eq!(socket.init(None).await, Received::Message(json!({ "type": "connection_ack" })));
+    }
+
+    async fn a_partner_token_whose_row_has_no_scopes_is_refused(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(api::auth::Role::Staff, "merve");
+        let created = app.graphql_as(Some(&staff), r#"mutation { createApiToken(input: { name: "Partner B", scopes: ["benefits:read"] }) { token } }"#,
+            json!({})).await.expect_ok();
+        let partner = created["createApiToken"]["token"].as_str().unwrap().to_owned();
+        assert_eq!(app.graphql_as(Some(&partner), VIEWER, json!({})).await.expect_ok()["viewer"]["role"], "PARTNER");
+        // A row written before scopes were required, or by hand.
+        app.db.execute_unprepared("UPDATE api_tokens SET scopes = '[]'").await.unwrap();
+        assert_refused(&app, &partner, "a partner token without scopes").await;
     }
 }
 

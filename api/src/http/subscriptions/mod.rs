@@ -90,6 +90,10 @@ pub async fn upgrade(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    let upgrade_authorization = match auth::authorization(request.headers()) {
+        Ok(value) => value.map(str::to_owned),
+        Err(rejection) => return super::graphql::unauthorized(&rejection),
+    };
     if !offers_subprotocol(&request) {
         return HttpResponse::BadRequest().json(json!({ "errors": [{
             "message": format!("Subscriptions use the `{SUBPROTOCOL}` WebSocket subprotocol (the graphql-ws client library)."),
@@ -122,10 +126,7 @@ pub async fn upgrade(
     let (control, control_queue) = mpsc::channel(CONTROL_QUEUE);
     let (reports, report_queue) = mpsc::unbounded_channel();
     let connection = Connection {
-        upgrade_authorization: request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().unwrap_or("\u{0}").to_owned()),
+        upgrade_authorization,
         address: client_address(&request, state.trust_forwarded_for),
         state: state.into_inner(),
         outbound,
