@@ -6,6 +6,7 @@
 pub mod prelude;
 
 pub mod enums;
+pub mod folding;
 
 pub mod account;
 pub mod api_token;

@@ -4,6 +4,7 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::enums::NominationStatus;
+use crate::folding::refold;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "nominations")]
@@ -12,7 +13,7 @@ pub struct Model {
     pub id: i64,
     pub nominee_name: String,
     /// At most one open (`SUBMITTED`/`UNDER_REVIEW`) nomination per
-    /// `lower(nominee_handle)` (partial unique index `ux_nominations_open_nominee`).
+    /// `nominee_handle_folded` (partial unique index `ux_nominations_open_nominee`).
     pub nominee_handle: String,
     pub nominee_email: String,
     pub rationale: String,
@@ -31,6 +32,10 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `nominee_handle` folded for lookup and uniqueness ([`crate::folding`]); written
+    /// by `before_save`.
+    #[serde(skip)]
+    pub nominee_handle_folded: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -114,4 +119,14 @@ impl Related<super::strategic_area::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    /// Keeps the folded copies in step with the texts they fold.
+    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        refold(&self.nominee_handle, &mut self.nominee_handle_folded);
+        Ok(self)
+    }
+}

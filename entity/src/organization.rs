@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::folding::refold;
+
 use crate::enums::OrganizationKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
@@ -10,7 +12,7 @@ use crate::enums::OrganizationKind;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// Unique case-insensitively (unique index on `lower(slug)`).
+    /// Unique ignoring case (unique index on `slug_folded`).
     pub slug: String,
     pub name: String,
     pub kind: OrganizationKind,
@@ -21,6 +23,13 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `slug` folded for lookup and uniqueness ([`crate::folding`]); written by
+    /// `before_save`.
+    #[serde(skip)]
+    pub slug_folded: String,
+    /// `name` folded for search ([`crate::folding`]).
+    #[serde(skip)]
+    pub name_folded: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -62,4 +71,15 @@ impl Linked for ParentLink {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    /// Keeps the folded copies in step with the texts they fold.
+    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        refold(&self.slug, &mut self.slug_folded);
+        refold(&self.name, &mut self.name_folded);
+        Ok(self)
+    }
+}

@@ -3,16 +3,24 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::folding::{refold, refold_optional};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "people")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
-    /// Unique case-insensitively (`ux_people_handle` on `lower(handle)`).
+    /// Unique ignoring case (`ux_people_handle` on `handle_folded`).
     pub handle: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `name` folded for search ([`crate::folding`]); written by `before_save`.
+    #[serde(skip)]
+    pub name_folded: String,
+    /// `handle` folded for lookup and uniqueness ([`crate::folding`]).
+    #[serde(skip)]
+    pub handle_folded: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -37,4 +45,15 @@ impl Related<super::fellow::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    /// Keeps the folded copies in step with the texts they fold.
+    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        refold(&self.name, &mut self.name_folded);
+        refold_optional(&self.handle, &mut self.handle_folded);
+        Ok(self)
+    }
+}

@@ -3,12 +3,14 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::folding::refold;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "strategic_areas")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// Unique case-insensitively (unique index on `lower(slug)`).
+    /// Unique ignoring case (unique index on `slug_folded`).
     pub slug: String,
     pub name: String,
     pub description: Option<String>,
@@ -18,6 +20,13 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `slug` folded for lookup and uniqueness ([`crate::folding`]); written by
+    /// `before_save`.
+    #[serde(skip)]
+    pub slug_folded: String,
+    /// `name` folded for search ([`crate::folding`]).
+    #[serde(skip)]
+    pub name_folded: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -70,4 +79,15 @@ impl Related<super::nomination::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    /// Keeps the folded copies in step with the texts they fold.
+    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        refold(&self.slug, &mut self.slug_folded);
+        refold(&self.name, &mut self.name_folded);
+        Ok(self)
+    }
+}

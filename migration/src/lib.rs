@@ -1,8 +1,8 @@
 //! Schema migrations of the Fellowship API (see `docs/data-model.md`).
 //!
 //! Every migration runs on SQLite and PostgreSQL 15. The schema builder is used
-//! wherever it renders portably; the only raw SQL is for the expression indexes
-//! on `lower(...)`, which sea-query cannot render for SQLite.
+//! wherever it renders portably; raw SQL is kept to statements valid as-is on both
+//! (the expression and partial indexes, which sea-query cannot render for SQLite).
 
 pub use sea_orm_migration::prelude::*;
 
@@ -16,6 +16,7 @@ mod m20261123_000006_create_api_tokens_and_audit;
 mod m20261123_000007_create_nomination_events;
 mod m20261123_000008_create_rate_limit_windows;
 mod m20261123_000009_create_websocket_leases;
+mod m20261201_000001_fold_case_in_rust;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_nomination_events::Migration),
             Box::new(m20261123_000008_create_rate_limit_windows::Migration),
             Box::new(m20261123_000009_create_websocket_leases::Migration),
+            Box::new(m20261201_000001_fold_case_in_rust::Migration),
         ]
     }
 }

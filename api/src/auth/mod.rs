@@ -304,7 +304,7 @@ async fn viewer_of(
             let found = person::Entity::find()
                 .find_also_related(account::Entity)
                 .filter(search::equals_ignoring_case(
-                    sea_orm::sea_query::Expr::col((person::Entity, person::Column::Handle)),
+                    sea_orm::sea_query::Expr::col((person::Entity, person::Column::HandleFolded)),
                     &claims.sub,
                 ))
                 .one(db)

@@ -155,6 +155,7 @@ mod tests {
             id: 1,
             nominee_name: "Ada".into(),
             nominee_handle: "ada".into(),
+            nominee_handle_folded: String::new(),
             nominee_email: "ada@example.org".into(),
             rationale: "r".into(),
             support_requested: None,

@@ -80,7 +80,7 @@ pub async fn list(
             .column(person::Column::Id)
             .from(person::Entity)
             .and_where(search::equals_ignoring_case(
-                Expr::col(person::Column::Handle),
+                Expr::col(person::Column::HandleFolded),
                 handle,
             ))
             .to_owned();

@@ -46,11 +46,11 @@ impl StrategicAreaFilter {
             condition = condition.add(
                 Condition::any()
                     .add(search::contains(
-                        column(strategic_area::Column::Name),
+                        column(strategic_area::Column::NameFolded),
                         &term,
                     ))
                     .add(search::contains(
-                        column(strategic_area::Column::Slug),
+                        column(strategic_area::Column::SlugFolded),
                         &term,
                     )),
             );
@@ -106,7 +106,7 @@ pub async fn by_slug(
 ) -> ServiceResult<Option<strategic_area::Model>> {
     Ok(strategic_area::Entity::find()
         .filter(search::equals_ignoring_case(
-            column(strategic_area::Column::Slug),
+            column(strategic_area::Column::SlugFolded),
             slug,
         ))
         .one(db)
@@ -257,6 +257,11 @@ pub async fn update(
         "strategicArea.update",
         |mut u| {
             if let Some(name) = name {
+                // A bulk update skips `before_save`: the folded copy is written here.
+                u = u.col_expr(
+                    strategic_area::Column::NameFolded,
+                    Expr::val(search::fold(&name)),
+                );
                 u = u.col_expr(strategic_area::Column::Name, Expr::val(name));
             }
             if let Some(description) = description {

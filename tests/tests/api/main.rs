@@ -3,6 +3,7 @@
 
 mod access;
 mod cancellation;
+mod case_folding;
 mod cursors;
 mod dates;
 mod demo;

@@ -1,8 +1,32 @@
 //! The migrations: reversible, and carrying the constraints that protect the data.
 
+use entity::folding::fold;
 use fellowship_tests::{on_both_databases, Backend, TestApp, TestDatabase};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+/// The migration that added the folded copies; the tests below start just before it.
+const FOLDING: &str = "m20261201_000001_fold_case_in_rust";
+
+/// How many migrations come before [`FOLDING`], and how many from it on.
+fn around_folding() -> (u32, u32) {
+    let all = Migrator::migrations();
+    let before = all
+        .iter()
+        .position(|m| m.name() == FOLDING)
+        .expect("the folding migration");
+    (before as u32, (all.len() - before) as u32)
+}
+
+async fn texts(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
 
 async fn schema_of(db: &DatabaseConnection, backend: Backend) -> Vec<String> {
     let queries: &[&str] = match backend {
@@ -51,9 +75,9 @@ on_both_databases! {
         let db = &app.db;
         let now = "'2024-01-01T00:00:00Z'";
         for sql in [
-            format!("INSERT INTO people (name, handle, created_at, updated_at) VALUES ('X', 'CEYDA', {now}, {now})"),
-            format!("INSERT INTO strategic_areas (slug, name, version, created_at, updated_at) VALUES ('Spanish-NLP', 'X', 1, {now}, {now})"),
-            format!("INSERT INTO organizations (slug, name, kind, version, created_at, updated_at) VALUES ('HUGGING-FACE', 'X', 'COMPANY', 1, {now}, {now})"),
+            format!("INSERT INTO people (name, name_folded, handle, handle_folded, created_at, updated_at) VALUES ('X', 'x', 'CEYDA', '{}', {now}, {now})", fold("CEYDA")),
+            format!("INSERT INTO strategic_areas (slug, slug_folded, name, name_folded, version, created_at, updated_at) VALUES ('Spanish-NLP', '{}', 'X', 'x', 1, {now}, {now})", fold("Spanish-NLP")),
+            format!("INSERT INTO organizations (slug, slug_folded, name, name_folded, kind, version, created_at, updated_at) VALUES ('HUGGING-FACE', '{}', 'X', 'x', 'COMPANY', 1, {now}, {now})", fold("HUGGING-FACE")),
         ] {
             assert!(db.execute_unprepared(&sql).await.is_err(), "accepted: {sql}");
         }
@@ -63,7 +87,7 @@ on_both_databases! {
         let app = TestApp::with_demo(backend).await;
         let now = "'2024-01-01T00:00:00Z'";
         for sql in [
-            format!("INSERT INTO organizations (slug, name, kind, version, created_at, updated_at) VALUES ('x', 'X', 'CARTEL', 1, {now}, {now})"),
+            format!("INSERT INTO organizations (slug, slug_folded, name, name_folded, kind, version, created_at, updated_at) VALUES ('x', 'x', 'X', 'x', 'CARTEL', 1, {now}, {now})"),
             "UPDATE fellows SET status = 'RETIRED'".to_owned(),
             "UPDATE foundation_memberships SET tier = 'PLATINUM'".to_owned(),
             "UPDATE contributions SET kind = 'GOSSIP'".to_owned(),
@@ -76,10 +100,10 @@ on_both_databases! {
         let app = TestApp::with_demo(backend).await;
         let now = "'2024-01-01T00:00:00Z'";
         let insert = |handle: &str, status: &str| format!(
-            "INSERT INTO nominations (nominee_name, nominee_handle, nominee_email, rationale, links, status, \
+            "INSERT INTO nominations (nominee_name, nominee_handle, nominee_handle_folded, nominee_email, rationale, links, status, \
              nominator_person_id, version, created_at, updated_at) \
-             VALUES ('Ada', '{handle}', 'ada@example.org', 'Because', '[]', '{status}', \
-             (SELECT id FROM people WHERE handle = 'merve'), 1, {now}, {now})");
+             VALUES ('Ada', '{handle}', '{}', 'ada@example.org', 'Because', '[]', '{status}', \
+             (SELECT id FROM people WHERE handle = 'merve'), 1, {now}, {now})", fold(handle));
         app.db.execute_unprepared(&insert("ada", "SUBMITTED")).await.unwrap();
         assert!(app.db.execute_unprepared(&insert("ADA", "UNDER_REVIEW")).await.is_err());
         // Closed nominations do not count.
@@ -94,5 +118,58 @@ on_both_databases! {
         ] {
             assert!(app.db.execute_unprepared(sql).await.is_err(), "accepted: {sql}");
         }
+    }
+
+    async fn the_folding_migration_folds_existing_rows_in_rust_and_moves_the_unique_indexes(backend) {
+        let database = TestDatabase::create(backend).await;
+        let db = database.connect().await;
+        let (before, from) = around_folding();
+        Migrator::up(&db, Some(before)).await.unwrap();
+        let old_schema = schema_of(&db, backend).await;
+        let now = "'2024-01-01T00:00:00Z'";
+        for sql in [
+            format!("INSERT INTO people (name, handle, created_at, updated_at) VALUES ('Émile Zola', 'ÉMILE', {now}, {now})"),
+            format!("INSERT INTO people (name, created_at, updated_at) VALUES ('Nobody', {now}, {now})"),
+            format!("INSERT INTO fellows (person_id, headline, status, joined_on, created_at, updated_at) \
+                     VALUES ((SELECT id FROM people WHERE handle = 'ÉMILE'), 'Ávila', 'ACTIVE', '2024-01-01', {now}, {now})"),
+            format!("INSERT INTO strategic_areas (slug, name, created_at, updated_at) VALUES ('ÑANDÚ', 'Ñandú', {now}, {now})"),
+            format!("INSERT INTO organizations (slug, name, kind, created_at, updated_at) VALUES ('SOCIÉTÉ', 'Société', 'COMPANY', {now}, {now})"),
+            format!("INSERT INTO nominations (nominee_name, nominee_handle, nominee_email, rationale, status, nominator_person_id, created_at, updated_at) \
+                     VALUES ('Ada', 'ÁDA', 'ada@example.org', 'Because', 'SUBMITTED', (SELECT id FROM people WHERE handle = 'ÉMILE'), {now}, {now})"),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+
+        Migrator::up(&db, None).await.unwrap();
+        // SQLite's lower() would have left the capitals: these come from Rust.
+        assert_eq!(texts(&db, "SELECT name_folded || '/' || coalesce(handle_folded, '-') FROM people ORDER BY id").await, ["émile zola/émile", "nobody/-"]);
+        assert_eq!(texts(&db, "SELECT headline_folded FROM fellows").await, ["ávila"]);
+        assert_eq!(texts(&db, "SELECT slug_folded || '/' || name_folded FROM strategic_areas").await, ["ñandú/ñandú"]);
+        assert_eq!(texts(&db, "SELECT slug_folded || '/' || name_folded FROM organizations").await, ["société/société"]);
+        assert_eq!(texts(&db, "SELECT nominee_handle_folded FROM nominations").await, ["áda"]);
+        let duplicate = format!("INSERT INTO people (name, name_folded, handle, handle_folded, created_at, updated_at) \
+                                 VALUES ('x', 'x', 'émile', '{}', {now}, {now})", fold("émile"));
+        assert!(db.execute_unprepared(&duplicate).await.is_err(), "the unique index is on the folded handle");
+
+        Migrator::down(&db, Some(from)).await.unwrap();
+        assert_eq!(schema_of(&db, backend).await, old_schema, "down restores the schema before it");
+        assert_eq!(texts(&db, "SELECT handle FROM people WHERE handle IS NOT NULL").await, ["ÉMILE"]);
+    }
+
+    async fn the_folding_migration_refuses_values_it_would_join_and_changes_nothing(backend) {
+        let database = TestDatabase::create(backend).await;
+        let db = database.connect().await;
+        let (before, _) = around_folding();
+        Migrator::up(&db, Some(before)).await.unwrap();
+        let now = "'2024-01-01T00:00:00Z'";
+        // Distinct for lower() on both databases, one handle once canonically composed.
+        for handle in ["JOSÉ", "jose\u{301}"] {
+            db.execute_unprepared(&format!("INSERT INTO people (name, handle, created_at, updated_at) VALUES ('José', '{handle}', {now}, {now})"))
+                .await.unwrap();
+        }
+        let old_schema = schema_of(&db, backend).await;
+        assert!(Migrator::up(&db, None).await.is_err());
+        assert_eq!(schema_of(&db, backend).await, old_schema, "a refused migration leaves nothing half-done");
+        assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().first().map(|m| m.name().to_owned()), Some(FOLDING.to_owned()));
     }
 }

@@ -17,6 +17,7 @@ use crate::domain::{self, LinkInput};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::access;
 use crate::service::audit::{self, Change};
+use crate::service::search;
 use crate::service::versioned;
 
 fn snapshot<T: serde::Serialize>(row: &T) -> Value {
@@ -89,6 +90,11 @@ pub async fn update_profile(
     let txn = db.begin().await?;
     let mut update = versioned::bump::<fellow::Entity>(fellow_id, edit.expected_version);
     if let Some(headline) = headline {
+        // A bulk update skips `before_save`: the folded copy is written here.
+        update = update.col_expr(
+            fellow::Column::HeadlineFolded,
+            Expr::val(headline.as_deref().map(search::fold)),
+        );
         update = update.col_expr(fellow::Column::Headline, Expr::val(headline));
     }
     if let Some(bio) = bio {
@@ -107,6 +113,7 @@ pub async fn update_profile(
     }
     if let Some(name) = name {
         person::Entity::update_many()
+            .col_expr(person::Column::NameFolded, Expr::val(search::fold(&name)))
             .col_expr(person::Column::Name, Expr::val(name))
             .col_expr(person::Column::UpdatedAt, Expr::val(Utc::now()))
             .filter(person::Column::Id.eq(current.person_id))

@@ -76,7 +76,7 @@ impl FellowFilter {
                     )),
                 )
                 .and_where(search::equals_ignoring_case(
-                    column(strategic_area::Entity, strategic_area::Column::Slug),
+                    column(strategic_area::Entity, strategic_area::Column::SlugFolded),
                     slug,
                 ))
                 .to_owned();
@@ -96,15 +96,15 @@ impl FellowFilter {
             condition = condition.add(
                 Condition::any()
                     .add(search::contains(
-                        column(person::Entity, person::Column::Name),
+                        column(person::Entity, person::Column::NameFolded),
                         &term,
                     ))
                     .add(search::contains(
-                        column(person::Entity, person::Column::Handle),
+                        column(person::Entity, person::Column::HandleFolded),
                         &term,
                     ))
                     .add(search::contains(
-                        column(fellow::Entity, fellow::Column::Headline),
+                        column(fellow::Entity, fellow::Column::HeadlineFolded),
                         &term,
                     )),
             );
@@ -178,7 +178,7 @@ pub async fn by_handle(
     Ok(fellow::Entity::find()
         .join(JoinType::InnerJoin, fellow::Relation::Person.def())
         .filter(search::equals_ignoring_case(
-            column(person::Entity, person::Column::Handle),
+            column(person::Entity, person::Column::HandleFolded),
             handle,
         ))
         .one(db)

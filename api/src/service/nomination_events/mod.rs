@@ -422,6 +422,8 @@ mod tests {
             id: 4,
             nominee_name: "Ada".into(),
             nominee_handle: "ada".into(),
+            // Never serialized, so an event's snapshot comes back without it.
+            nominee_handle_folded: String::new(),
             nominee_email: "ada@example.org".into(),
             rationale: "Because".into(),
             support_requested: None,

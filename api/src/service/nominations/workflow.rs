@@ -147,7 +147,7 @@ async fn open_nomination_for(
 ) -> ServiceResult<Option<nomination::Model>> {
     Ok(nomination::Entity::find()
         .filter(search::equals_ignoring_case(
-            Expr::col(nomination::Column::NomineeHandle),
+            Expr::col(nomination::Column::NomineeHandleFolded),
             handle,
         ))
         .filter(nomination::Column::Status.is_in(OPEN))
@@ -257,7 +257,7 @@ pub async fn submit(
         let field = format!("input.strategicAreaSlugs.{i}");
         let area = strategic_area::Entity::find()
             .filter(search::equals_ignoring_case(
-                Expr::col(strategic_area::Column::Slug),
+                Expr::col(strategic_area::Column::SlugFolded),
                 slug,
             ))
             .one(db)
@@ -278,7 +278,7 @@ pub async fn submit(
     let nominee_is_active_fellow = fellow::Entity::find()
         .inner_join(person::Entity)
         .filter(search::equals_ignoring_case(
-            Expr::col((person::Entity, person::Column::Handle)),
+            Expr::col((person::Entity, person::Column::HandleFolded)),
             &nominee_handle,
         ))
         .filter(fellow::Column::Status.eq(FellowStatus::Active))
@@ -633,7 +633,7 @@ async fn admit(txn: &DatabaseTransaction, n: &nomination::Model) -> ServiceResul
     let now = Utc::now();
     let existing = person::Entity::find()
         .filter(search::equals_ignoring_case(
-            Expr::col(person::Column::Handle),
+            Expr::col(person::Column::HandleFolded),
             &n.nominee_handle,
         ))
         .one(txn)

@@ -171,6 +171,11 @@ pub async fn update_organization(
     let txn = db.begin().await?;
     let mut update = versioned::bump::<organization::Entity>(id, edit.expected_version);
     if let Some(name) = name {
+        // A bulk update skips `before_save`: the folded copy is written here.
+        update = update.col_expr(
+            organization::Column::NameFolded,
+            Expr::val(search::fold(&name)),
+        );
         update = update.col_expr(organization::Column::Name, Expr::val(name));
     }
     if let Some(kind) = edit.kind {
@@ -482,7 +487,7 @@ pub async fn appoint_representative(
                 Some(handle) => {
                     person::Entity::find()
                         .filter(search::equals_ignoring_case(
-                            Expr::col(person::Column::Handle),
+                            Expr::col(person::Column::HandleFolded),
                             handle,
                         ))
                         .one(db)

@@ -31,14 +31,14 @@ fn org_column(col: organization::Column) -> SimpleExpr {
     Expr::col((organization::Entity, col))
 }
 
-/// `column IN (SELECT id FROM organizations WHERE lower(slug) = lower(?))`.
+/// `column IN (SELECT id FROM organizations WHERE slug_folded = fold(?))`.
 fn organization_with_slug(column: SimpleExpr, slug: &str) -> SimpleExpr {
     use sea_orm::sea_query::ExprTrait;
     let ids = Query::select()
         .column(organization::Column::Id)
         .from(organization::Entity)
         .and_where(search::equals_ignoring_case(
-            Expr::col(organization::Column::Slug),
+            Expr::col(organization::Column::SlugFolded),
             slug,
         ))
         .to_owned();
@@ -61,11 +61,11 @@ impl OrganizationFilter {
             condition = condition.add(
                 Condition::any()
                     .add(search::contains(
-                        org_column(organization::Column::Name),
+                        org_column(organization::Column::NameFolded),
                         &term,
                     ))
                     .add(search::contains(
-                        org_column(organization::Column::Slug),
+                        org_column(organization::Column::SlugFolded),
                         &term,
                     )),
             );
@@ -121,7 +121,7 @@ pub async fn by_slug(
 ) -> ServiceResult<Option<organization::Model>> {
     Ok(organization::Entity::find()
         .filter(search::equals_ignoring_case(
-            org_column(organization::Column::Slug),
+            org_column(organization::Column::SlugFolded),
             slug,
         ))
         .one(db)
