@@ -60,7 +60,7 @@ impl Claim {
             Viewer::Partner(partner) => format!("token:{}", partner.token_id),
             Viewer::Staff(user) | Viewer::Fellow(user) => match user.person_id {
                 Some(id) => format!("person:{id}"),
-                None => format!("handle:{}", user.handle.to_ascii_lowercase()),
+                None => format!("handle:{}", entity::folding::fold(&user.handle)),
             },
             Viewer::Anonymous => return None,
         };

@@ -52,9 +52,12 @@ impl Usage {
 pub fn caller_key(viewer: &Viewer, client_address: &str) -> String {
     match viewer {
         Viewer::Partner(partner) => format!("token:{}", partner.token_id),
-        Viewer::Staff(user) | Viewer::Fellow(user) => {
-            format!("user:{}", user.handle.to_ascii_lowercase())
-        }
+        // The person, not the token's spelling of their handle: every spelling that signs
+        // in as one person shares one budget.
+        Viewer::Staff(user) | Viewer::Fellow(user) => match user.person_id {
+            Some(id) => format!("person:{id}"),
+            None => format!("user:{}", entity::folding::fold(&user.handle)),
+        },
         Viewer::Anonymous => format!("address:{client_address}"),
     }
 }
