@@ -269,21 +269,19 @@ fn parse_refusal(limits: &Limits, text: &str, error: ParseError) -> Refusal {
                 .split('\n')
                 .nth(start.line.saturating_sub(1))
                 .and_then(|line| line.chars().nth(start.column.saturating_sub(1)));
-            let what = match found {
-                Some(c) if !c.is_whitespace() && !c.is_control() => {
-                    format!("`{c}` is not expected there")
-                }
-                Some(_) => "a character is not expected there".to_owned(),
-                None => "the document ends before it is complete".to_owned(),
-            };
-            return Refusal::bad_input(
-                "syntax",
-                format!(
-                    "The document is not valid GraphQL: at line {}, column {}, {what}.",
-                    start.line, start.column
+            let (line, column) = (start.line, start.column);
+            let message = match found {
+                Some(c) if !c.is_whitespace() && !c.is_control() => format!(
+                    "The document is not valid GraphQL: `{c}` at line {line}, column {column} does not belong there."
                 ),
-                Some(*start),
-            );
+                Some(_) => format!(
+                    "The document is not valid GraphQL: the character at line {line}, column {column} does not belong there."
+                ),
+                None => format!(
+                    "The document is not valid GraphQL: it ends at line {line}, column {column}, before it is complete."
+                ),
+            };
+            return Refusal::bad_input("syntax", message, Some(*start));
         }
         ParseError::MultipleOperations { .. } => {
             "A document with an anonymous operation may hold no other operation; name each one."

@@ -6,6 +6,7 @@ mod cancellation;
 mod demo;
 mod fellows;
 mod fuzz;
+mod hostile_input;
 mod http;
 mod idempotency;
 mod limits;
