@@ -35,6 +35,20 @@ fn nested_json(levels: usize) -> Value {
     serde_json::from_str(&format!("{}1{}", "[".repeat(levels), "]".repeat(levels))).unwrap()
 }
 
+/// The server's statement count once it is at rest: a freshly started server may still
+/// be sending its first statements (the event feed's start) when a test begins.
+async fn settled_statements(app: &TestApp) -> u64 {
+    let mut last = app.statements_sent().await;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let now = app.statements_sent().await;
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
 /// GETs an operation with optional JSON variables.
 async fn get(app: &TestApp, query: &str, variables: Option<&str>) -> GraphqlResponse {
     let mut params = vec![("query", query)];
@@ -149,7 +163,7 @@ on_both_databases! {
         let app = TestApp::with_demo(backend).await;
         let maria = app.token(Role::Fellow, "mariagrandury");
         let nominations_before = nomination::Entity::find().count(&app.db).await.unwrap();
-        let statements_before = app.statements_sent().await;
+        let statements_before = settled_statements(&app).await;
 
         let search = "query($s: String) { fellows(filter: { search: $s }) { totalCount nodes { handle } } }";
         let cases: Vec<(Option<&str>, &str, Value)> = vec![
