@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod benefits;
 pub mod connection;
+pub mod document_guard;
 pub mod fellows;
 pub mod ids;
 pub mod limits;

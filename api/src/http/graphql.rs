@@ -22,6 +22,7 @@ use futures::StreamExt;
 use super::{playground, AppState, MAX_BODY_BYTES};
 use crate::auth::{self, AuthError};
 use crate::error::{Code, ServiceError};
+use crate::graphql::document_guard;
 use crate::graphql::limits::{self, Limits, Measure, Refusal};
 use crate::graphql::loaders::Loaders;
 use crate::service::idempotency::IdempotencyKey;
@@ -243,37 +244,23 @@ pub(super) fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Measures a document against the limits before anything runs.
+/// Checks a request before anything runs (see [`document_guard`]): its text, variables,
+/// syntax and limits. HTTP and the WebSocket both come through here.
 pub(super) fn check_limits(
     gql_request: &mut async_graphql::Request,
 ) -> Result<Option<Measure>, Refusal> {
-    let limits = Limits::default();
-    limits::check_length(&limits, &gql_request.query)?;
-    let operation_name = gql_request.operation_name.clone();
-    let variables = gql_request.variables.clone();
-    match gql_request.parsed_query() {
-        Ok(document) => limits::check(&limits, document, operation_name.as_deref(), &variables),
-        // Syntax errors are reported by the executor, with their positions.
-        Err(_) => Ok(None),
-    }
+    document_guard::check(&Limits::default(), gql_request)
 }
 
-/// The answer to a document over a limit: a request error, so 400 for the new media type.
+/// The answer to a request refused before it ran: a request error, so 400 for the new
+/// media type.
 fn too_complex(request: &HttpRequest, state: &AppState, refusal: Refusal) -> HttpResponse {
     state.metrics.record_refusal(refusal.limit);
     let status = match negotiate(request) {
         ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
         ResponseType::Json => StatusCode::OK,
     };
-    HttpResponse::build(status).json(json!({ "errors": [{
-        "message": refusal.message(),
-        "extensions": {
-            "code": Code::QueryTooComplex.as_str(),
-            "limit": refusal.limit,
-            "max": refusal.max,
-            "actual": refusal.actual,
-        }
-    }] }))
+    HttpResponse::build(status).json(json!({ "errors": [refusal.to_error()] }))
 }
 
 pub async fn get(

@@ -10,6 +10,7 @@ mod demo;
 mod existence;
 mod fellows;
 mod fuzz;
+mod hostile_input;
 mod http;
 mod idempotency;
 mod limits;

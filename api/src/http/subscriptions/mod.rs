@@ -465,7 +465,7 @@ impl Connection {
             Ok(measure) => measure,
             Err(refusal) => {
                 self.state.metrics.record_refusal(refusal.limit);
-                return self.send_error(&id, Code::QueryTooComplex, refusal.message());
+                return self.send_error(&id, refusal.code(), refusal.message());
             }
         };
         if is_mutation(&mut request) {
