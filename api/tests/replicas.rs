@@ -128,85 +128,91 @@ async fn subscribe(address: &str, token: &str, cursor: Option<&str>) -> WsClient
     client
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_processes_deliver_every_event_in_commit_order_through_a_replica_crash() {
-    let backend = Backend::postgres().await;
-    let database = TestDatabase::create(backend).await;
-    let mut subscribed_to = Replica::start(&database.url, true).await;
-    let written_to = Replica::start(&database.url, false).await;
-    let token = staff_token();
+/// PostgreSQL only: replicas share one database server and hear each other through
+/// LISTEN/NOTIFY.
+mod postgres {
+    use super::*;
 
-    let mut subscriber = subscribe(&subscribed_to.address, &token, None).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_processes_deliver_every_event_in_commit_order_through_a_replica_crash() {
+        let backend = Backend::postgres().await;
+        let database = TestDatabase::create(backend).await;
+        let mut subscribed_to = Replica::start(&database.url, true).await;
+        let written_to = Replica::start(&database.url, false).await;
+        let token = staff_token();
 
-    const TOTAL: usize = 1000;
-    const WORKERS: usize = 10;
-    let writers: Vec<_> = (0..WORKERS)
-        .map(|worker| {
-            let address = written_to.address.clone();
-            let token = token.clone();
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                for n in (worker..TOTAL).step_by(WORKERS) {
-                    submit(&client, &address, &token, &format!("nominee-{n}")).await;
-                }
+        let mut subscriber = subscribe(&subscribed_to.address, &token, None).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        const TOTAL: usize = 1000;
+        const WORKERS: usize = 10;
+        let writers: Vec<_> = (0..WORKERS)
+            .map(|worker| {
+                let address = written_to.address.clone();
+                let token = token.clone();
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    for n in (worker..TOTAL).step_by(WORKERS) {
+                        submit(&client, &address, &token, &format!("nominee-{n}")).await;
+                    }
+                })
             })
-        })
-        .collect();
+            .collect();
 
-    let mut received: Vec<String> = Vec::with_capacity(TOTAL);
-    let mut cursor: Option<String> = None;
-    let mut crashed = false;
-    while received.len() < TOTAL {
-        match subscriber.receive(Duration::from_secs(30)).await {
-            Some(Received::Message(message)) if message["type"] == "next" => {
-                let event = &message["payload"]["data"]["nominationEvents"];
-                received.push(event["nomination"]["id"].as_str().unwrap().to_owned());
-                cursor = Some(event["cursor"].as_str().unwrap().to_owned());
-                if received.len() == TOTAL / 3 && !crashed {
-                    // The replica dies with writes still coming in on the other one.
-                    crashed = true;
-                    subscribed_to.kill();
+        let mut received: Vec<String> = Vec::with_capacity(TOTAL);
+        let mut cursor: Option<String> = None;
+        let mut crashed = false;
+        while received.len() < TOTAL {
+            match subscriber.receive(Duration::from_secs(30)).await {
+                Some(Received::Message(message)) if message["type"] == "next" => {
+                    let event = &message["payload"]["data"]["nominationEvents"];
+                    received.push(event["nomination"]["id"].as_str().unwrap().to_owned());
+                    cursor = Some(event["cursor"].as_str().unwrap().to_owned());
+                    if received.len() == TOTAL / 3 && !crashed {
+                        // The replica dies with writes still coming in on the other one.
+                        crashed = true;
+                        subscribed_to.kill();
+                    }
                 }
+                Some(Received::Closed { .. }) => {
+                    assert!(crashed, "the socket closed although nothing crashed");
+                    let url = database.url.clone();
+                    subscribed_to = Replica::start(&url, false).await;
+                    subscriber = subscribe(&subscribed_to.address, &token, cursor.as_deref()).await;
+                }
+                other => panic!(
+                    "after {} events, expected the next one, got {other:?}",
+                    received.len()
+                ),
             }
-            Some(Received::Closed { .. }) => {
-                assert!(crashed, "the socket closed although nothing crashed");
-                let url = database.url.clone();
-                subscribed_to = Replica::start(&url, false).await;
-                subscriber = subscribe(&subscribed_to.address, &token, cursor.as_deref()).await;
-            }
-            other => panic!(
-                "after {} events, expected the next one, got {other:?}",
-                received.len()
-            ),
         }
-    }
-    for writer in writers {
-        writer.await.unwrap();
-    }
-    assert!(crashed);
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        assert!(crashed);
 
-    let distinct: HashSet<&String> = received.iter().collect();
-    assert_eq!(distinct.len(), TOTAL, "an event arrived twice");
-    let db = database.connect().await;
-    let outbox: Vec<String> = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT nomination_id FROM nomination_events ORDER BY id",
-        ))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|row| {
-            let id: i64 = row.try_get_by_index(0).unwrap();
-            api::graphql::ids::encode(api::graphql::ids::NodeType::Nomination, id).0
-        })
-        .collect();
-    assert_eq!(received, outbox, "not the outbox's (commit) order");
-    subscriber.expect_silence(Duration::from_secs(1)).await;
+        let distinct: HashSet<&String> = received.iter().collect();
+        assert_eq!(distinct.len(), TOTAL, "an event arrived twice");
+        let db = database.connect().await;
+        let outbox: Vec<String> = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT nomination_id FROM nomination_events ORDER BY id",
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| {
+                let id: i64 = row.try_get_by_index(0).unwrap();
+                api::graphql::ids::encode(api::graphql::ids::NodeType::Nomination, id).0
+            })
+            .collect();
+        assert_eq!(received, outbox, "not the outbox's (commit) order");
+        subscriber.expect_silence(Duration::from_secs(1)).await;
 
-    // A replica shutting down closes its sockets with 1001 so clients move on.
-    subscribed_to.terminate();
-    let (code, reason) = subscriber.expect_close(Duration::from_secs(5)).await;
-    assert_eq!(code, 1001, "{reason}");
+        // A replica shutting down closes its sockets with 1001 so clients move on.
+        subscribed_to.terminate();
+        let (code, reason) = subscriber.expect_close(Duration::from_secs(5)).await;
+        assert_eq!(code, 1001, "{reason}");
+    }
 }
