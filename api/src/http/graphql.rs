@@ -375,17 +375,21 @@ async fn execute(
             }
         }
     }
-    // A request past its deadline is dropped where it stands; a write it was making is
-    // rolled back with its transaction.
-    let Ok(mut response) =
-        tokio::time::timeout(state.request_timeout, state.schema.execute(gql_request)).await
+    // The deadline and the commits agree through the request's commit gate: past the
+    // deadline no commit starts and the request is answered 503 (nothing was written);
+    // a commit already under way is waited for and its outcome answered.
+    let gate = crate::db::CommitGate::new(tokio::time::Instant::now() + state.request_timeout);
+    let crate::db::Outcome::Finished(mut response) = gate.run(state.schema.execute(gql_request)).await
     else {
         tracing::warn!(timeout = ?state.request_timeout, "request deadline passed");
         return HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "1"))
             .json(json!({ "errors": [{
                 "message": "The request took too long and was stopped; nothing it was changing was saved.",
-                "extensions": { "code": Code::InternalServerError.as_str() }
+                "extensions": {
+                    "code": ServiceError::Unavailable(sea_orm::DbErr::Custom(String::new())).code().as_str(),
+                    "unavailable": true,
+                }
             }] }));
     };
     // A request error (parse, validation, variables) has no path; a field error does.
@@ -424,7 +428,9 @@ async fn execute(
         .metrics
         .record_operation(operation_name.as_deref(), &codes, started.elapsed());
     // The database did not answer: 503, so clients and balancers retry elsewhere.
-    let unavailable = response.errors.iter().any(|e| {
+    // (Not once something was written: the body then says what was, and a blind retry
+    // would write it twice.)
+    let unavailable = !gate.wrote() && response.errors.iter().any(|e| {
         e.extensions
             .as_ref()
             .and_then(|x| x.get("unavailable"))
