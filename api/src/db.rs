@@ -435,3 +435,115 @@ async fn ping(db: &DatabaseConnection) -> Observation {
         problem,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate_after(deadline: Duration) -> CommitGate {
+        CommitGate::new(Instant::now() + deadline)
+    }
+
+    /// A commit that takes `takes` and records that it ran.
+    fn slow_commit(
+        takes: Duration,
+        ran: Arc<Mutex<bool>>,
+    ) -> impl FnOnce(()) -> std::pin::Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send>> {
+        move |()| {
+            Box::pin(async move {
+                tokio::time::sleep(takes).await;
+                *ran.lock().unwrap() = true;
+                Ok(())
+            })
+        }
+    }
+
+    async fn no_rollback(_: ()) -> Result<(), DbErr> {
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_deadline_before_the_commit_expires_the_request_and_the_commit_never_runs() {
+        let gate = gate_after(Duration::from_millis(100));
+        let ran = Arc::new(Mutex::new(false));
+        let execution = {
+            let (gate, ran) = (gate.clone(), ran.clone());
+            async move {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                gate.commit((), slow_commit(Duration::from_millis(10), ran), no_rollback)
+                    .await
+            }
+        };
+        assert!(matches!(gate.run(execution).await, Outcome::Expired));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!*ran.lock().unwrap());
+        assert!(!gate.wrote());
+    }
+
+    #[tokio::test]
+    async fn a_deadline_during_the_commit_waits_for_it_and_answers_what_it_did() {
+        let gate = gate_after(Duration::from_millis(100));
+        let ran = Arc::new(Mutex::new(false));
+        let execution = {
+            let (gate, ran) = (gate.clone(), ran.clone());
+            async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                gate.commit((), slow_commit(Duration::from_millis(200), ran), no_rollback)
+                    .await
+            }
+        };
+        let started = Instant::now();
+        let outcome = gate.run(execution).await;
+        assert!(matches!(outcome, Outcome::Finished(Ok(()))), "{outcome:?}");
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        assert!(*ran.lock().unwrap());
+        assert!(gate.wrote());
+    }
+
+    #[tokio::test]
+    async fn after_a_commit_the_deadline_no_longer_cuts_the_request_short() {
+        let gate = gate_after(Duration::from_millis(100));
+        let ran = Arc::new(Mutex::new(false));
+        let execution = {
+            let (gate, ran) = (gate.clone(), ran.clone());
+            async move {
+                gate.commit((), slow_commit(Duration::from_millis(10), ran), no_rollback)
+                    .await?;
+                // Reading the payload back, slowly.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                ServiceResult::Ok("payload")
+            }
+        };
+        let outcome = gate.run(execution).await;
+        assert!(matches!(outcome, Outcome::Finished(Ok("payload"))), "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn a_commit_reached_after_the_deadline_is_refused_and_rolled_back_even_before_the_timer_fires(
+    ) {
+        let gate = gate_after(Duration::ZERO);
+        let rolled_back = Arc::new(Mutex::new(false));
+        let ran = Arc::new(Mutex::new(false));
+        let result = {
+            let rolled_back = rolled_back.clone();
+            gate.commit((), slow_commit(Duration::ZERO, ran.clone()), move |()| async move {
+                *rolled_back.lock().unwrap() = true;
+                Ok(())
+            })
+            .await
+        };
+        assert!(matches!(result, Err(ServiceError::Unavailable(_))));
+        assert!(*rolled_back.lock().unwrap() && !*ran.lock().unwrap());
+        // And the request as a whole is answered as expired.
+        assert!(matches!(gate.run(async {}).await, Outcome::Expired));
+    }
+
+    #[tokio::test]
+    async fn outside_a_request_commits_are_not_gated() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        let txn = db.begin().await.unwrap();
+        txn.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
+        commit(txn).await.map_err(ServiceError::into_anyhow).unwrap();
+    }
+}
