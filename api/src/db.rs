@@ -315,7 +315,14 @@ impl Drop for CommitInFlight<'_> {
 /// client gets is true. Every service transaction commits through here.
 pub async fn commit(txn: DatabaseTransaction) -> ServiceResult<()> {
     match GATE.try_with(CommitGate::clone) {
-        Ok(gate) => gate.commit(txn, DatabaseTransaction::commit, DatabaseTransaction::rollback).await,
+        Ok(gate) => {
+            gate.commit(
+                txn,
+                DatabaseTransaction::commit,
+                DatabaseTransaction::rollback,
+            )
+            .await
+        }
         // Not serving a request (the command line, background tasks): no deadline.
         Err(_) => Ok(txn.commit().await?),
     }
@@ -398,7 +405,9 @@ impl Probe {
                     observation.clone(),
                 );
                 match (previous.problem, observation.problem) {
-                    (None, Some(reason)) => tracing::warn!(reason, "the database became unavailable"),
+                    (None, Some(reason)) => {
+                        tracing::warn!(reason, "the database became unavailable")
+                    }
                     (Some(_), None) => tracing::info!("the database answers again"),
                     _ => {}
                 }
@@ -488,8 +497,12 @@ mod tests {
             let (gate, ran) = (gate.clone(), ran.clone());
             async move {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                gate.commit((), slow_commit(Duration::from_millis(200), ran), no_rollback)
-                    .await
+                gate.commit(
+                    (),
+                    slow_commit(Duration::from_millis(200), ran),
+                    no_rollback,
+                )
+                .await
             }
         };
         let started = Instant::now();
@@ -515,7 +528,10 @@ mod tests {
             }
         };
         let outcome = gate.run(execution).await;
-        assert!(matches!(outcome, Outcome::Finished(Ok("payload"))), "{outcome:?}");
+        assert!(
+            matches!(outcome, Outcome::Finished(Ok("payload"))),
+            "{outcome:?}"
+        );
     }
 
     #[tokio::test]
@@ -526,10 +542,14 @@ mod tests {
         let ran = Arc::new(Mutex::new(false));
         let result = {
             let rolled_back = rolled_back.clone();
-            gate.commit((), slow_commit(Duration::ZERO, ran.clone()), move |()| async move {
-                *rolled_back.lock().unwrap() = true;
-                Ok(())
-            })
+            gate.commit(
+                (),
+                slow_commit(Duration::ZERO, ran.clone()),
+                move |()| async move {
+                    *rolled_back.lock().unwrap() = true;
+                    Ok(())
+                },
+            )
             .await
         };
         assert!(matches!(result, Err(ServiceError::Unavailable(_))));
@@ -541,9 +561,16 @@ mod tests {
     #[tokio::test]
     async fn outside_a_request_commits_are_not_gated() {
         let db = Database::connect("sqlite::memory:").await.unwrap();
-        db.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
         let txn = db.begin().await.unwrap();
-        txn.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
-        commit(txn).await.map_err(ServiceError::into_anyhow).unwrap();
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        commit(txn)
+            .await
+            .map_err(ServiceError::into_anyhow)
+            .unwrap();
     }
 }

@@ -214,7 +214,10 @@ impl Outage {
             | SqlxError::WorkerCrashed => Some(Outage::Unreachable),
             SqlxError::Database(db) => {
                 let code = db.code()?;
-                Outage::of_code(db.try_downcast_ref::<sea_orm::SqlxSqliteError>().is_some(), &code)
+                Outage::of_code(
+                    db.try_downcast_ref::<sea_orm::SqlxSqliteError>().is_some(),
+                    &code,
+                )
             }
             _ => None,
         }
@@ -281,3 +284,82 @@ pub fn graphql_error(code: Code, message: impl Into<String>) -> async_graphql::E
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{ConnAcquireErr, RuntimeErr, SqlxError};
+
+    use super::*;
+
+    fn query_err(err: SqlxError) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))
+    }
+
+    #[test]
+    fn a_lost_or_refused_connection_or_an_exhausted_pool_is_an_outage() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::Io(refused))),
+            Some(Outage::Unreachable)
+        );
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::PoolTimedOut)),
+            Some(Outage::PoolExhausted)
+        );
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::PoolClosed)),
+            Some(Outage::Unreachable)
+        );
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::WorkerCrashed)),
+            Some(Outage::Unreachable)
+        );
+        assert_eq!(
+            Outage::of(&DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+            Some(Outage::PoolExhausted)
+        );
+        assert_eq!(
+            Outage::of(&DbErr::Conn(RuntimeErr::Internal("Disconnected".into()))),
+            Some(Outage::Unreachable)
+        );
+    }
+
+    #[test]
+    fn a_broken_query_is_not_an_outage_whatever_its_message_says() {
+        assert_eq!(Outage::of(&query_err(SqlxError::RowNotFound)), None);
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::Protocol("Connection refused".into()))),
+            None
+        );
+        assert_eq!(Outage::of(&DbErr::Custom("connection closed".into())), None);
+    }
+
+    #[test]
+    fn sqlstates_of_connection_failures_and_shutdowns_are_outages() {
+        for (code, outage) in [
+            ("08006", Outage::Unreachable),
+            ("08001", Outage::Unreachable),
+            ("57P01", Outage::Restarting),
+            ("57P02", Outage::Restarting),
+            ("57P03", Outage::Restarting),
+            ("53300", Outage::TooManyConnections),
+            ("57014", Outage::TimedOut),
+        ] {
+            assert_eq!(Outage::of_code(false, code), Some(outage), "{code}");
+        }
+        for code in ["23505", "42P01", "40001", "22P02"] {
+            assert_eq!(Outage::of_code(false, code), None, "{code}");
+        }
+    }
+
+    #[test]
+    fn sqlite_busy_and_locked_are_outages_by_their_primary_code() {
+        assert_eq!(Outage::of_code(true, "5"), Some(Outage::TimedOut));
+        assert_eq!(Outage::of_code(true, "517"), Some(Outage::TimedOut)); // BUSY_SNAPSHOT
+        assert_eq!(Outage::of_code(true, "262"), Some(Outage::TimedOut)); // LOCKED_SHAREDCACHE
+        assert_eq!(Outage::of_code(true, "2067"), None); // CONSTRAINT_UNIQUE
+        assert_eq!(Outage::of_code(true, "1"), None);
+    }
+}

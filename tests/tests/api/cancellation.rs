@@ -43,18 +43,35 @@ fn submission(handle: &str) -> serde_json::Value {
 async fn written(app: &TestApp) -> [u64; 4] {
     [
         nomination::Entity::find().count(&app.db).await.unwrap(),
-        idempotency_record::Entity::find().count(&app.db).await.unwrap(),
+        idempotency_record::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
         audit_event::Entity::find().count(&app.db).await.unwrap(),
-        nomination_event::Entity::find().count(&app.db).await.unwrap(),
+        nomination_event::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
     ]
 }
 
 /// POSTs `SUBMIT` to a server at `base` with a staff token and an Idempotency-Key.
-async fn submit_to(app: &TestApp, base: &str, token: &str, key: &str, handle: &str) -> (u16, serde_json::Value) {
-    let response = app.client.post(format!("{base}/graphql")).bearer_auth(token)
+async fn submit_to(
+    app: &TestApp,
+    base: &str,
+    token: &str,
+    key: &str,
+    handle: &str,
+) -> (u16, serde_json::Value) {
+    let response = app
+        .client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
         .header("Idempotency-Key", key)
         .json(&json!({ "query": SUBMIT, "variables": submission(handle) }))
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
@@ -213,8 +230,17 @@ async fn a_deadline_landing_during_the_commit_is_answered_with_what_was_committe
     let started = std::time::Instant::now();
     let (status, body) = submit_to(&app, &app.address, &token, "slow-commit", "ada").await;
     let took = started.elapsed();
-    assert!(took >= Duration::from_secs(2), "the commit was not slow ({took:?}), so the test proves nothing");
+    assert!(
+        took >= Duration::from_secs(2),
+        "the commit was not slow ({took:?}), so the test proves nothing"
+    );
     assert_eq!(status, 200, "{body}");
-    assert!(body["data"]["submitNomination"]["nomination"]["id"].is_string(), "{body}");
-    assert_eq!(written(&app).await, [before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 1]);
+    assert!(
+        body["data"]["submitNomination"]["nomination"]["id"].is_string(),
+        "{body}"
+    );
+    assert_eq!(
+        written(&app).await,
+        [before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 1]
+    );
 }
