@@ -179,14 +179,13 @@ fn service_failure(err: ServiceError) -> HttpResponse {
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let error = async_graphql::Error::from(err);
-    let mut error_json = async_graphql::ServerError::new(error.message, None);
-    error_json.extensions = error.extensions;
-    let error = error_json;
+    let mut body = async_graphql::ServerError::new(error.message, None);
+    body.extensions = error.extensions;
     let mut response = HttpResponse::build(status);
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.insert_header((header::RETRY_AFTER, "1"));
     }
-    response.json(json!({ "errors": [error] }))
+    response.json(json!({ "errors": [body] }))
 }
 
 /// Charges the request's cost to its caller; refuses it with 429 once the window's
@@ -388,7 +387,7 @@ async fn execute(
             .json(json!({ "errors": [{
                 "message": "The request took too long and was stopped; nothing it was changing was saved.",
                 "extensions": {
-                    "code": ServiceError::Unavailable(sea_orm::DbErr::Custom(String::new())).code().as_str(),
+                    "code": Code::InternalServerError.as_str(),
                     "unavailable": true,
                 }
             }] }));
