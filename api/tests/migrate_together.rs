@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output, Stdio};
 
-use fellowship_tests::{Backend, TestDatabase};
+use fellowship_tests::{on_both_databases, Backend, TestDatabase};
 use migration::{Migrator, MigratorTrait};
 
 fn migrate(url: &str, action: &str) -> std::process::Child {
@@ -26,7 +26,7 @@ fn assert_succeeded(output: &Output, what: &str) {
     );
 }
 
-async fn three_processes_migrate_a_fresh_database_at_once(backend: Backend) {
+async fn three_replicas_migrate(backend: Backend) {
     let database = TestDatabase::create(backend).await;
     let children: Vec<_> = (0..3).map(|_| migrate(&database.url, "up")).collect();
     for (replica, child) in children.into_iter().enumerate() {
@@ -49,15 +49,8 @@ async fn three_processes_migrate_a_fresh_database_at_once(backend: Backend) {
     assert_succeeded(&status, "`api migrate status`");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_processes_migrate_a_fresh_sqlite_database_at_once() {
-    three_processes_migrate_a_fresh_database_at_once(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_processes_migrate_a_fresh_postgres_database_at_once() {
-    let Some(backend) = Backend::postgres().await else {
-        return;
-    };
-    three_processes_migrate_a_fresh_database_at_once(backend).await;
+on_both_databases! {
+    async fn three_processes_migrate_a_fresh_database_at_once(backend) {
+        three_replicas_migrate(backend).await;
+    }
 }

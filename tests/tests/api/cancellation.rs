@@ -14,7 +14,7 @@ use api::service::nominations::workflow::{self, Decision, Submission};
 use entity::enums::NominationStatus;
 use entity::{audit_event, fellow, idempotency_record, nomination, nomination_event, person};
 use fellowship_tests::{
-    on_both_databases, test_server_settings, Backend, TestApp, TestDatabase, TEST_SECRET,
+    on_both_databases, on_postgres, test_server_settings, TestApp, TestDatabase, TEST_SECRET,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
@@ -202,45 +202,47 @@ on_both_databases! {
     }
 }
 
-/// The deadline lands while the COMMIT is with the database (a deferred trigger makes
-/// PostgreSQL's COMMIT take two seconds, past the one-second deadline): the commit's
-/// outcome is the answer, so the client is told its nomination was saved. (SQLite has
-/// no way to slow a COMMIT from outside; the gate's own tests in `api::db` cover that.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deadline_landing_during_the_commit_is_answered_with_what_was_committed() {
-    let Some(backend) = Backend::postgres().await else {
-        return;
-    };
-    let app = TestApp::spawn_with(
-        TestDatabase::create(backend).await,
-        true,
-        api::config::AuthSettings::with_secret(TEST_SECRET),
-        server_with_deadline(Duration::from_secs(1)),
-    )
-    .await;
-    for sql in [
-        "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$",
-        "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON nominations DEFERRABLE INITIALLY DEFERRED \
-         FOR EACH ROW EXECUTE FUNCTION slow_commit()",
-    ] {
-        app.db.execute_unprepared(sql).await.unwrap();
+mod during_the_commit {
+    use super::*;
+
+    on_postgres! {
+        /// The deadline lands while the COMMIT is with the database (a deferred trigger makes
+        /// PostgreSQL's COMMIT take two seconds, past the one-second deadline): the commit's
+        /// outcome is the answer, so the client is told its nomination was saved. (SQLite has
+        /// no way to slow a COMMIT from outside; the gate's own tests in `api::db` cover that.)
+        async fn a_deadline_landing_during_the_commit_is_answered_with_what_was_committed(backend) {
+            let app = TestApp::spawn_with(
+                TestDatabase::create(backend).await,
+                true,
+                api::config::AuthSettings::with_secret(TEST_SECRET),
+                server_with_deadline(Duration::from_secs(1)),
+            )
+            .await;
+            for sql in [
+                "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$",
+                "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON nominations DEFERRABLE INITIALLY DEFERRED \
+                 FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+            ] {
+                app.db.execute_unprepared(sql).await.unwrap();
+            }
+            let token = app.token(api::auth::Role::Staff, "merve");
+            let before = written(&app).await;
+            let started = std::time::Instant::now();
+            let (status, body) = submit_to(&app, &app.address, &token, "slow-commit", "ada").await;
+            let took = started.elapsed();
+            assert!(
+                took >= Duration::from_secs(2),
+                "the commit was not slow ({took:?}), so the test proves nothing"
+            );
+            assert_eq!(status, 200, "{body}");
+            assert!(
+                body["data"]["submitNomination"]["nomination"]["id"].is_string(),
+                "{body}"
+            );
+            assert_eq!(
+                written(&app).await,
+                [before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 1]
+            );
+        }
     }
-    let token = app.token(api::auth::Role::Staff, "merve");
-    let before = written(&app).await;
-    let started = std::time::Instant::now();
-    let (status, body) = submit_to(&app, &app.address, &token, "slow-commit", "ada").await;
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_secs(2),
-        "the commit was not slow ({took:?}), so the test proves nothing"
-    );
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        body["data"]["submitNomination"]["nomination"]["id"].is_string(),
-        "{body}"
-    );
-    assert_eq!(
-        written(&app).await,
-        [before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 1]
-    );
 }
