@@ -415,9 +415,11 @@ mod own_cluster {
                 body["reason"].as_str().is_some_and(|r| !r.is_empty()),
                 "{body}"
             );
+            let mut slowest = Duration::ZERO;
             for _ in 0..5 {
                 let (status, body, took) = readiness(&client, &base).await;
                 assert_eq!(status, 503, "{body}");
+                slowest = slowest.max(took);
                 assert!(
                     took < Duration::from_secs(1),
                     "/readyz took {took:?} while the database is down"
@@ -425,6 +427,7 @@ mod own_cluster {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
 
+            eprintln!("during the outage: /readyz at most {slowest:?}; under load {served} served, {refused} refused");
             // Queries and mutations, anonymous and signed in: 503, a code, `unavailable`, and
             // nothing of the database's own words.
             for (token, query, variables) in [
@@ -438,7 +441,12 @@ mod own_cluster {
                 if let Some(token) = token {
                     request = request.bearer_auth(token);
                 }
+                let started = Instant::now();
                 let response = request.send().await.unwrap();
+                eprintln!(
+                    "during the outage: {query} answered in {:?}",
+                    started.elapsed()
+                );
                 let status = response.status().as_u16();
                 let text = response.text().await.unwrap();
                 assert_eq!(status, 503, "{query}: {text}");
