@@ -205,7 +205,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                     println!("database is up to date");
                 }
                 MigrateAction::Down { steps, all } => {
-                    Migrator::down(&db, if all { None } else { Some(steps) }).await?;
+                    db::migrate_down(&db, if all { None } else { Some(steps) }).await?;
                     println!(
                         "rolled back {}",
                         if all {

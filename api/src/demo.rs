@@ -372,7 +372,7 @@ pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
     .insert(&txn)
     .await?;
 
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(Outcome::Loaded)
 }
 

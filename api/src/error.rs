@@ -153,20 +153,98 @@ impl From<DbErr> for ServiceError {
     }
 }
 
+/// Why the database could not serve a request, when the cause is the database being
+/// away, overloaded or restarting rather than the request itself. Classified by error
+/// kind and SQLSTATE, never by message text (messages change between versions and
+/// locales).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// No pooled connection became free in time.
+    PoolExhausted,
+    /// Connecting failed, or the connection broke (network, TLS, SQLSTATE class 08).
+    Unreachable,
+    /// The server is shutting down, crashed, or not yet accepting connections
+    /// (57P01, 57P02, 57P03).
+    Restarting,
+    /// The server has no connection slot left (53300).
+    TooManyConnections,
+    /// A statement waited longer than its timeout: the statement timeout (57014) or
+    /// SQLite's busy timeout on a lock (SQLITE_BUSY, SQLITE_LOCKED).
+    TimedOut,
+}
+
+impl Outage {
+    /// A sentence for operators (readiness) that names no host, user or SQL.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Outage::PoolExhausted => "no database connection became free in time",
+            Outage::Unreachable => "the database cannot be reached",
+            Outage::Restarting => "the database is shutting down or starting up",
+            Outage::TooManyConnections => "the database has no connection slot left",
+            Outage::TimedOut => "the database did not answer in time",
+        }
+    }
+
+    /// The outage a database error reports, if it reports one.
+    pub fn of(err: &DbErr) -> Option<Outage> {
+        use sea_orm::{ConnAcquireErr, RuntimeErr};
+        match err {
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => Some(Outage::PoolExhausted),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed) => Some(Outage::Unreachable),
+            // SeaORM reports connecting, beginning and pinging as `Conn`; whatever
+            // the driver said, a precise kind wins and "unreachable" is the rest.
+            DbErr::Conn(RuntimeErr::SqlxError(e)) => {
+                Some(Outage::of_sqlx(e).unwrap_or(Outage::Unreachable))
+            }
+            DbErr::Conn(_) => Some(Outage::Unreachable),
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                Outage::of_sqlx(e)
+            }
+            _ => None,
+        }
+    }
+
+    fn of_sqlx(err: &sea_orm::SqlxError) -> Option<Outage> {
+        use sea_orm::SqlxError;
+        match err {
+            SqlxError::PoolTimedOut => Some(Outage::PoolExhausted),
+            SqlxError::Io(_)
+            | SqlxError::Tls(_)
+            | SqlxError::PoolClosed
+            | SqlxError::WorkerCrashed => Some(Outage::Unreachable),
+            SqlxError::Database(db) => {
+                let code = db.code()?;
+                Outage::of_code(
+                    db.try_downcast_ref::<sea_orm::SqlxSqliteError>().is_some(),
+                    &code,
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// From a PostgreSQL SQLSTATE or an SQLite (extended) result code.
+    fn of_code(sqlite: bool, code: &str) -> Option<Outage> {
+        if sqlite {
+            // The primary result code is the low byte of the extended one.
+            let primary = code.parse::<i32>().ok()? & 0xff;
+            const SQLITE_BUSY: i32 = 5;
+            const SQLITE_LOCKED: i32 = 6;
+            return matches!(primary, SQLITE_BUSY | SQLITE_LOCKED).then_some(Outage::TimedOut);
+        }
+        match code {
+            c if c.starts_with("08") => Some(Outage::Unreachable),
+            "57P01" | "57P02" | "57P03" => Some(Outage::Restarting),
+            "53300" => Some(Outage::TooManyConnections),
+            "57014" => Some(Outage::TimedOut),
+            _ => None,
+        }
+    }
+}
+
 /// Whether a database error means "not reachable right now" rather than "broken query".
 fn is_unavailable(err: &DbErr) -> bool {
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(e) | DbErr::Query(e) => {
-            let text = e.to_string();
-            text.contains("PoolTimedOut")
-                || text.contains("pool timed out")
-                || text.contains("Connection refused")
-                || text.contains("connection closed")
-                || text.contains("error communicating with database")
-        }
-        _ => false,
-    }
+    Outage::of(err).is_some()
 }
 
 impl From<ServiceError> for async_graphql::Error {
@@ -206,3 +284,82 @@ pub fn graphql_error(code: Code, message: impl Into<String>) -> async_graphql::E
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{ConnAcquireErr, RuntimeErr, SqlxError};
+
+    use super::*;
+
+    fn query_err(err: SqlxError) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))
+    }
+
+    #[test]
+    fn a_lost_or_refused_connection_or_an_exhausted_pool_is_an_outage() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::Io(refused))),
+            Some(Outage::Unreachable)
+        );
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::PoolTimedOut)),
+            Some(Outage::PoolExhausted)
+        );
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::PoolClosed)),
+            Some(Outage::Unreachable)
+        );
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::WorkerCrashed)),
+            Some(Outage::Unreachable)
+        );
+        assert_eq!(
+            Outage::of(&DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+            Some(Outage::PoolExhausted)
+        );
+        assert_eq!(
+            Outage::of(&DbErr::Conn(RuntimeErr::Internal("Disconnected".into()))),
+            Some(Outage::Unreachable)
+        );
+    }
+
+    #[test]
+    fn a_broken_query_is_not_an_outage_whatever_its_message_says() {
+        assert_eq!(Outage::of(&query_err(SqlxError::RowNotFound)), None);
+        assert_eq!(
+            Outage::of(&query_err(SqlxError::Protocol("Connection refused".into()))),
+            None
+        );
+        assert_eq!(Outage::of(&DbErr::Custom("connection closed".into())), None);
+    }
+
+    #[test]
+    fn sqlstates_of_connection_failures_and_shutdowns_are_outages() {
+        for (code, outage) in [
+            ("08006", Outage::Unreachable),
+            ("08001", Outage::Unreachable),
+            ("57P01", Outage::Restarting),
+            ("57P02", Outage::Restarting),
+            ("57P03", Outage::Restarting),
+            ("53300", Outage::TooManyConnections),
+            ("57014", Outage::TimedOut),
+        ] {
+            assert_eq!(Outage::of_code(false, code), Some(outage), "{code}");
+        }
+        for code in ["23505", "42P01", "40001", "22P02"] {
+            assert_eq!(Outage::of_code(false, code), None, "{code}");
+        }
+    }
+
+    #[test]
+    fn sqlite_busy_and_locked_are_outages_by_their_primary_code() {
+        assert_eq!(Outage::of_code(true, "5"), Some(Outage::TimedOut));
+        assert_eq!(Outage::of_code(true, "517"), Some(Outage::TimedOut)); // BUSY_SNAPSHOT
+        assert_eq!(Outage::of_code(true, "262"), Some(Outage::TimedOut)); // LOCKED_SHAREDCACHE
+        assert_eq!(Outage::of_code(true, "2067"), None); // CONSTRAINT_UNIQUE
+        assert_eq!(Outage::of_code(true, "1"), None);
+    }
+}

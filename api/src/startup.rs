@@ -78,6 +78,7 @@ impl Application {
             },
             trust_forwarded_for: server.trust_forwarded_for,
             subscriptions: server.subscriptions.clone(),
+            probe: db::Probe::start(db.clone()).await,
             schema: graphql::build_schema(
                 db.clone(),
                 keys.clone(),

@@ -144,7 +144,7 @@ async fn insert(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(CreatedAccount {
         account,
         person,

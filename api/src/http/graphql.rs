@@ -172,6 +172,23 @@ async fn read_body(
     Ok(body.freeze())
 }
 
+/// A failure of ours before the executor ran (authenticating, charging): mapped like any
+/// service error, so that an unavailable database is 503 with `extensions.unavailable`.
+fn service_failure(err: ServiceError) -> HttpResponse {
+    let status = match err {
+        ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let error = async_graphql::Error::from(err);
+    let mut body = async_graphql::ServerError::new(error.message, None);
+    body.extensions = error.extensions;
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, "1"));
+    }
+    response.json(json!({ "errors": [body] }))
+}
+
 /// Charges the request's cost to its caller; refuses it with 429 once the window's
 /// budget is spent.
 async fn charge(
@@ -198,18 +215,7 @@ async fn charge(
             }] }))))
         }
         Ok(usage) => Ok(usage),
-        Err(err) => {
-            let status = match err {
-                ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            let error: async_graphql::Error = err.into();
-            Err(Box::new(refuse(
-                status,
-                Code::InternalServerError,
-                &error.message,
-            )))
-        }
+        Err(err) => Err(Box::new(service_failure(err))),
     }
 }
 
@@ -333,14 +339,7 @@ async fn execute(
     let viewer = match auth::authenticate_request(&state.db, &state.keys, request.headers()).await {
         Ok(viewer) => viewer,
         Err(AuthError::Rejected(rejection)) => return unauthorized(&rejection),
-        Err(AuthError::Service(err)) => {
-            let status = match err {
-                ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            let error: async_graphql::Error = err.into();
-            return refuse(status, Code::InternalServerError, &error.message);
-        }
+        Err(AuthError::Service(err)) => return service_failure(err),
     };
     let usage = match charge(request, state, &viewer, measure.map_or(1, |m| m.cost)).await {
         Ok(usage) => usage,
@@ -362,17 +361,22 @@ async fn execute(
             }
         }
     }
-    // A request past its deadline is dropped where it stands; a write it was making is
-    // rolled back with its transaction.
-    let Ok(mut response) =
-        tokio::time::timeout(state.request_timeout, state.schema.execute(gql_request)).await
+    // The deadline and the commits agree through the request's commit gate: past the
+    // deadline no commit starts and the request is answered 503 (nothing was written);
+    // a commit already under way is waited for and its outcome answered.
+    let gate = crate::db::CommitGate::new(tokio::time::Instant::now() + state.request_timeout);
+    let crate::db::Outcome::Finished(mut response) =
+        gate.run(state.schema.execute(gql_request)).await
     else {
         tracing::warn!(timeout = ?state.request_timeout, "request deadline passed");
         return HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "1"))
             .json(json!({ "errors": [{
                 "message": "The request took too long and was stopped; nothing it was changing was saved.",
-                "extensions": { "code": Code::InternalServerError.as_str() }
+                "extensions": {
+                    "code": Code::InternalServerError.as_str(),
+                    "unavailable": true,
+                }
             }] }));
     };
     // A request error (parse, validation, variables) has no path; a field error does.
@@ -411,12 +415,15 @@ async fn execute(
         .metrics
         .record_operation(operation_name.as_deref(), &codes, started.elapsed());
     // The database did not answer: 503, so clients and balancers retry elsewhere.
-    let unavailable = response.errors.iter().any(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|x| x.get("unavailable"))
-            .is_some()
-    });
+    // (Not once something was written: the body then says what was, and a blind retry
+    // would write it twice.)
+    let unavailable = !gate.wrote()
+        && response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("unavailable"))
+                .is_some()
+        });
     let (status, content_type) = match response_type {
         _ if unavailable => (
             StatusCode::SERVICE_UNAVAILABLE,

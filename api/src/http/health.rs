@@ -1,7 +1,5 @@
 //! Probes for the orchestrator and the scraper.
 
-use std::time::Duration;
-
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
@@ -15,7 +13,10 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The database answers; a load balancer sends traffic only while this says 200.
+/// The database answers; a load balancer sends traffic only while this says 200. The
+/// answer comes from the background probe (see [`crate::db::Probe`]), never from a
+/// ping made here, so it is immediate whatever the database does: an orchestrator's
+/// probe timeout (often one second) never passes while the database is slow or away.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if *state.draining.borrow() {
         return HttpResponse::ServiceUnavailable().json(json!({
@@ -23,25 +24,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "reason": "the server is shutting down",
         }));
     }
-    let ping = tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await;
-    match ping {
-        Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready" })),
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness check: database did not answer");
-            not_ready()
-        }
-        Err(_) => {
-            tracing::warn!("readiness check: database timed out");
-            not_ready()
-        }
+    match state.probe.readiness() {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Err(reason) => HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, "1"))
+            .json(json!({ "status": "unavailable", "reason": reason })),
     }
-}
-
-fn not_ready() -> HttpResponse {
-    HttpResponse::ServiceUnavailable().json(json!({
-        "status": "unavailable",
-        "reason": "the database does not answer",
-    }))
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

@@ -54,6 +54,8 @@ pub struct AppState {
     pub rate_limits: crate::service::rate_limits::Budgets,
     pub trust_forwarded_for: bool,
     pub subscriptions: crate::config::SubscriptionSettings,
+    /// The database's state as the background probe last saw it, for `/readyz`.
+    pub probe: crate::db::Probe,
 }
 
 /// Largest request body accepted on `/graphql`; larger ones are refused with 413

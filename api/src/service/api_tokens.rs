@@ -212,7 +212,7 @@ pub async fn create(
             return Err(err.into());
         }
     }
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(CreatedApiToken { token, secret })
 }
 
@@ -249,7 +249,7 @@ pub async fn revoke(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(token)
 }
 

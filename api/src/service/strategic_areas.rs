@@ -173,7 +173,7 @@ pub async fn create(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(area)
 }
 
@@ -228,7 +228,7 @@ async fn change(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 

@@ -68,7 +68,7 @@ pub async fn acquire(
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(Some(Lease { id: lease.id }))
 }
 

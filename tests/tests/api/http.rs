@@ -308,8 +308,23 @@ async fn readiness_fails_while_postgres_refuses_connections_and_recovers_by_itse
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
     )).await.unwrap();
 
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status().as_u16(), 503);
+    // Readiness reports the background probe, which notices within about a second.
+    let mut ready = 0;
+    for _ in 0..30 {
+        ready = app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if ready == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready, 503);
     let response = app.graphql("{ fellows { totalCount } }", json!({})).await;
     assert_eq!(response.status, 503, "{}", response.body);
     assert_eq!(response.error_codes(), ["INTERNAL_SERVER_ERROR"]);

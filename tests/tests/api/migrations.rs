@@ -1,5 +1,9 @@
-//! The migrations: reversible, and carrying the constraints that protect the data.
+//! The migrations: reversible, carrying the constraints that protect the data, and safe
+//! to run from several replicas starting at once.
 
+use std::time::Duration;
+
+use api::config::{DatabaseSettings, DatabaseUrl};
 use entity::folding::fold;
 use fellowship_tests::{on_both_databases, Backend, TestApp, TestDatabase};
 use migration::{Migrator, MigratorTrait};
@@ -53,7 +57,60 @@ async fn schema_of(db: &DatabaseConnection, backend: Backend) -> Vec<String> {
     lines
 }
 
+/// What the migrator has recorded as applied, in order.
+async fn applied(db: &DatabaseConnection) -> Vec<String> {
+    Migrator::get_applied_migrations(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect()
+}
+
 on_both_databases! {
+    async fn three_replicas_migrating_a_fresh_database_at_once_all_succeed(backend) {
+        // Three pools, as three processes would have, all connected before any migrates.
+        for round in 0..3 {
+            let database = TestDatabase::create(backend).await;
+            let settings = DatabaseSettings {
+                url: DatabaseUrl::new(database.url.clone()),
+                max_connections: 2,
+                acquire_timeout: Duration::from_secs(10),
+                statement_timeout: Duration::from_secs(30),
+            };
+            let mut pools = Vec::new();
+            for _ in 0..3 {
+                pools.push(api::db::connect(&settings, Default::default()).await.unwrap());
+            }
+            let results = futures::future::join_all(pools.iter().map(api::db::migrate_up)).await;
+            for (replica, result) in results.iter().enumerate() {
+                assert!(result.is_ok(), "round {round}: replica {replica} failed: {:?}", result.as_ref().err());
+            }
+            let db = database.connect().await;
+            let expected: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+            assert_eq!(applied(&db).await, expected, "round {round}: each migration is applied once");
+            assert!(schema_of(&db, backend).await.iter().any(|line| line.contains("nomination_events")));
+        }
+    }
+
+    async fn rolling_back_while_another_replica_rolls_back_undoes_each_migration_once(backend) {
+        let database = TestDatabase::create(backend).await;
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::new(database.url.clone()),
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(30),
+        };
+        let (a, b) = (api::db::connect(&settings, Default::default()).await.unwrap(),
+            api::db::connect(&settings, Default::default()).await.unwrap());
+        api::db::migrate_up(&a).await.unwrap();
+        let all = applied(&a).await;
+        let (first, second) = futures::future::join(api::db::migrate_down(&a, Some(1)), api::db::migrate_down(&b, Some(1))).await;
+        first.unwrap();
+        second.unwrap();
+        assert_eq!(applied(&a).await, all[..all.len() - 2].to_vec(), "two steps down, one each");
+    }
+
     async fn migrating_all_the_way_down_and_up_again_leaves_the_same_schema(backend) {
         let database = TestDatabase::create(backend).await;
         let db = database.connect().await;

@@ -136,7 +136,7 @@ pub async fn update_profile(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -198,7 +198,7 @@ pub async fn add_contribution(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(row)
 }
 
@@ -239,7 +239,7 @@ pub async fn remove_contribution(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(row)
 }
 
@@ -281,7 +281,7 @@ pub async fn set_status(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -329,7 +329,7 @@ pub async fn grant_benefit(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(grant)
 }
 
@@ -385,6 +385,6 @@ pub async fn revoke_benefit(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }

@@ -369,7 +369,7 @@ pub async fn submit(
         &nomination,
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(nomination)
 }
 
@@ -467,7 +467,7 @@ pub async fn endorse(
         &updated,
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -516,7 +516,7 @@ pub async fn withdraw(
         &updated,
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -558,7 +558,7 @@ pub async fn start_review(
         &updated,
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -619,7 +619,7 @@ pub async fn decide(
         Decision::Decline => None,
     };
     record(&txn, viewer, &decider, kind, Some(&current), &updated).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(Decided {
         nomination: updated,
         fellow,

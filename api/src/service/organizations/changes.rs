@@ -116,7 +116,7 @@ pub async fn create_organization(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(org)
 }
 
@@ -211,7 +211,7 @@ pub async fn update_organization(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -335,7 +335,7 @@ pub async fn record_membership(
             return Err(err.into());
         }
     }
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(row)
 }
 
@@ -410,7 +410,7 @@ pub async fn end_membership(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -586,6 +586,6 @@ pub async fn appoint_representative(
         },
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(seat)
 }
