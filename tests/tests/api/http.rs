@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use api::auth::Role;
 use fellowship_tests::{
-    admin_postgres_url, on_both_databases, test_server_settings, Backend, TestApp, TestDatabase,
+    admin_postgres_url, on_both_databases, test_server_settings, TestApp, TestDatabase,
     ALLOWED_ORIGIN, TEST_SECRET,
 };
 use sea_orm::{ConnectionTrait, Database};
@@ -292,64 +292,68 @@ on_both_databases! {
 }
 
 /// PostgreSQL only: an embedded SQLite file cannot stop answering while the process runs.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readiness_fails_while_postgres_refuses_connections_and_recovers_by_itself() {
-    let backend = Backend::postgres().await;
-    let app = TestApp::with_demo(backend).await;
-    let name = app.database.postgres_name().unwrap().to_owned();
-    let admin = Database::connect(admin_postgres_url()).await.unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
-        ))
-        .await
-        .unwrap();
-    admin.execute_unprepared(&format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    )).await.unwrap();
+mod database_away {
+    use super::*;
 
-    // Readiness reports the background probe, which notices within about a second.
-    let mut ready = 0;
-    for _ in 0..30 {
-        ready = app
-            .client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16();
-        if ready == 503 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(ready, 503);
-    let response = app.graphql("{ fellows { totalCount } }", json!({})).await;
-    assert_eq!(response.status, 503, "{}", response.body);
-    assert_eq!(response.error_codes(), ["INTERNAL_SERVER_ERROR"]);
-    let text = response.body.to_string();
-    for leak in ["SELECT", "sqlx", "pg_", ".rs", "postgres://"] {
-        assert!(!text.contains(leak), "the error leaks `{leak}`: {text}");
-    }
+    fellowship_tests::on_postgres! {
+        async fn readiness_fails_while_postgres_refuses_connections_and_recovers_by_itself(backend) {
+            let app = TestApp::with_demo(backend).await;
+            let name = app.database.postgres_name().unwrap().to_owned();
+            let admin = Database::connect(admin_postgres_url()).await.unwrap();
+            admin
+                .execute_unprepared(&format!(
+                    "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+                ))
+                .await
+                .unwrap();
+            admin.execute_unprepared(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )).await.unwrap();
 
-    admin
-        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
-        .await
-        .unwrap();
-    let mut recovered = false;
-    for _ in 0..50 {
-        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
-        if ready.status().as_u16() == 200 {
-            recovered = true;
-            break;
+            // Readiness reports the background probe, which notices within about a second.
+            let mut ready = 0;
+            for _ in 0..30 {
+                ready = app
+                    .client
+                    .get(app.url("/readyz"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                if ready == 503 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(ready, 503);
+            let response = app.graphql("{ fellows { totalCount } }", json!({})).await;
+            assert_eq!(response.status, 503, "{}", response.body);
+            assert_eq!(response.error_codes(), ["INTERNAL_SERVER_ERROR"]);
+            let text = response.body.to_string();
+            for leak in ["SELECT", "sqlx", "pg_", ".rs", "postgres://"] {
+                assert!(!text.contains(leak), "the error leaks `{leak}`: {text}");
+            }
+
+            admin
+                .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+                .await
+                .unwrap();
+            let mut recovered = false;
+            for _ in 0..50 {
+                let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+                if ready.status().as_u16() == 200 {
+                    recovered = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            assert!(
+                recovered,
+                "readiness did not come back after the database did"
+            );
+            let data = app.query("{ fellows { totalCount } }", json!({})).await;
+            assert_eq!(data["fellows"]["totalCount"], 7);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(
-        recovered,
-        "readiness did not come back after the database did"
-    );
-    let data = app.query("{ fellows { totalCount } }", json!({})).await;
-    assert_eq!(data["fellows"]["totalCount"], 7);
 }

@@ -722,64 +722,68 @@ async fn submit_when_back(app: &TestApp, token: &str, handle: &str) -> String {
 /// never polls in tests). Its notification connection is lost, first in an outage that
 /// refuses connections for a while, then alone; each time it listens again by itself,
 /// and no event committed around the loss goes missing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_listens_again_after_losing_its_notification_connection() {
-    let backend = fellowship_tests::Backend::postgres().await;
-    let app = TestApp::with_demo(backend).await;
-    let replica = app.replica(test_server_settings()).await;
-    let merve = app.token(Role::Staff, "merve");
-    let name = app.database.postgres_name().unwrap().to_owned();
-    let mut client = WsClient::signed_in(&replica, &merve).await;
-    client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = submit(&app, &merve, "before").await;
-    assert_eq!(
-        client.next_event("e").await["nomination"]["id"],
-        before.as_str()
-    );
+mod lost_notifications {
+    use super::*;
 
-    let admin = sea_orm::Database::connect(fellowship_tests::admin_postgres_url())
-        .await
-        .unwrap();
-    let terminate = |which: &str| {
-        format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{name}' AND pid <> pg_backend_pid() {which}"
-        )
-    };
-    // An outage: every connection is dropped and new ones are refused for a while.
-    admin
-        .execute_unprepared(&format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
-        ))
-        .await
-        .unwrap();
-    admin.execute_unprepared(&terminate("")).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    admin
-        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
-        .await
-        .unwrap();
-    let after_outage = submit_when_back(&app, &merve, "after-outage").await;
-    assert_eq!(
-        client.next_event("e").await["nomination"]["id"],
-        after_outage.as_str()
-    );
+    fellowship_tests::on_postgres! {
+        async fn a_replica_listens_again_after_losing_its_notification_connection(backend) {
+            let app = TestApp::with_demo(backend).await;
+            let replica = app.replica(test_server_settings()).await;
+            let merve = app.token(Role::Staff, "merve");
+            let name = app.database.postgres_name().unwrap().to_owned();
+            let mut client = WsClient::signed_in(&replica, &merve).await;
+            client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let before = submit(&app, &merve, "before").await;
+            assert_eq!(
+                client.next_event("e").await["nomination"]["id"],
+                before.as_str()
+            );
 
-    // Only the listening connections are dropped, with changes committing meanwhile.
-    admin
-        .execute_unprepared(&terminate("AND query ILIKE 'LISTEN%'"))
-        .await
-        .unwrap();
-    let mut around = Vec::new();
-    for n in 0..3 {
-        around.push(submit_when_back(&app, &merve, &format!("around-{n}")).await);
+            let admin = sea_orm::Database::connect(fellowship_tests::admin_postgres_url())
+                .await
+                .unwrap();
+            let terminate = |which: &str| {
+                format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = '{name}' AND pid <> pg_backend_pid() {which}"
+                )
+            };
+            // An outage: every connection is dropped and new ones are refused for a while.
+            admin
+                .execute_unprepared(&format!(
+                    "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+                ))
+                .await
+                .unwrap();
+            admin.execute_unprepared(&terminate("")).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            admin
+                .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+                .await
+                .unwrap();
+            let after_outage = submit_when_back(&app, &merve, "after-outage").await;
+            assert_eq!(
+                client.next_event("e").await["nomination"]["id"],
+                after_outage.as_str()
+            );
+
+            // Only the listening connections are dropped, with changes committing meanwhile.
+            admin
+                .execute_unprepared(&terminate("AND query ILIKE 'LISTEN%'"))
+                .await
+                .unwrap();
+            let mut around = Vec::new();
+            for n in 0..3 {
+                around.push(submit_when_back(&app, &merve, &format!("around-{n}")).await);
+            }
+            for id in &around {
+                assert_eq!(
+                    client.next_event("e").await["nomination"]["id"],
+                    id.as_str()
+                );
+            }
+            client.expect_silence(Duration::from_millis(500)).await;
+        }
     }
-    for id in &around {
-        assert_eq!(
-            client.next_event("e").await["nomination"]["id"],
-            id.as_str()
-        );
-    }
-    client.expect_silence(Duration::from_millis(500)).await;
 }
