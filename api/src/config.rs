@@ -133,6 +133,12 @@ pub struct ServerSettings {
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
+    /// How long a client has to send a request's whole body once its head arrived; a
+    /// body that stalls is answered 408 and its connection closed, so that stalled
+    /// uploads cannot pile up.
+    #[arg(long, env = "BODY_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+
     /// On SIGTERM, how long readiness fails before the server stops accepting, so that
     /// load balancers route new traffic elsewhere first.
     #[arg(long, env = "SHUTDOWN_DELAY", default_value = "5s", value_parser = parse_duration)]

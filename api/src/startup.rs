@@ -70,6 +70,7 @@ impl Application {
         let state = AppState {
             draining: draining.clone(),
             request_timeout: server.request_timeout,
+            body_timeout: server.body_timeout,
             rate_limits: Budgets {
                 window_seconds: server.rate_limit_window.as_secs().max(1) as i64,
                 anonymous: server.rate_limit_anonymous,

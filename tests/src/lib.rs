@@ -269,6 +269,7 @@ pub fn test_server_settings() -> ServerSettings {
         introspection: true,
         cors_allowed_origins: vec![ALLOWED_ORIGIN.to_owned()],
         request_timeout: Duration::from_secs(30),
+        body_timeout: Duration::from_secs(10),
         shutdown_delay: Duration::from_secs(0),
         shutdown_timeout: Duration::from_secs(5),
         rate_limit_window: Duration::from_secs(60),

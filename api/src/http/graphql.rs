@@ -100,7 +100,7 @@ pub async fn post(
             "Send the GraphQL request as a JSON body with `Content-Type: application/json`.",
         );
     }
-    let body = match read_body(&request, payload).await {
+    let body = match read_body(&request, payload, state.body_timeout).await {
         Ok(body) => body,
         Err(response) => return *response,
     };
@@ -136,7 +136,33 @@ pub async fn post(
 
 /// Reads the body up to [`MAX_BODY_BYTES`]: a declared length over it is refused before
 /// reading, and a chunked body is cut off as soon as it passes the limit.
+/// A body that has not arrived whole within `timeout` is answered 408, and the
+/// connection is closed (whatever the client still sends belongs to no request).
 async fn read_body(
+    request: &HttpRequest,
+    payload: web::Payload,
+    timeout: std::time::Duration,
+) -> Result<web::Bytes, Box<HttpResponse>> {
+    match tokio::time::timeout(timeout, read_body_whole(request, payload)).await {
+        Ok(read) => read,
+        Err(_) => {
+            let mut response = refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                Code::BadUserInput,
+                &format!(
+                    "The body did not arrive within {} seconds; send it whole, promptly.",
+                    timeout.as_secs_f64()
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(Box::new(response))
+        }
+    }
+}
+
+async fn read_body_whole(
     request: &HttpRequest,
     mut payload: web::Payload,
 ) -> Result<web::Bytes, Box<HttpResponse>> {

@@ -51,6 +51,8 @@ pub struct AppState {
     pub draining: Arc<tokio::sync::watch::Sender<bool>>,
     /// The most a request may run.
     pub request_timeout: std::time::Duration,
+    /// The most a client may take to send a request's body.
+    pub body_timeout: std::time::Duration,
     pub rate_limits: crate::service::rate_limits::Budgets,
     pub trust_forwarded_for: bool,
     pub subscriptions: crate::config::SubscriptionSettings,

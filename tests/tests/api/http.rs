@@ -357,3 +357,58 @@ mod database_away {
         }
     }
 }
+
+/// Sends a POST head declaring a 1,000-byte body, then one byte of it, and reads what
+/// the server answers (until it closes the connection or `wait` passes).
+async fn stalled_post(address: &str, wait: Duration) -> (String, Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = std::time::Instant::now();
+    let host = address.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
+    socket
+        .write_all(
+            format!(
+                "POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 1000\r\n\r\n{{"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(wait, socket.read_to_end(&mut answer)).await;
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+mod stalled_bodies {
+    use super::*;
+
+    on_both_databases! {
+        async fn a_body_that_stalls_is_answered_408_and_its_connection_closed(backend) {
+            let mut server = test_server_settings();
+            server.body_timeout = Duration::from_secs(1);
+            let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
+                api::config::AuthSettings::with_secret(TEST_SECRET), server).await;
+
+            let stalled: Vec<_> = (0..50)
+                .map(|_| {
+                    let address = app.address.clone();
+                    tokio::spawn(async move { stalled_post(&address, Duration::from_secs(8)).await })
+                })
+                .collect();
+            for request in stalled {
+                let (answer, took) = request.await.unwrap();
+                assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+                assert!(answer.contains("\"BAD_USER_INPUT\""), "{answer}");
+                // Answered after the timeout, and the connection closed: read_to_end ended
+                // well before the test's own 8 s wait.
+                assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(6), "{took:?}");
+            }
+            let data = app.query("{ fellows { totalCount } }", json!({})).await;
+            assert_eq!(data["fellows"]["totalCount"], 7);
+        }
+    }
+}
