@@ -4,11 +4,11 @@
 //!
 //! Every answer the application writes carries a JSON body with a contract code, the
 //! unknown path (404, `NOT_FOUND`) and the unknown method (405, `BAD_USER_INPUT`, with
-//! `Allow`) included ([`json_error_bodies`]). One answer cannot: a request head over actix-http's fixed limits
-//! (128 KiB, or more than 96 headers) is answered 431 with an empty body by its
-//! dispatcher before any application code sees the request, and actix offers no
-//! setting for either limit. Clients meet it only with absurd headers; a proxy in
-//! front can apply a lower limit of its own with a body of its choosing.
+//! `Allow`) included ([`json_error_bodies`]), and so is 431 for headers over our own
+//! limits ([`MAX_REQUEST_HEADERS`], [`MAX_HEADER_BYTES`]). Those sit below actix-http's
+//! fixed ones (a 128 KiB head, 96 headers), past which its dispatcher answers 431 with
+//! an empty body before any application code sees the request (actix offers no
+//! setting for either): only a head too large even for that gets the bare answer.
 
 mod cors;
 mod graphql;
@@ -99,13 +99,39 @@ async fn method_not_allowed(allow: &'static str) -> HttpResponse {
         .finish()
 }
 
-/// Gives a JSON body with a contract code to every 404 and 405 that has none: a path
+/// The most headers a request may carry, and their most bytes in all (names and
+/// values): room for the largest identity-provider tokens and cookies, and below
+/// actix-http's own limits so that the refusal is ours, with a body.
+pub const MAX_REQUEST_HEADERS: usize = 64;
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses headers over [`MAX_REQUEST_HEADERS`] or [`MAX_HEADER_BYTES`] with 431, and
+/// gives a JSON body with a contract code to every 404 and 405 that has none: a path
 /// nothing is served on (actix's own answer), a playground asset that does not exist, a
 /// method a path does not take. Clients then read every refusal the same way.
 pub async fn json_error_bodies(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let headers = request.headers();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_REQUEST_HEADERS || header_bytes > MAX_HEADER_BYTES {
+        let body = json!({ "errors": [{
+            "message": format!(
+                "The request carries {} headers of {header_bytes} bytes in all; the limits are \
+                 {MAX_REQUEST_HEADERS} headers and {MAX_HEADER_BYTES} bytes.",
+                headers.len()
+            ),
+            "extensions": { "code": Code::BadUserInput.as_str() }
+        }] });
+        let response = HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            .insert_header((header::CONNECTION, "close"))
+            .json(body);
+        return Ok(request.into_response(response).map_into_boxed_body());
+    }
     // Handlers' and extractors' errors arrive here already made into answers (actix
     // does that per route), so an `Err` is only ever a middleware's, and passes on.
     let response = next.call(request).await?;

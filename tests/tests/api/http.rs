@@ -412,3 +412,33 @@ mod stalled_bodies {
         }
     }
 }
+
+mod oversized_heads {
+    use super::*;
+
+    on_both_databases! {
+        async fn too_many_or_too_large_headers_are_answered_431_with_a_json_code(backend) {
+            let app = TestApp::with_demo(backend).await;
+            let many = (0..70).fold(app.client.post(app.url("/graphql")), |request, i| {
+                request.header(format!("x-filler-{i}"), "1")
+            });
+            let large = app.client.post(app.url("/graphql")).header("x-filler", "a".repeat(40 * 1024));
+            for request in [many, large] {
+                let response = request
+                    .json(&json!({ "query": "{ __typename }" }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 431);
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+            }
+            // Within the limits, the same request is served.
+            let within = (0..40).fold(app.client.post(app.url("/graphql")), |request, i| {
+                request.header(format!("x-filler-{i}"), "a".repeat(500))
+            });
+            let response = within.json(&json!({ "query": "{ __typename }" })).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+        }
+    }
+}
