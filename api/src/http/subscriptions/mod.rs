@@ -1,15 +1,18 @@
 //! GraphQL over WebSocket on `/graphql`, protocol `graphql-transport-ws`.
 //!
-//! A connection is one task that reads the client's messages and answers them, and
-//! one writer task that owns the socket's sending side. Every operation runs in a task
-//! of its own and hands its messages to the writer through one bounded queue per
+//! A connection is one task that reads the client's messages and answers them; what
+//! the server sends is the upgrade response's body ([`outgoing::Outgoing`]), which the
+//! HTTP dispatcher pulls as fast as the client reads. Every operation runs in a task
+//! of its own and hands its messages to that body through one bounded queue per
 //! connection. An operation facing a full queue waits (and reads no further events
 //! meanwhile; they stay in the database); a client that leaves the queue full for
 //! [`SLOW_CONSUMER_GRACE`] is disconnected (1013, which the graphql-ws client retries)
 //! instead of making the server hold an ever longer backlog for it. Such a client
 //! resumes from the last cursor it saw. The connection's own messages (ack, pings,
-//! pongs, refusals) go through a short queue of their own that the writer serves
-//! first, so a keep-alive never waits behind a backlog of events.
+//! pongs, refusals) go through a short queue of their own that is served first, so a
+//! keep-alive never waits behind a backlog of events. A close frame goes before both
+//! and drops what they still hold, so it never waits behind a backlog either: a slow
+//! consumer is told why it is disconnected as soon as it reads again.
 //!
 //! Who may connect is decided at `connection_init` (token from its payload or the
 //! upgrade request's header); the token is checked again every
@@ -26,22 +29,25 @@
 //! not lost to a reset, then shuts the connection.
 
 mod frames;
+mod outgoing;
 mod protocol;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::body::BodyStream;
 use actix_web::http::header;
 use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
-use actix_ws::{CloseCode, CloseReason, Session};
 use async_graphql::Value as GraphqlValue;
 use futures::{Stream, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::{self, error::SendTimeoutError, error::TrySendError};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use self::frames::{FrameError, Frames, Incoming};
+use self::outgoing::{CloseFrame, Control, Outgoing};
 use self::protocol::{ClientMessage, Close, ServerMessage, SUBPROTOCOL};
 use super::graphql::{check_limits, client_address, is_mutation};
 use super::AppState;
@@ -63,7 +69,7 @@ const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// for a `connection_init` carrying a large identity-provider token, and little more.
 const PRE_INIT_MESSAGE_BYTES: usize = 16 * 1024;
 
-/// The connection's own messages that may wait for the writer. A client that lets
+/// The connection's own messages that may wait to be sent. A client that lets
 /// this many pile up sends far faster than it reads.
 const CONTROL_QUEUE: usize = 32;
 
@@ -108,23 +114,31 @@ pub async fn upgrade(
                 "extensions": { "code": Code::InternalServerError.as_str() }
             }] }));
     }
-    // actix-ws answers the handshake and gives the sending half (`Session`); the
-    // client's frames are read from the request body by `Frames`, not by actix-ws's
-    // `MessageStream`, which buffers a frame's whole declared length before checking
-    // it (see `frames`). actix-ws is handed an empty body, and its stream is dropped.
+    // actix-ws only answers the handshake. The client's frames are read from the
+    // request body by `Frames`, not by actix-ws's `MessageStream`, which buffers a
+    // frame's whole declared length before checking it (see `frames`); what the server
+    // sends is `Outgoing`, not actix-ws's `Session`, whose close waits behind a backlog
+    // (see `outgoing`). actix-ws is handed an empty body, and its halves are dropped.
     let Ok(unused) = web::Payload::from_request(&request, &mut dev::Payload::None).await else {
         return HttpResponse::InternalServerError().finish();
     };
-    let (response, session, _) =
-        match actix_ws::handle_with_protocols(&request, unused, &[SUBPROTOCOL]) {
-            Ok(parts) => parts,
-            Err(err) => return err.error_response(),
-        };
+    let response = match actix_ws::handle_with_protocols(&request, unused, &[SUBPROTOCOL]) {
+        Ok((response, _, _)) => response,
+        Err(err) => return err.error_response(),
+    };
     let messages = Frames::new(body.into_inner(), PRE_INIT_MESSAGE_BYTES);
     let settings = &state.subscriptions;
     let (outbound, outbound_queue) = mpsc::channel(settings.outbound_queue.max(1));
     let (control, control_queue) = mpsc::channel(CONTROL_QUEUE);
+    let (close, close_queue) = oneshot::channel();
     let (reports, report_queue) = mpsc::unbounded_channel();
+    let response = response
+        .set_body(BodyStream::new(Outgoing::new(
+            control_queue,
+            outbound_queue,
+            close_queue,
+        )))
+        .map_into_boxed_body();
     let connection = Connection {
         upgrade_authorization,
         address: client_address(&request, state.trust_forwarded_for),
@@ -137,15 +151,7 @@ pub async fn upgrade(
         initialised: false,
         signed_in: None,
     };
-    actix_web::rt::spawn(connection.run(
-        session,
-        messages,
-        Queues {
-            outbound: outbound_queue,
-            control: control_queue,
-        },
-        report_queue,
-    ));
+    actix_web::rt::spawn(connection.run(messages, close, report_queue));
     response
 }
 
@@ -164,12 +170,6 @@ struct Operation {
     task: AbortHandle,
 }
 
-/// The writer's two inputs: events and results, and the connection's own messages.
-struct Queues {
-    outbound: mpsc::Receiver<String>,
-    control: mpsc::Receiver<String>,
-}
-
 /// The caller of an acknowledged connection.
 struct SignedIn {
     viewer: Viewer,
@@ -186,7 +186,7 @@ struct Connection {
     upgrade_authorization: Option<String>,
     address: String,
     outbound: mpsc::Sender<String>,
-    control: mpsc::Sender<String>,
+    control: mpsc::Sender<Control>,
     reports: mpsc::UnboundedSender<Report>,
     operations: HashMap<String, Operation>,
     /// Operations started so far on this connection.
@@ -198,13 +198,11 @@ struct Connection {
 impl Connection {
     async fn run(
         mut self,
-        session: Session,
         mut messages: Frames<dev::Payload>,
-        queues: Queues,
+        close: oneshot::Sender<CloseFrame>,
         mut report_queue: mpsc::UnboundedReceiver<Report>,
     ) {
         let settings = self.state.subscriptions.clone();
-        let writer = actix_web::rt::spawn(write(session.clone(), queues));
         let init_deadline = tokio::time::sleep(settings.init_timeout);
         tokio::pin!(init_deadline);
         let start = tokio::time::Instant::now();
@@ -285,8 +283,9 @@ impl Connection {
                             break Some((Close::BadRequest, "Binary frames are not part of graphql-transport-ws".into()));
                         }
                         Some(Ok(Incoming::Ping(bytes))) => {
-                            let mut session = session.clone();
-                            let _ = tokio::time::timeout(Duration::from_secs(1), session.pong(&bytes)).await;
+                            // A client whose pings fill the queue sends far faster than
+                            // it reads; its pong is dropped.
+                            let _ = self.control.try_send(Control::Pong(bytes));
                         }
                         Some(Ok(Incoming::Pong)) => {}
                     }
@@ -297,7 +296,6 @@ impl Connection {
         for operation in self.operations.values() {
             operation.task.abort();
         }
-        writer.abort();
         if let Some((close, reason)) = &closing {
             tracing::info!(code = close.code(), reason = %reason, "closing a WebSocket");
             if *close == Close::TooSlow {
@@ -306,13 +304,9 @@ impl Connection {
                     .record_refusal("websocket_slow_or_silent");
             }
         }
-        let reason = closing.map(|(close, reason)| CloseReason {
-            code: CloseCode::Other(close.code()),
-            description: Some(reason),
-        });
-        // A client that stopped reading may never take the close frame; do not wait on
-        // it for long.
-        let _ = tokio::time::timeout(Duration::from_secs(5), session.close(reason)).await;
+        // Never waits: the close goes ahead of what is still queued, which it drops,
+        // and the client gets it as soon as it reads what the socket already holds.
+        let _ = close.send(closing.map(|(close, reason)| (close.code(), reason)));
         if let Some(signed_in) = &self.signed_in {
             if let Err(err) = websocket_leases::release(&self.state.db, &signed_in.lease).await {
                 tracing::warn!(error = %err.public_message(), "could not release a WebSocket lease; it will expire");
@@ -321,10 +315,10 @@ impl Connection {
         self.state.metrics.websocket_closed();
     }
 
-    /// Queues one of the connection's own messages for the writer, ahead of the
+    /// Queues one of the connection's own messages to be sent, ahead of the
     /// operations' backlog; a full queue means the client sends but does not read.
     fn send(&self, message: &ServerMessage<'_>) -> Result<(), Closing> {
-        match self.control.try_send(message.to_text()) {
+        match self.control.try_send(Control::Text(message.to_text())) {
             Ok(()) | Err(TrySendError::Closed(_)) => Ok(()),
             Err(TrySendError::Full(_)) => Err((
                 Close::TooSlow,
@@ -612,7 +606,7 @@ async fn forward(
     .await;
 }
 
-/// Hands a message to the writer, waiting up to [`SLOW_CONSUMER_GRACE`] for room: a
+/// Queues a message to be sent, waiting up to [`SLOW_CONSUMER_GRACE`] for room: a
 /// burst (a resumed subscription's backlog) only pauses the operation, which meanwhile
 /// reads nothing more; a client that leaves the queue full that long is too slow.
 /// False when the operation must stop.
@@ -628,22 +622,6 @@ async fn queue(
             false
         }
         Err(SendTimeoutError::Closed(_)) => false,
-    }
-}
-
-/// The writer: the only task that sends on the socket; the connection's own messages
-/// first.
-async fn write(mut session: Session, mut queues: Queues) {
-    loop {
-        let text = tokio::select! {
-            biased;
-            Some(text) = queues.control.recv() => text,
-            Some(text) = queues.outbound.recv() => text,
-            else => return,
-        };
-        if session.text(text).await.is_err() {
-            return;
-        }
     }
 }
 
