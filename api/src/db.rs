@@ -36,6 +36,9 @@ use crate::config::DatabaseSettings;
 use crate::error::{Outage, ServiceError, ServiceResult};
 use crate::metrics::Metrics;
 
+/// How long a process waits for an SQLite file that another process holds locked.
+const CONNECT_WAIT: Duration = Duration::from_secs(30);
+
 pub async fn connect(
     settings: &DatabaseSettings,
     metrics: Arc<Metrics>,
@@ -57,9 +60,23 @@ pub async fn connect(
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
         });
-    let mut db = Database::connect(options)
-        .await
-        .with_context(|| format!("could not connect to the database at {}", settings.url))?;
+    // A fresh SQLite file is switched to WAL mode by its first connection, which needs
+    // the file's exclusive lock: a replica starting beside another one that is
+    // migrating that file is answered "locked" and waits its turn here.
+    let started = Instant::now();
+    let mut db = loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => break db,
+            Err(err) if Outage::is_sqlite_busy(&err) && started.elapsed() < CONNECT_WAIT => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(err) => {
+                return Err(err).with_context(|| {
+                    format!("could not connect to the database at {}", settings.url)
+                })
+            }
+        }
+    };
     db.set_metric_callback(move |info| metrics.record_statement(info.failed));
     Ok(db)
 }

@@ -204,6 +204,27 @@ impl Outage {
         }
     }
 
+    /// Whether SQLite answered "busy" or "locked": another connection, perhaps of another
+    /// process, holds the lock, and the same step may simply be tried again.
+    pub fn is_sqlite_busy(err: &DbErr) -> bool {
+        use sea_orm::{RuntimeErr, SqlxError};
+        let (DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+        else {
+            return false;
+        };
+        match &**e {
+            SqlxError::Database(db) => {
+                db.try_downcast_ref::<sea_orm::SqlxSqliteError>().is_some()
+                    && db
+                        .code()
+                        .is_some_and(|code| Outage::of_code(true, &code).is_some())
+            }
+            _ => false,
+        }
+    }
+
     fn of_sqlx(err: &sea_orm::SqlxError) -> Option<Outage> {
         use sea_orm::SqlxError;
         match err {

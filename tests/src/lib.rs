@@ -77,11 +77,12 @@ pub fn test_database_prefix() -> String {
         std::env::var("TEST_DATABASE_PREFIX").unwrap_or_else(|_| "fellowship_test_".to_owned());
     assert!(
         !prefix.is_empty()
-            && prefix.len() <= 30
+            // PostgreSQL names are at most 63 bytes; a UUID's 32 follow the prefix.
+            && prefix.len() <= 31
             && prefix
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-        "TEST_DATABASE_PREFIX is 1 to 30 characters of a-z, 0-9 and _"
+        "TEST_DATABASE_PREFIX is 1 to 31 characters of a-z, 0-9 and _"
     );
     prefix
 }

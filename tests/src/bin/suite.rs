@@ -76,7 +76,8 @@ fn main() -> ExitCode {
         }
     }
     let status = command
-        .args(["test", "--workspace"])
+        // Every binary runs even after one fails, so one run shows every failure.
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(&args)
         .arg("--")
         .args(&test_args)
