@@ -48,6 +48,12 @@ pub struct Limits {
     pub max_directives_per_field: usize,
     pub max_fields: u64,
     pub max_cost: u64,
+    /// How many introspection lists may nest inside one another. The standard
+    /// introspection query nests three (`types { fields { args } }`); every list
+    /// nested deeper multiplies the answer by a list's length (`possibleTypes {
+    /// interfaces { possibleTypes ... } }` answers megabytes), beyond what an average
+    /// length per list can price.
+    pub max_introspection_lists: usize,
 }
 
 impl Default for Limits {
@@ -65,6 +71,7 @@ impl Default for Limits {
             max_directives_per_field: 5,
             max_fields: 1_000,
             max_cost: 25_000,
+            max_introspection_lists: 3,
         }
     }
 }
@@ -79,6 +86,9 @@ pub struct Measure {
     pub directives_per_field: usize,
     /// The longest chain of fragments spread inside one another.
     pub fragment_nesting: usize,
+    /// How many of introspection's lists nest inside one another at most
+    /// (`types { fields { args } }` is 3).
+    pub introspection_lists: usize,
 }
 
 impl Measure {
@@ -90,6 +100,7 @@ impl Measure {
             cost: self.cost.saturating_add(other.cost),
             directives_per_field: self.directives_per_field.max(other.directives_per_field),
             fragment_nesting: self.fragment_nesting.max(other.fragment_nesting),
+            introspection_lists: self.introspection_lists.max(other.introspection_lists),
         }
     }
 }
@@ -156,6 +167,7 @@ impl Refusal {
             "aliases" => "The operation uses {actual} aliases; the limit is {max}.",
             "directives" => "A field carries {actual} directives; the limit is {max}.",
             "fields" => "The operation selects {actual} fields once fragments are expanded; the limit is {max}.",
+            "introspection" => "The operation nests {actual} introspection lists inside one another; the limit is {max}.",
             _ => "The operation could return about {actual} objects (its cost); the limit is {max}.",
         };
         what.replace("{actual}", &self.actual.to_string())
@@ -237,6 +249,11 @@ pub fn check(
         ),
         ("aliases", limits.max_aliases, measure.aliases),
         ("fields", limits.max_fields, measure.fields),
+        (
+            "introspection",
+            limits.max_introspection_lists as u64,
+            measure.introspection_lists as u64,
+        ),
         ("cost", limits.max_cost, measure.cost),
     ];
     for (limit, max, actual) in checks {
@@ -278,6 +295,21 @@ pub fn introspection_multiplier(field: &str) -> u64 {
         "args" | "inputFields" | "enumValues" | "interfaces" | "possibleTypes" => 1,
         _ => 1,
     }
+}
+
+/// Whether an introspection field is a list (of types, fields, arguments, values).
+fn is_introspection_list(field: &str) -> bool {
+    matches!(
+        field,
+        "types"
+            | "directives"
+            | "fields"
+            | "args"
+            | "inputFields"
+            | "enumValues"
+            | "interfaces"
+            | "possibleTypes"
+    )
 }
 
 /// Where in the operation a selection sits, as far as cost is concerned: inside
@@ -418,6 +450,8 @@ impl Walk<'_> {
             cost: children.cost.saturating_mul(multiplier).saturating_add(1),
             directives_per_field: children.directives_per_field.max(field.directives.len()),
             fragment_nesting: children.fragment_nesting,
+            introspection_lists: children.introspection_lists
+                + usize::from(scope.introspection && is_introspection_list(name)),
         }
     }
 
@@ -675,11 +709,24 @@ mod tests {
         for _ in 0..4 {
             inner = format!("fields {{ type {{ ofType {{ {inner} }} }} }}");
         }
+        let aliased = format!(
+            "{{ {} }}",
+            (0..13)
+                .map(|i| format!(
+                    "a{i}: __schema {{ types {{ fields {{ type {{ fields {{ name }} }} }} }} }}"
+                ))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert_eq!(measure(&aliased).unwrap_err().limit, "cost", "{aliased}");
+        // Lists inside lists inside lists: refused however cheap each list looks on
+        // average (this one answered 8 MB and grew the server by 700 MB).
         for query in [
             format!("{{ __schema {{ types {{ {inner} }} }} }}"),
-            format!("{{ {} }}", (0..13).map(|i| format!("a{i}: __schema {{ types {{ fields {{ type {{ fields {{ name }} }} }} }} }}")).collect::<Vec<_>>().join(" ")),
+            "{ __schema { types { possibleTypes { interfaces { possibleTypes { interfaces { possibleTypes { name } } } } } } } }".to_owned(),
+            "{ __type(name: \"Query\") { fields { type { fields { type { fields { type { fields { name } } } } } } } } }".to_owned(),
         ] {
-            assert_eq!(measure(&query).unwrap_err().limit, "cost", "{query}");
+            assert_eq!(measure(&query).unwrap_err().limit, "introspection", "{query}");
         }
         // The same fields written through a fragment cost the same.
         let via_fragment =

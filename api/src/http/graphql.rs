@@ -140,31 +140,64 @@ pub async fn post(
 /// connection is closed (whatever the client still sends belongs to no request).
 async fn read_body(
     request: &HttpRequest,
-    payload: web::Payload,
+    mut payload: web::Payload,
     timeout: std::time::Duration,
 ) -> Result<web::Bytes, Box<HttpResponse>> {
-    match tokio::time::timeout(timeout, read_body_whole(request, payload)).await {
+    match tokio::time::timeout(timeout, read_body_whole(request, &mut payload)).await {
         Ok(read) => read,
         Err(_) => {
-            let mut response = refuse(
-                StatusCode::REQUEST_TIMEOUT,
-                Code::BadUserInput,
-                &format!(
-                    "The body did not arrive within {} seconds; send it whole, promptly.",
-                    timeout.as_secs_f64()
-                ),
+            let message = format!(
+                "The body did not arrive within {} seconds; send it whole, promptly.",
+                timeout.as_secs_f64()
             );
+            let answer = json!({ "errors": [{
+                "message": message,
+                "extensions": { "code": Code::BadUserInput.as_str() }
+            }] });
+            // Whatever the client still sends belongs to no request, so the connection
+            // closes after this answer. actix-http closes it by itself while the body
+            // is unread, but drains a chunked body to its end once the body has been
+            // dropped, which a client that stalls never reaches: so the answer's own
+            // body holds the request's until it has been written.
+            let mut response = HttpResponse::build(StatusCode::REQUEST_TIMEOUT)
+                .content_type("application/json")
+                .body(StalledBody {
+                    answer: Some(web::Bytes::from(answer.to_string())),
+                    _unread: payload,
+                });
             response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
             Err(Box::new(response))
         }
     }
 }
 
+/// The 408 answer to a body that did not arrive in time, holding that body until the
+/// answer is written (see [`read_body`]).
+struct StalledBody {
+    answer: Option<web::Bytes>,
+    _unread: web::Payload,
+}
+
+impl actix_web::body::MessageBody for StalledBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Sized(self.answer.as_ref().map_or(0, |a| a.len() as u64))
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<web::Bytes, Self::Error>>> {
+        std::task::Poll::Ready(self.get_mut().answer.take().map(Ok))
+    }
+}
+
 async fn read_body_whole(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: &mut web::Payload,
 ) -> Result<web::Bytes, Box<HttpResponse>> {
     let too_large = || {
         Box::new(refuse(

@@ -360,16 +360,21 @@ mod database_away {
 
 /// Sends a POST head declaring a 1,000-byte body, then one byte of it, and reads what
 /// the server answers (until it closes the connection or `wait` passes).
-async fn stalled_post(address: &str, wait: Duration) -> (String, Duration) {
+async fn stalled_post(address: &str, chunked: bool, wait: Duration) -> (String, Duration) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let started = std::time::Instant::now();
     let host = address.trim_start_matches("http://");
     let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
+    let (framing, start) = if chunked {
+        ("Transfer-Encoding: chunked", "5\r\n{\"que")
+    } else {
+        ("Content-Length: 1000", "{")
+    };
     socket
         .write_all(
             format!(
                 "POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-                 Content-Length: 1000\r\n\r\n{{"
+                 {framing}\r\n\r\n{start}"
             )
             .as_bytes(),
         )
@@ -393,10 +398,11 @@ mod stalled_bodies {
             let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
                 api::config::AuthSettings::with_secret(TEST_SECRET), server).await;
 
+            // Half declare a length, half send chunks; both stall after their first bytes.
             let stalled: Vec<_> = (0..50)
-                .map(|_| {
+                .map(|i| {
                     let address = app.address.clone();
-                    tokio::spawn(async move { stalled_post(&address, Duration::from_secs(8)).await })
+                    tokio::spawn(async move { stalled_post(&address, i % 2 == 0, Duration::from_secs(8)).await })
                 })
                 .collect();
             for request in stalled {

@@ -319,6 +319,30 @@ on_both_databases! {
         app.db.execute_unprepared("UPDATE api_tokens SET scopes = '[]'").await.unwrap();
         assert_refused(&app, &partner, "a partner token without scopes").await;
     }
+
+    async fn a_socket_naming_two_credentials_is_refused(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(api::auth::Role::Staff, "merve");
+        let fellow = app.token(api::auth::Role::Fellow, "mariagrandury");
+        let closed_4403 = |received: Received, what: &str| match received {
+            Received::Closed { code, .. } => assert_eq!(code, 4403, "{what}"),
+            other => panic!("{what}: {other:?}"),
+        };
+        // The upgrade request's credential and the payload's disagree.
+        for upgrade in [format!("Bearer {fellow}"), "Bearer bogus".to_owned()] {
+            let mut socket = WsClient::connect_with(&app.address, Some(&upgrade)).await;
+            closed_4403(socket.init(Some(&staff)).await, &upgrade);
+        }
+        // Two spellings of the key in one payload.
+        let mut socket = WsClient::connect(&app.address).await;
+        socket.send(json!({ "type": "connection_init", "payload": {
+            "authorization": format!("Bearer {fellow}"), "Authorization": format!("Bearer {staff}") } })).await;
+        let received = socket.receive(std::time::Duration::from_secs(10)).await.expect("an answer");
+        closed_4403(received, "two keys");
+        // The same credential in both places is one credential.
+        let mut socket = WsClient::connect_with(&app.address, Some(&format!("Bearer {staff}"))).await;
+        assert_eq!(socket.init(Some(&staff)).await, Received::Message(json!({ "type": "connection_ack" })));
+    }
 }
 
 async fn app_with_keys(auth: AuthSettings) -> Option<TestApp> {

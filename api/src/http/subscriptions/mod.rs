@@ -375,8 +375,20 @@ impl Connection {
 
     /// Decides, at `connection_init`, whether this caller may hold a connection.
     async fn sign_in(&self, payload: Option<&Value>) -> Result<SignedIn, Closing> {
-        let authorization =
-            protocol::authorization(payload).or_else(|| self.upgrade_authorization.clone());
+        // One credential per connection: a payload's and the upgrade's that disagree
+        // are refused, as two `Authorization` headers are over HTTP.
+        let unclear = |why: &str| (Close::Forbidden, format!("Forbidden: {why}."));
+        let authorization = match (
+            protocol::authorization(payload).map_err(unclear)?,
+            self.upgrade_authorization.clone(),
+        ) {
+            (Some(sent), Some(upgraded)) if sent != upgraded => {
+                return Err(unclear(
+                    "the connection_init Authorization differs from the upgrade request's",
+                ))
+            }
+            (sent, upgraded) => sent.or(upgraded),
+        };
         let state = &self.state;
         let (viewer, expires_at) = match auth::authenticate_until(
             &state.db,

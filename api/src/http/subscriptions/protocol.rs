@@ -111,22 +111,35 @@ impl ServerMessage<'_> {
 
 /// The `Authorization` value a `connection_init` payload carries, as the contract
 /// puts it (`{"Authorization": "Bearer ..."}`); the key's case does not matter, and a
-/// `headers` object (as some clients nest it) is looked into too.
-pub fn authorization(payload: Option<&Value>) -> Option<String> {
-    let object = payload?.as_object()?;
-    let find = |object: &serde_json::Map<String, Value>| {
-        object
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
-            .and_then(|(_, value)| value.as_str().map(str::to_owned))
+/// `headers` object (as some clients nest it) is looked into too. A payload naming
+/// more than one credential (two spellings of the key, or one at the top and one in
+/// `headers`), or one that is not text, is refused: which one counted would be a guess.
+pub fn authorization(payload: Option<&Value>) -> Result<Option<String>, &'static str> {
+    let Some(object) = payload.and_then(Value::as_object) else {
+        return Ok(None);
     };
-    find(object).or_else(|| {
+    let found = |object: &serde_json::Map<String, Value>| -> Vec<Value> {
         object
             .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case("headers"))
-            .and_then(|(_, headers)| headers.as_object())
-            .and_then(find)
-    })
+            .filter(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+            .map(|(_, value)| value.clone())
+            .collect()
+    };
+    let mut credentials = found(object);
+    for (_, headers) in object
+        .iter()
+        .filter(|(key, _)| key.eq_ignore_ascii_case("headers"))
+    {
+        if let Some(headers) = headers.as_object() {
+            credentials.extend(found(headers));
+        }
+    }
+    match credentials.as_slice() {
+        [] => Ok(None),
+        [Value::String(text)] => Ok(Some(text.clone())),
+        [_] => Err("the connection_init Authorization is not text"),
+        _ => Err("the connection_init payload names more than one Authorization"),
+    }
 }
 
 #[cfg(test)]
@@ -173,18 +186,25 @@ mod tests {
     fn the_token_is_found_however_the_client_spells_the_key() {
         let bearer = Some("Bearer abc".to_owned());
         assert_eq!(
-            authorization(Some(&json!({"Authorization": "Bearer abc"}))),
+            authorization(Some(&json!({"Authorization": "Bearer abc"}))).unwrap(),
             bearer
         );
         assert_eq!(
-            authorization(Some(&json!({"authorization": "Bearer abc"}))),
+            authorization(Some(&json!({"authorization": "Bearer abc"}))).unwrap(),
             bearer
         );
         assert_eq!(
-            authorization(Some(&json!({"headers": {"Authorization": "Bearer abc"}}))),
+            authorization(Some(&json!({"headers": {"Authorization": "Bearer abc"}}))).unwrap(),
             bearer
         );
-        assert_eq!(authorization(Some(&json!({}))), None);
-        assert_eq!(authorization(None), None);
+        assert_eq!(authorization(Some(&json!({}))), Ok(None));
+        assert_eq!(authorization(None), Ok(None));
+        for two in [
+            json!({"Authorization": "Bearer a", "authorization": "Bearer b"}),
+            json!({"Authorization": "Bearer a", "headers": {"Authorization": "Bearer a"}}),
+        ] {
+            assert!(authorization(Some(&two)).is_err(), "{two}");
+        }
+        assert!(authorization(Some(&json!({"Authorization": 7}))).is_err());
     }
 }
