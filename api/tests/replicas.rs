@@ -7,12 +7,11 @@ use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use api::auth::{mint_user_token, KeyRing, Role};
-use api::config::AuthSettings;
+use api::auth::Role;
 use fellowship_tests::ws::{Received, WsClient, NOMINATION_EVENTS};
 use fellowship_tests::{Backend, TestDatabase, TEST_SECRET};
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// One `api serve` process.
 struct Replica {
@@ -85,34 +84,11 @@ impl Drop for Replica {
 }
 
 fn staff_token() -> String {
-    let keys = KeyRing::from_settings(&AuthSettings::with_secret(TEST_SECRET)).unwrap();
-    mint_user_token(&keys, Role::Staff, "merve", chrono::Duration::hours(1)).unwrap()
+    fellowship_tests::user_token(Role::Staff, "merve")
 }
 
 async fn submit(client: &reqwest::Client, address: &str, token: &str, handle: &str) {
-    let body: Value = client
-        .post(format!("{address}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({
-            "query": "mutation($input: SubmitNominationInput!) { submitNomination(input: $input) { nomination { id } userErrors { code message } } }",
-            "variables": { "input": {
-                "nomineeName": format!("Nominee {handle}"), "nomineeHandle": handle,
-                "nomineeEmail": format!("{handle}@example.org"),
-                "rationale": "Maintains widely used open models.",
-                "strategicAreaSlugs": [], "links": []
-            } }
-        }))
-        .send()
-        .await
-        .expect("POST /graphql")
-        .json()
-        .await
-        .expect("a JSON body");
-    assert_eq!(
-        body["data"]["submitNomination"]["userErrors"],
-        json!([]),
-        "{body}"
-    );
+    fellowship_tests::submit_nomination(client, address, token, handle).await
 }
 
 /// Subscribes on `address`, resuming after `cursor` when given.

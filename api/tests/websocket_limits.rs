@@ -14,8 +14,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use api::auth::{mint_user_token, KeyRing, Role};
-use api::config::AuthSettings;
+use api::auth::Role;
 use fellowship_tests::ws::{WsClient, NOMINATION_EVENTS};
 use fellowship_tests::{on_both_databases, Backend, TestDatabase, TEST_SECRET};
 use serde_json::{json, Value};
@@ -151,34 +150,11 @@ impl PeakMemory {
 }
 
 fn staff_token() -> String {
-    let keys = KeyRing::from_settings(&AuthSettings::with_secret(TEST_SECRET)).unwrap();
-    mint_user_token(&keys, Role::Staff, "merve", chrono::Duration::hours(1)).unwrap()
+    fellowship_tests::user_token(Role::Staff, "merve")
 }
 
 async fn submit(client: &reqwest::Client, address: &str, token: &str, handle: &str) {
-    let body: Value = client
-        .post(format!("{address}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({
-            "query": "mutation($input: SubmitNominationInput!) { submitNomination(input: $input) { nomination { id } userErrors { code message } } }",
-            "variables": { "input": {
-                "nomineeName": format!("Nominee {handle}"), "nomineeHandle": handle,
-                "nomineeEmail": format!("{handle}@example.org"),
-                "rationale": "Maintains widely used open models.",
-                "strategicAreaSlugs": [], "links": []
-            } }
-        }))
-        .send()
-        .await
-        .expect("POST /graphql")
-        .json()
-        .await
-        .expect("a JSON body");
-    assert_eq!(
-        body["data"]["submitNomination"]["userErrors"],
-        json!([]),
-        "{body}"
-    );
+    fellowship_tests::submit_nomination(client, address, token, handle).await
 }
 
 const TEXT: u8 = 0x1;

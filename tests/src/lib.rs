@@ -317,20 +317,7 @@ impl GraphqlResponse {
 
     /// The `extensions.code` of every error, in order.
     pub fn error_codes(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .map(|e| {
-                        e["extensions"]["code"]
-                            .as_str()
-                            .unwrap_or("<none>")
-                            .to_owned()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        error_codes(&self.body)
     }
 
     /// Panics with the whole body when the response carries errors.
@@ -442,9 +429,7 @@ impl TestApp {
 
     /// A user token signed with [`TEST_SECRET`], valid for an hour.
     pub fn token(&self, role: Role, handle: &str) -> String {
-        let keys =
-            KeyRing::from_settings(&AuthSettings::with_secret(TEST_SECRET)).expect("test keys");
-        mint_user_token(&keys, role, handle, chrono::Duration::hours(1)).expect("a token")
+        user_token(role, handle)
     }
 
     /// A user token for `handle`, with an account of `role` behind it: the person and
@@ -592,6 +577,59 @@ pub async fn page_backward(
         before = connection["pageInfo"]["startCursor"].clone();
     }
     panic!("paging did not end");
+}
+
+/// The `extensions.code` of every error of a GraphQL response body, in order.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A user token signed with [`TEST_SECRET`], valid for an hour, for servers that run
+/// as processes of their own as well as for [`TestApp`]s.
+pub fn user_token(role: Role, handle: &str) -> String {
+    let keys = KeyRing::from_settings(&AuthSettings::with_secret(TEST_SECRET)).expect("test keys");
+    mint_user_token(&keys, role, handle, chrono::Duration::hours(1)).expect("a token")
+}
+
+/// Submits a nomination of `handle` to the server at `address` and insists that it
+/// was accepted.
+pub async fn submit_nomination(client: &reqwest::Client, address: &str, token: &str, handle: &str) {
+    let body: Value = client
+        .post(format!("{address}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({
+            "query": "mutation($input: SubmitNominationInput!) { submitNomination(input: $input) { nomination { id } userErrors { code message } } }",
+            "variables": { "input": {
+                "nomineeName": format!("Nominee {handle}"), "nomineeHandle": handle,
+                "nomineeEmail": format!("{handle}@example.org"),
+                "rationale": "Maintains widely used open models.",
+                "strategicAreaSlugs": [], "links": []
+            } }
+        }))
+        .send()
+        .await
+        .expect("POST /graphql")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert_eq!(
+        body["data"]["submitNomination"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
 }
 
 #[cfg(test)]

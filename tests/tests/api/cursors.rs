@@ -60,23 +60,6 @@ async fn post(
     request.send().await.unwrap().json().await.unwrap()
 }
 
-fn codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    e["extensions"]["code"]
-                        .as_str()
-                        .unwrap_or("<none>")
-                        .to_owned()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The cursor of the first strategic area, as the server at `address` issues it.
 async fn list_cursor(app: &TestApp, address: &str) -> String {
     let body = post(app, address, None, AREAS, json!({})).await;
@@ -89,7 +72,7 @@ async fn list_cursor(app: &TestApp, address: &str) -> String {
 /// Whether the server at `address` pages on from `cursor`.
 async fn pages_from(app: &TestApp, address: &str, cursor: &str) -> bool {
     let body = post(app, address, None, AREAS, json!({ "after": cursor })).await;
-    match codes(&body).as_slice() {
+    match fellowship_tests::error_codes(&body).as_slice() {
         [] => true,
         [code] if code == "BAD_USER_INPUT" => false,
         other => panic!("unexpected errors {other:?}: {body}"),
