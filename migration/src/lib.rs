@@ -17,6 +17,7 @@ mod m20261123_000007_create_nomination_events;
 mod m20261123_000008_create_rate_limit_windows;
 mod m20261123_000009_create_websocket_leases;
 mod m20261201_000001_fold_case_in_rust;
+mod m20261202_000001_index_every_ordering;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_rate_limit_windows::Migration),
             Box::new(m20261123_000009_create_websocket_leases::Migration),
             Box::new(m20261201_000001_fold_case_in_rust::Migration),
+            Box::new(m20261202_000001_index_every_ordering::Migration),
         ]
     }
 }

@@ -435,7 +435,11 @@ impl FellowQuery {
     /// The fellow with this hub handle (case-insensitive).
     async fn fellow(&self, ctx: &Context<'_>, handle: String) -> Result<Option<Fellow>> {
         match service::fellows::by_handle(db(ctx), &handle).await? {
-            Some(fellow) => Ok(Some(Fellow(fellow))),
+            Some((fellow, person)) => {
+                // The person came with the fellow; the name and handle need no query.
+                loaders(ctx).people.feed_one(person.id, person).await;
+                Ok(Some(Fellow(fellow)))
+            }
             None => {
                 Err(ServiceError::NotFound(format!("No fellow has the handle `{handle}`.")).into())
             }

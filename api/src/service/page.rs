@@ -289,27 +289,29 @@ impl KeysetOrder {
     }
 
     /// Rows strictly greater (or smaller) than the cursor in (key, id) order.
+    ///
+    /// Written as one row comparison, `(key, id) > ($1, $2)`, not as
+    /// `key > $1 OR (key = $1 AND id > $2)`: both databases start an index range scan
+    /// at a row value, so a page deep in the list reads about as many index entries as
+    /// the first page, where the `OR` form makes PostgreSQL walk the index from its
+    /// start and filter.
     fn beyond(&self, cursor: &Cursor, greater: bool) -> Condition {
-        let compare = |expr: SimpleExpr, value: sea_orm::Value| -> SimpleExpr {
+        let compare = |left: SimpleExpr, right: SimpleExpr| -> SimpleExpr {
             if greater {
-                expr.gt(Expr::val(value))
+                left.gt(right)
             } else {
-                expr.lt(Expr::val(value))
+                left.lt(right)
             }
         };
-        match (&self.key, &cursor.key) {
-            (Some(key), Some(value)) => {
-                let value: sea_orm::Value = value.clone().into();
-                Condition::any()
-                    .add(compare(key.clone(), value.clone()))
-                    .add(
-                        Condition::all()
-                            .add(key.clone().eq(Expr::val(value)))
-                            .add(compare(self.id.clone(), cursor.id.into())),
-                    )
-            }
-            _ => Condition::all().add(compare(self.id.clone(), cursor.id.into())),
-        }
+        let id = Expr::val(sea_orm::Value::from(cursor.id));
+        let comparison = match (&self.key, &cursor.key) {
+            (Some(key), Some(value)) => compare(
+                Expr::tuple([key.clone(), self.id.clone()]),
+                Expr::tuple([Expr::val(sea_orm::Value::from(value.clone())), id]),
+            ),
+            _ => compare(self.id.clone(), id),
+        };
+        Condition::all().add(comparison)
     }
 }
 

@@ -114,6 +114,12 @@ impl FellowFilter {
 }
 
 /// One page of fellows, in the requested order, each with the person behind them.
+///
+/// By name, fellows are ordered by their person's name and then by the person's id (a
+/// fellow has one person and a person at most one fellowship, so that is a total
+/// order): both columns sit in one index of `people`, which a page walks from its
+/// cursor and joins to `fellows` by its unique `person_id`, reading about a page of rows
+/// wherever it starts. By join date the index is the fellows' own `(joined_on, id)`.
 pub async fn list(
     db: &DatabaseConnection,
     filter: &FellowFilter,
@@ -121,23 +127,12 @@ pub async fn list(
     args: &PageArgs,
 ) -> ServiceResult<Page<(fellow::Model, person::Model)>> {
     let scope = match order.field {
-        FellowOrderField::Name => "fellows/name",
+        FellowOrderField::Name => NAME_SCOPE,
         FellowOrderField::JoinedOn => "fellows/joinedOn",
     };
     let window = args.window(scope)?;
     let condition = filter.condition()?;
-    let keyset = KeysetOrder {
-        key: Some(match order.field {
-            FellowOrderField::Name => column(person::Entity, person::Column::Name),
-            FellowOrderField::JoinedOn => column(fellow::Entity, fellow::Column::JoinedOn),
-        }),
-        id: column(fellow::Entity, fellow::Column::Id),
-        descending: order.descending,
-    };
-    let query = fellow::Entity::find()
-        .find_also_related(person::Entity)
-        .filter(condition.clone());
-    let rows = keyset.apply(query, &window).all(db).await?;
+    let rows = page_query(filter, order, &window)?.all(db).await?;
     let rows = rows
         .into_iter()
         .map(|(fellow, person)| {
@@ -147,15 +142,18 @@ pub async fn list(
         })
         .collect::<ServiceResult<Vec<_>>>()?;
     let count_db = db.clone();
+    // Every fellow has a person (a foreign key), so the count joins `people` only when
+    // the filter reads a person's columns; otherwise it is a count of one index.
+    let join_people = filter.search.is_some();
     let total = TotalCount::Deferred(Arc::new(move || {
         let db = count_db.clone();
         let condition = condition.clone();
         Box::pin(async move {
-            Ok(fellow::Entity::find()
-                .join(JoinType::InnerJoin, fellow::Relation::Person.def())
-                .filter(condition)
-                .count(&db)
-                .await?)
+            let mut query = fellow::Entity::find();
+            if join_people {
+                query = query.join(JoinType::InnerJoin, fellow::Relation::Person.def());
+            }
+            Ok(query.filter(condition).count(&db).await?)
         })
     }));
     Ok(page::finish(
@@ -163,26 +161,57 @@ pub async fn list(
         &window,
         scope,
         |(fellow, person)| match order.field {
-            FellowOrderField::Name => Cursor::new(KeyValue::Text(person.name.clone()), fellow.id),
+            FellowOrderField::Name => Cursor::new(KeyValue::Text(person.name.clone()), person.id),
             FellowOrderField::JoinedOn => Cursor::new(KeyValue::Date(fellow.joined_on), fellow.id),
         },
         total,
     ))
 }
 
-/// The fellow whose person has this hub handle (case-insensitive).
+/// The scope of cursors of fellows by name. Their id is the person's, which breaks ties
+/// between equal names; the scope changed with it, so that a cursor that held a fellow
+/// id is refused instead of read as a person's.
+const NAME_SCOPE: &str = "fellows.person/name";
+
+fn page_query(
+    filter: &FellowFilter,
+    order: FellowOrder,
+    window: &page::Window,
+) -> ServiceResult<sea_orm::SelectTwo<fellow::Entity, person::Entity>> {
+    let keyset = match order.field {
+        FellowOrderField::Name => KeysetOrder {
+            key: Some(column(person::Entity, person::Column::Name)),
+            id: column(person::Entity, person::Column::Id),
+            descending: order.descending,
+        },
+        FellowOrderField::JoinedOn => KeysetOrder {
+            key: Some(column(fellow::Entity, fellow::Column::JoinedOn)),
+            id: column(fellow::Entity, fellow::Column::Id),
+            descending: order.descending,
+        },
+    };
+    let query = fellow::Entity::find()
+        .select_also(person::Entity)
+        .join(JoinType::InnerJoin, fellow::Relation::Person.def())
+        .filter(filter.condition()?);
+    Ok(keyset.apply(query, window))
+}
+
+/// The fellow whose person has this hub handle (case-insensitive), with that person.
 pub async fn by_handle(
     db: &DatabaseConnection,
     handle: &str,
-) -> ServiceResult<Option<fellow::Model>> {
-    Ok(fellow::Entity::find()
+) -> ServiceResult<Option<(fellow::Model, person::Model)>> {
+    let row = fellow::Entity::find()
+        .select_also(person::Entity)
         .join(JoinType::InnerJoin, fellow::Relation::Person.def())
         .filter(search::equals_ignoring_case(
             column(person::Entity, person::Column::HandleFolded),
             handle,
         ))
         .one(db)
-        .await?)
+        .await?;
+    Ok(row.and_then(|(fellow, person)| Some((fellow, person?))))
 }
 
 pub async fn by_person_ids(
