@@ -6,6 +6,8 @@
 //!   deep page could not start at its cursor). The two-column index replaces it.
 //! - Fellows filtered by status and ordered by join date: `(status, joined_on, id)`
 //!   serves that page and, by its prefix, every lookup `ix_fellows_status` served.
+//! - The endorsements of a page of nominations, oldest first: `(nomination_id, id)`;
+//!   the unique `(nomination_id, endorser_person_id)` found them but left them to sort.
 
 use sea_orm_migration::prelude::*;
 
@@ -20,9 +22,11 @@ const UP: &[&str] = &[
     r#"DROP INDEX "ix_people_name""#,
     r#"CREATE INDEX "ix_fellows_status_joined_on_id" ON "fellows" ("status", "joined_on", "id")"#,
     r#"DROP INDEX "ix_fellows_status""#,
+    r#"CREATE INDEX "ix_endorsements_nomination_id_id" ON "endorsements" ("nomination_id", "id")"#,
 ];
 
 const DOWN: &[&str] = &[
+    r#"DROP INDEX "ix_endorsements_nomination_id_id""#,
     r#"CREATE INDEX "ix_fellows_status" ON "fellows" ("status")"#,
     r#"DROP INDEX "ix_fellows_status_joined_on_id""#,
     r#"CREATE INDEX "ix_people_name" ON "people" ("name")"#,

@@ -15,6 +15,7 @@ pub async fn grants_of(
 ) -> ServiceResult<HashMap<i64, Vec<benefit_grant::Model>>> {
     let rows = benefit_grant::Entity::find()
         .filter(benefit_grant::Column::FellowId.is_in(fellow_ids.iter().copied()))
+        .order_by_asc(benefit_grant::Column::FellowId)
         .order_by_asc(benefit_grant::Column::Id)
         .all(db)
         .await?;

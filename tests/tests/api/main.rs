@@ -20,6 +20,7 @@ mod nominations;
 mod organizations;
 mod outage;
 mod pagination;
+mod query_plans;
 mod rate_limits;
 mod records;
 mod schema;

@@ -132,15 +132,7 @@ pub async fn list(
     };
     let window = args.window(scope)?;
     let condition = filter.condition()?;
-    let rows = page_query(filter, order, &window)?.all(db).await?;
-    let rows = rows
-        .into_iter()
-        .map(|(fellow, person)| {
-            person
-                .map(|person| (fellow, person))
-                .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("fellow without a person")))
-        })
-        .collect::<ServiceResult<Vec<_>>>()?;
+    let rows = page_rows(db, filter, order, &window).await?;
     let count_db = db.clone();
     // Every fellow has a person (a foreign key), so the count joins `people` only when
     // the filter reads a person's columns; otherwise it is a count of one index.
@@ -173,28 +165,63 @@ pub async fn list(
 /// id is refused instead of read as a person's.
 const NAME_SCOPE: &str = "fellows.person/name";
 
-fn page_query(
+/// The rows of one page, each fellow with its person.
+async fn page_rows(
+    db: &DatabaseConnection,
     filter: &FellowFilter,
     order: FellowOrder,
     window: &page::Window,
-) -> ServiceResult<sea_orm::SelectTwo<fellow::Entity, person::Entity>> {
-    let keyset = match order.field {
-        FellowOrderField::Name => KeysetOrder {
-            key: Some(column(person::Entity, person::Column::Name)),
-            id: column(person::Entity, person::Column::Id),
-            descending: order.descending,
-        },
-        FellowOrderField::JoinedOn => KeysetOrder {
-            key: Some(column(fellow::Entity, fellow::Column::JoinedOn)),
-            id: column(fellow::Entity, fellow::Column::Id),
-            descending: order.descending,
-        },
+) -> ServiceResult<Vec<(fellow::Model, person::Model)>> {
+    let condition = filter.condition()?;
+    let pairs = match order.field {
+        FellowOrderField::Name => {
+            let keyset = KeysetOrder {
+                key: Some(column(person::Entity, person::Column::Name)),
+                id: column(person::Entity, person::Column::Id),
+                descending: order.descending,
+            };
+            // People lead, in the order of their (name, id) index, and each is matched
+            // to its fellowship. Written as a CROSS JOIN because SQLite keeps the left
+            // table of one as the outer loop (its documented way to fix a join order):
+            // otherwise a filter on fellows (their status, say) leads it to read every
+            // matching fellow and sort them all for one page. PostgreSQL plans a CROSS
+            // JOIN with a join condition like any inner join.
+            let mut query = person::Entity::find().select_also(fellow::Entity);
+            QuerySelect::query(&mut query).cross_join(fellow::Entity);
+            let query = query
+                .filter(
+                    Expr::col((fellow::Entity, fellow::Column::PersonId))
+                        .equals((person::Entity, person::Column::Id)),
+                )
+                .filter(condition);
+            keyset
+                .apply(query, window)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|(person, fellow)| fellow.map(|fellow| (fellow, person)))
+                .collect::<Option<Vec<_>>>()
+        }
+        FellowOrderField::JoinedOn => {
+            let keyset = KeysetOrder {
+                key: Some(column(fellow::Entity, fellow::Column::JoinedOn)),
+                id: column(fellow::Entity, fellow::Column::Id),
+                descending: order.descending,
+            };
+            let query = fellow::Entity::find()
+                .select_also(person::Entity)
+                .join(JoinType::InnerJoin, fellow::Relation::Person.def())
+                .filter(condition);
+            keyset
+                .apply(query, window)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|(fellow, person)| person.map(|person| (fellow, person)))
+                .collect::<Option<Vec<_>>>()
+        }
     };
-    let query = fellow::Entity::find()
-        .select_also(person::Entity)
-        .join(JoinType::InnerJoin, fellow::Relation::Person.def())
-        .filter(filter.condition()?);
-    Ok(keyset.apply(query, window))
+    pairs.ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a fellow without a person")))
 }
 
 /// The fellow whose person has this hub handle (case-insensitive), with that person.
@@ -232,6 +259,8 @@ pub async fn contributions_of(
 ) -> ServiceResult<HashMap<i64, Vec<contribution::Model>>> {
     let rows = contribution::Entity::find()
         .filter(contribution::Column::FellowId.is_in(fellow_ids.iter().copied()))
+        // In the order of the (fellow_id, id) index, so the database sorts nothing.
+        .order_by_asc(contribution::Column::FellowId)
         .order_by_asc(contribution::Column::Id)
         .all(db)
         .await?;
@@ -250,10 +279,6 @@ pub async fn strategic_areas_of(
     let rows = fellow_strategic_area::Entity::find()
         .find_also_related(strategic_area::Entity)
         .filter(fellow_strategic_area::Column::FellowId.is_in(fellow_ids.iter().copied()))
-        .order_by_asc(Expr::col((
-            strategic_area::Entity,
-            strategic_area::Column::Name,
-        )))
         .all(db)
         .await?;
     let mut by_fellow: HashMap<i64, Vec<strategic_area::Model>> = HashMap::new();
@@ -261,6 +286,10 @@ pub async fn strategic_areas_of(
         if let Some(area) = area {
             by_fellow.entry(link.fellow_id).or_default().push(area);
         }
+    }
+    // A fellow works in a few areas: sorted here, not by a sort of every row in SQL.
+    for areas in by_fellow.values_mut() {
+        areas.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
     }
     Ok(by_fellow)
 }

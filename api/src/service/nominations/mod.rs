@@ -65,6 +65,8 @@ pub async fn endorsements_of(
 ) -> ServiceResult<HashMap<i64, Vec<endorsement::Model>>> {
     let rows = endorsement::Entity::find()
         .filter(endorsement::Column::NominationId.is_in(nomination_ids.iter().copied()))
+        // In the order of the (nomination_id, id) index, so the database sorts nothing.
+        .order_by_asc(endorsement::Column::NominationId)
         .order_by_asc(endorsement::Column::Id)
         .all(db)
         .await?;
@@ -85,10 +87,6 @@ pub async fn strategic_areas_of(
         .filter(
             nomination_strategic_area::Column::NominationId.is_in(nomination_ids.iter().copied()),
         )
-        .order_by_asc(Expr::col((
-            strategic_area::Entity,
-            strategic_area::Column::Name,
-        )))
         .all(db)
         .await?;
     let mut grouped: HashMap<i64, Vec<strategic_area::Model>> = HashMap::new();
@@ -96,6 +94,10 @@ pub async fn strategic_areas_of(
         if let Some(area) = area {
             grouped.entry(link.nomination_id).or_default().push(area);
         }
+    }
+    // A nomination names a few areas: sorted here, not by a sort of every row in SQL.
+    for areas in grouped.values_mut() {
+        areas.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
     }
     Ok(grouped)
 }

@@ -42,7 +42,9 @@ fn organization_with_slug(column: SimpleExpr, slug: &str) -> SimpleExpr {
             slug,
         ))
         .to_owned();
-    column.in_subquery(ids)
+    // `= (SELECT ...)`, not `IN (SELECT ...)`: slugs are unique, and an equality lets
+    // SQLite serve the filter and the order from one (column, id) index.
+    column.eq(ids)
 }
 
 impl OrganizationFilter {
@@ -135,6 +137,7 @@ pub async fn children_of(
 ) -> ServiceResult<HashMap<i64, Vec<organization::Model>>> {
     let rows = organization::Entity::find()
         .filter(organization::Column::ParentId.is_in(parent_ids.iter().copied()))
+        .order_by_asc(organization::Column::ParentId)
         .order_by_asc(organization::Column::Id)
         .all(db)
         .await?;
@@ -238,6 +241,8 @@ pub async fn memberships_by(
 ) -> ServiceResult<HashMap<i64, Vec<foundation_membership::Model>>> {
     let rows = foundation_membership::Entity::find()
         .filter(column.is_in(organization_ids.iter().copied()))
+        // In the order of the (member_id, id) and (foundation_id, id) indexes.
+        .order_by_asc(column)
         .order_by_asc(foundation_membership::Column::Id)
         .all(db)
         .await?;
@@ -259,6 +264,8 @@ pub async fn board_seats_of(
 ) -> ServiceResult<HashMap<i64, Vec<board_seat::Model>>> {
     let rows = board_seat::Entity::find()
         .filter(board_seat::Column::MembershipId.is_in(membership_ids.iter().copied()))
+        // In the order of the (membership_id, id) index, so the database sorts nothing.
+        .order_by_asc(board_seat::Column::MembershipId)
         .order_by_asc(board_seat::Column::Id)
         .all(db)
         .await?;

@@ -1,0 +1,226 @@
+//! The query plans of the hot queries, on a generated data set of a realistic shape:
+//! every page is read through an index from its cursor, and nothing sorts or scans a
+//! whole table to answer a page or to fill one in.
+//!
+//! The statements are the service's own, recorded as the service sends them (the
+//! connection's statement callback, with their values), then explained by the database:
+//! `EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN (FORMAT JSON)` on PostgreSQL. A new
+//! ordering or filter without an index to serve it fails here, on either database.
+
+use std::sync::{Arc, Mutex};
+
+use api::auth::{User, Viewer};
+use api::service::fellows::{self, FellowFilter, FellowOrder, FellowOrderField};
+use api::service::nominations::{self, NominationFilter};
+use api::service::organizations::{self, MembershipFilter, OrganizationFilter};
+use api::service::page::{CursorKeys, PageArgs};
+use entity::enums::{FellowStatus, NominationStatus};
+use fellowship_bench::dataset::{self, Size};
+use fellowship_tests::{on_both_databases, Backend, TestDatabase};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::Value;
+
+/// Large enough that a planner prefers an index to a scan only where one serves; small
+/// enough to generate in seconds.
+const FELLOWS: usize = 6_000;
+
+/// Tables this large are never scanned whole for a page, nor their rows sorted.
+const WHOLE_TABLE: f64 = 1_000.0;
+
+/// Every statement the service sends on this connection, in order.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<Statement>>>);
+
+impl Recorder {
+    fn take(&self) -> Vec<Statement> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+async fn recording(url: &str) -> (DatabaseConnection, Recorder) {
+    let recorder = Recorder::default();
+    let mut db = Database::connect(url).await.expect("connect");
+    let log = recorder.clone();
+    db.set_metric_callback(move |info| log.0.lock().unwrap().push(info.statement.clone()));
+    (db, recorder)
+}
+
+fn args(first: i32, after: Option<String>) -> PageArgs {
+    PageArgs {
+        first: Some(first),
+        after,
+        last: None,
+        before: None,
+        keys: CursorKeys::new(b"the query plan test's cursor secret", None),
+    }
+}
+
+fn backward(last: i32) -> PageArgs {
+    PageArgs {
+        first: None,
+        last: Some(last),
+        ..args(0, None)
+    }
+}
+
+/// What is wrong with the plan of `statement`, if anything.
+async fn plan_faults(
+    db: &DatabaseConnection,
+    backend: Backend,
+    statement: &Statement,
+) -> Vec<String> {
+    let sql = statement.to_string();
+    match backend {
+        Backend::Sqlite => {
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    format!("EXPLAIN QUERY PLAN {sql}"),
+                ))
+                .await
+                .expect("explain");
+            let details: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get::<String>("", "detail").unwrap())
+                .collect();
+            details
+                .iter()
+                .filter(|d| {
+                    // A bare `SCAN t` reads the whole table; `SCAN t USING INDEX` walks an
+                    // index in order, which a LIMIT stops after a page.
+                    let whole_scan =
+                        d.starts_with("SCAN ") && !d.contains(" USING ") && !is_small_table(d);
+                    whole_scan || d.contains("TEMP B-TREE FOR ORDER BY")
+                })
+                .map(|d| format!("{d} (plan: {details:?})"))
+                .collect()
+        }
+        Backend::Postgres => {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    format!("EXPLAIN (FORMAT JSON) {sql}"),
+                ))
+                .await
+                .expect("explain")
+                .expect("a plan");
+            let plan: Value = row.try_get_by_index::<serde_json::Value>(0).unwrap();
+            let mut faults = Vec::new();
+            walk(&plan[0]["Plan"], &mut faults, 0);
+            faults
+                .into_iter()
+                .map(|f| format!("{f} (plan: {plan})"))
+                .collect()
+        }
+    }
+}
+
+/// The small tables (a dozen strategic areas), which a scan reads faster than an index.
+fn is_small_table(detail: &str) -> bool {
+    detail.starts_with("SCAN strategic_areas")
+}
+
+/// Collects a PostgreSQL plan's sequential scans of large tables and sorts of many rows.
+fn walk(node: &Value, faults: &mut Vec<String>, depth: usize) {
+    assert!(depth < 64, "a plan nested beyond reason");
+    let kind = node["Node Type"].as_str().unwrap_or_default();
+    let rows = node["Plan Rows"].as_f64().unwrap_or_default();
+    let relation = node["Relation Name"].as_str().unwrap_or_default();
+    if kind == "Seq Scan" && rows > WHOLE_TABLE {
+        faults.push(format!("sequential scan of {relation} ({rows} rows)"));
+    }
+    if kind == "Sort" && rows > WHOLE_TABLE {
+        faults.push(format!("sort of {rows} rows"));
+    }
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        walk(child, faults, depth + 1);
+    }
+}
+
+on_both_databases! {
+    async fn every_hot_query_reads_a_page_through_an_index(backend) {
+        let database = TestDatabase::create(backend).await;
+        let setup = database.connect().await;
+        Migrator::up(&setup, None).await.expect("migrate");
+        let summary = dataset::generate(&setup, Size::for_fellows(FELLOWS), 7).await.expect("generate");
+        dataset::analyze(&setup).await.expect("analyze");
+        let (db, recorder) = recording(&database.url).await;
+
+        let mut checked: Vec<(String, Statement)> = Vec::new();
+        let mut record = |what: &str, recorder: &Recorder| {
+            let statements = recorder.take();
+            assert!(!statements.is_empty(), "{what} sent no statement");
+            checked.extend(statements.into_iter().map(|s| (what.to_owned(), s)));
+        };
+
+        // The fellows list: both orderings, both directions, first and last pages.
+        for field in [FellowOrderField::Name, FellowOrderField::JoinedOn] {
+            for descending in [false, true] {
+                let order = FellowOrder { field, descending };
+                let page = fellows::list(&db, &FellowFilter::default(), order, &args(100, None)).await.unwrap();
+                record(&format!("fellows by {field:?}, descending {descending}"), &recorder);
+                let after = page.edges.last().map(|(cursor, _)| cursor.clone());
+                fellows::list(&db, &FellowFilter::default(), order, &args(20, after)).await.unwrap();
+                record(&format!("the next page of fellows by {field:?}"), &recorder);
+                fellows::list(&db, &FellowFilter::default(), order, &backward(20)).await.unwrap();
+                record(&format!("the last page of fellows by {field:?}"), &recorder);
+                let status = FellowFilter { status: Some(FellowStatus::Alumni), ..FellowFilter::default() };
+                fellows::list(&db, &status, order, &args(20, None)).await.unwrap();
+                record(&format!("alumni by {field:?}"), &recorder);
+            }
+        }
+
+        // A page deep in the list, reached by paging as a client does.
+        let order = FellowOrder::default();
+        let mut after = None;
+        for _ in 0..(FELLOWS * 4 / 5 / 100) {
+            let page = fellows::list(&db, &FellowFilter::default(), order, &args(100, after)).await.unwrap();
+            after = page.edges.last().map(|(cursor, _)| cursor.clone());
+        }
+        recorder.take();
+        let page = fellows::list(&db, &FellowFilter::default(), order, &args(20, after)).await.unwrap();
+        record("a page of fellows 80 % down the list", &recorder);
+        page.total_count.resolve().await.unwrap();
+        record("the count of every fellow", &recorder);
+
+        // What a page of fellows fills in: contributions, areas, one fellow by handle.
+        let ids: Vec<i64> = page.edges.iter().map(|(_, (fellow, _))| fellow.id).collect();
+        fellows::contributions_of(&db, &ids).await.unwrap();
+        record("the contributions of a page of fellows", &recorder);
+        fellows::strategic_areas_of(&db, &ids).await.unwrap();
+        record("the strategic areas of a page of fellows", &recorder);
+        let handle = page.edges[0].1 .1.handle.clone().expect("a fellow's handle");
+        fellows::by_handle(&db, &handle).await.unwrap().expect("the fellow");
+        record("one fellow by handle", &recorder);
+
+        // The staff review queue and what it shows of each nomination.
+        let staff = Viewer::Staff(User { handle: summary.staff_handles[0].clone(), person_id: None });
+        for status in [NominationStatus::Submitted, NominationStatus::UnderReview, NominationStatus::Accepted] {
+            let filter = NominationFilter { status: Some(vec![status]) };
+            let page = nominations::list(&db, &staff, &filter, &args(20, None)).await.unwrap();
+            record(&format!("nominations {status:?}"), &recorder);
+            let ids: Vec<i64> = page.edges.iter().map(|(_, n)| n.id).collect();
+            nominations::endorsements_of(&db, &ids).await.unwrap();
+            record("the endorsements of a page of nominations", &recorder);
+        }
+
+        // Organizations, and the members of the busiest foundation with their seats.
+        organizations::list(&db, &OrganizationFilter::default(), false, &args(20, None)).await.unwrap();
+        record("organizations by name", &recorder);
+        let members = MembershipFilter { foundation: Some(summary.busiest_foundation.clone()), ..MembershipFilter::default() };
+        let page = organizations::memberships(&db, &members, &args(20, None)).await.unwrap();
+        record("the members of a foundation", &recorder);
+        let ids: Vec<i64> = page.edges.iter().map(|(_, m)| m.id).collect();
+        organizations::board_seats_of(&db, &ids).await.unwrap();
+        record("the board seats of a page of memberships", &recorder);
+
+        let mut faults = Vec::new();
+        for (what, statement) in &checked {
+            for fault in plan_faults(&db, backend, statement).await {
+                faults.push(format!("{what}: {fault}\n  SQL: {statement}"));
+            }
+        }
+        assert!(faults.is_empty(), "{} statement(s) of {} read too much:\n{}", faults.len(), checked.len(), faults.join("\n"));
+    }
+}
