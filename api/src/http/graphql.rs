@@ -104,30 +104,23 @@ pub async fn post(
         Ok(body) => body,
         Err(response) => return *response,
     };
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
+    // Straight into the request, with no JSON tree in between; the kind of failure tells
+    // malformed JSON from a batch (an array) from an object of the wrong shape.
+    let gql_request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(err) if matches!(err.classify(), serde_json::error::Category::Data) => {
+            let message = if body.trim_ascii_start().starts_with(b"[") {
+                "Batched requests are not supported; send one operation per request."
+            } else {
+                "The body must be an object with a string `query` and optional `variables` and `operationName`."
+            };
+            return refuse(StatusCode::BAD_REQUEST, Code::BadUserInput, message);
+        }
         Err(_) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 Code::BadUserInput,
                 "The body is not valid JSON.",
-            )
-        }
-    };
-    if value.is_array() {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            Code::BadUserInput,
-            "Batched requests are not supported; send one operation per request.",
-        );
-    }
-    let gql_request: async_graphql::Request = match serde_json::from_value(value) {
-        Ok(r) => r,
-        Err(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                Code::BadUserInput,
-                "The body must be an object with a string `query` and optional `variables` and `operationName`.",
             )
         }
     };
@@ -289,6 +282,14 @@ fn with_rate_limit_headers(
     response
 }
 
+/// The body of a request that could not run: its errors, and no `data`.
+#[derive(serde::Serialize)]
+struct RequestErrors<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, Value>,
+}
+
 /// The address an anonymous caller is counted under.
 pub(super) fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
     if trust_forwarded_for {
@@ -404,10 +405,18 @@ async fn execute(
         Ok(usage) => usage,
         Err(response) => return *response,
     };
-    let mut gql_request = gql_request
-        .data(viewer)
-        .data(usage)
-        .data(std::sync::Arc::new(Loaders::new(&state.db)));
+    // A query may run a second time (see `graphql::Schemas`): keep what rebuilds it.
+    let lean = !is_mutation(&mut gql_request);
+    let replay = lean.then(|| {
+        (
+            gql_request.query.clone(),
+            gql_request.operation_name.clone(),
+            gql_request.variables.clone(),
+            viewer.clone(),
+        )
+    });
+    let loaders = std::sync::Arc::new(Loaders::new(&state.db));
+    let mut gql_request = gql_request.data(viewer).data(usage).data(loaders.clone());
     if let Some(value) = request.headers().get("idempotency-key") {
         match value.to_str().ok().and_then(IdempotencyKey::parse) {
             Some(key) => gql_request = gql_request.data(key),
@@ -424,9 +433,26 @@ async fn execute(
     // deadline no commit starts and the request is answered 503 (nothing was written);
     // a commit already under way is waited for and its outcome answered.
     let gate = crate::db::CommitGate::new(tokio::time::Instant::now() + state.request_timeout);
-    let crate::db::Outcome::Finished(mut response) =
-        gate.run(state.schema.execute(gql_request)).await
-    else {
+    let schema = if lean {
+        &state.schema.lean
+    } else {
+        &state.schema.exact
+    };
+    let mut outcome = gate.run(schema.execute(gql_request)).await;
+    if let (crate::db::Outcome::Finished(response), Some((query, name, variables, viewer))) =
+        (&outcome, replay)
+    {
+        if crate::graphql::needs_exact_nulls(response) {
+            let mut again = async_graphql::Request::new(query)
+                .variables(variables)
+                .data(viewer)
+                .data(usage)
+                .data(loaders);
+            again.operation_name = name;
+            outcome = gate.run(state.schema.exact.execute(again)).await;
+        }
+    }
+    let crate::db::Outcome::Finished(mut response) = outcome else {
         tracing::warn!(timeout = ?state.request_timeout, "request deadline passed");
         return HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "1"))
@@ -498,16 +524,17 @@ async fn execute(
         ResponseType::GraphqlResponseJson => (StatusCode::OK, GRAPHQL_RESPONSE_JSON),
         ResponseType::Json => (StatusCode::OK, "application/json"),
     };
-    let body = serde_json::to_value(&response).map(|mut body| {
-        // A request that never ran has no `data` entry at all (GraphQL over HTTP).
-        if request_failed {
-            if let Some(object) = body.as_object_mut() {
-                object.remove("data");
-            }
-        }
-        body
-    });
-    match body.and_then(|body| serde_json::to_vec(&body)) {
+    // Written straight from the response, with no JSON tree in between. A request that
+    // never ran has no `data` entry at all (GraphQL over HTTP).
+    let body = if request_failed {
+        serde_json::to_vec(&RequestErrors {
+            errors: &response.errors,
+            extensions: &response.extensions,
+        })
+    } else {
+        serde_json::to_vec(&response)
+    };
+    match body {
         Ok(body) => with_rate_limit_headers(HttpResponse::build(status), &usage)
             .content_type(format!("{content_type}; charset=utf-8"))
             .body(body),

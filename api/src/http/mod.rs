@@ -33,14 +33,14 @@ use serde_json::json;
 
 use crate::auth::KeyRing;
 use crate::error::Code;
-use crate::graphql::FellowshipSchema;
+use crate::graphql::Schemas;
 use crate::metrics::Metrics;
 
 /// What every handler may use.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub schema: FellowshipSchema,
+    pub schema: Schemas,
     pub metrics: Arc<Metrics>,
     pub keys: Arc<KeyRing>,
     pub playground: bool,

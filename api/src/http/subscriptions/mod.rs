@@ -525,7 +525,7 @@ impl Connection {
         let request = request
             .data(signed_in.viewer.clone())
             .data(Arc::new(Loaders::new(&state.db)));
-        let responses = state.schema.execute_stream(request);
+        let responses = state.schema.exact.execute_stream(request);
         self.started += 1;
         let task = actix_web::rt::spawn(forward(
             Started {
