@@ -55,7 +55,7 @@ on_both_databases! {
     async fn requests_are_charged_in_memory_and_reach_the_database_in_a_few_batches(backend) {
         let app = TestApp::empty(backend).await;
         let requests = 200;
-        let statements_before = app.statements_sent().await;
+        let statements_before = settled_statements(&app).await;
         let syncs_before = metric(&app.address, "fellowship_rate_limit_syncs_total").await;
         let started = Instant::now();
         let mut cost = 0;
@@ -259,6 +259,7 @@ async fn spread_over_replicas_and_check_the_bound(replicas: &[String]) {
         .iter()
         .find_map(|a| a.accepted_cost)
         .expect("something accepted");
+    eprintln!("first window: {accepted} of {BUDGET} points accepted, {refused} requests refused");
     assert!(
         refused > 0,
         "the flood never reached the budget ({accepted} accepted)"
@@ -294,6 +295,20 @@ async fn spread_over_replicas_and_check_the_bound(replicas: &[String]) {
 
 fn parse(at: &str) -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339(at).expect("an RFC 3339 time")
+}
+
+/// The server's statement count once it is at rest: a freshly started server may still
+/// be sending its first statements (the event feed's start) when a test begins.
+async fn settled_statements(app: &TestApp) -> u64 {
+    let mut last = app.statements_sent().await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let now = app.statements_sent().await;
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
 }
 
 /// A counter from the server's `/metrics`.

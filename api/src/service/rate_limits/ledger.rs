@@ -27,7 +27,15 @@ pub(super) struct Account {
     shared: u64,
     /// Whether `shared` was read at all in this window.
     read: bool,
+    /// The last few (`confirmed`, `shared`) pairs, newest first, so that a request that
+    /// waited for a batch finds the total its own batch answered, even when later
+    /// batches (carrying other replicas' later spending) have come since.
+    recent: [(u64, u64); RECENT],
 }
+
+/// Batches remembered per account; a request woken more batches late than this sees a
+/// later total, which can only refuse a little early, never overspend.
+const RECENT: usize = 4;
 
 impl Account {
     fn new(window: i64) -> Self {
@@ -37,6 +45,7 @@ impl Account {
             confirmed: 0,
             shared: 0,
             read: false,
+            recent: [(0, 0); RECENT],
         }
     }
 
@@ -47,6 +56,27 @@ impl Account {
     fn used_through(&self, through: u64) -> u64 {
         self.shared
             .saturating_add(through.saturating_sub(self.confirmed))
+    }
+
+    /// Like [`Account::used_through`], from the answer of the batch that took that
+    /// charge: the total the store had when it counted it.
+    fn used_when_taken(&self, through: u64) -> u64 {
+        self.recent
+            .iter()
+            .rev()
+            .find(|(confirmed, _)| *confirmed >= through && *confirmed > 0)
+            .map_or_else(
+                || self.used_through(through),
+                |(confirmed, shared)| shared.saturating_sub(confirmed - through),
+            )
+    }
+
+    fn confirm(&mut self, through: u64, total: u64) {
+        self.confirmed = through;
+        self.shared = total;
+        self.read = true;
+        self.recent.rotate_right(1);
+        self.recent[0] = (through, total);
     }
 
     /// Charged here and not yet taken by the store.
@@ -131,7 +161,7 @@ impl Ledger {
     pub(super) fn used_through(&self, caller: &str, window: i64, through: u64) -> Option<u64> {
         let shard = self.shard(caller);
         let account = shard.get(caller)?;
-        (account.window == window).then(|| account.used_through(through))
+        (account.window == window).then(|| account.used_when_taken(through))
     }
 
     /// Every account of `window` with something to send or to read, and forgets the
@@ -162,9 +192,7 @@ impl Ledger {
             if let Some(account) = shard.get_mut(&pending.caller) {
                 // A new window's account starts afresh; this answer is about the old one.
                 if account.window == window && pending.through >= account.confirmed {
-                    account.confirmed = pending.through;
-                    account.shared = total;
-                    account.read = true;
+                    account.confirm(pending.through, total);
                 }
             }
         }
@@ -228,6 +256,24 @@ mod tests {
                 needs_sync: false
             }
         );
+    }
+
+    #[test]
+    fn a_request_woken_after_later_batches_is_judged_by_its_own_batch() {
+        let ledger = Ledger::new(100);
+        ledger.charge("c", 0, 3, 10);
+        let first = ledger.pending(0);
+        // Others had spent 100; the store counted our 3 on top.
+        ledger.settle(0, &first, &[103]);
+        ledger.charge("c", 0, 3, 10);
+        let second = ledger.pending(0);
+        // Meanwhile others spent 50 more.
+        ledger.settle(0, &second, &[156]);
+        assert_eq!(ledger.used_through("c", 0, 3), Some(103));
+        assert_eq!(ledger.used_through("c", 0, 6), Some(156));
+        // Not yet taken: what is known plus what was charged since.
+        ledger.charge("c", 0, 3, 10);
+        assert_eq!(ledger.used_through("c", 0, 9), Some(159));
     }
 
     #[test]
