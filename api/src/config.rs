@@ -186,10 +186,77 @@ pub struct ServerSettings {
     pub metrics_bind: Option<String>,
 
     #[command(flatten)]
+    pub rate_limit_sharing: RateLimitSharingSettings,
+
+    #[command(flatten)]
     pub cursors: CursorSettings,
 
     #[command(flatten)]
     pub subscriptions: SubscriptionSettings,
+}
+
+/// How replicas share rate-limit budgets (see `service::rate_limits`): each process
+/// charges in memory and reconciles with a shared store, Redis when `REDIS_URL` is set,
+/// else the database, in batches.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitSharingSettings {
+    /// Redis to keep the shared rate-limit totals in, such as `redis://127.0.0.1:6379/0`;
+    /// unset, they are kept in the database.
+    #[arg(long = "redis-url", env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+
+    /// Prefix of the Redis keys of rate-limit windows, so that several deployments (or
+    /// test runs) can share one Redis.
+    #[arg(
+        long = "rate-limit-key-prefix",
+        env = "RATE_LIMIT_KEY_PREFIX",
+        default_value = DEFAULT_RATE_LIMIT_KEY_PREFIX
+    )]
+    pub key_prefix: String,
+
+    /// How often a process sends what its callers spent to the shared store, in one
+    /// batch, and reads back their totals.
+    #[arg(long = "rate-limit-sync-interval", env = "RATE_LIMIT_SYNC_INTERVAL", default_value = "200ms", value_parser = parse_interval)]
+    pub sync_interval: Duration,
+
+    /// How long a request waits for the shared store when it must sync before being
+    /// answered; past it (or while the store is away) the process decides alone.
+    #[arg(long = "rate-limit-sync-timeout", env = "RATE_LIMIT_SYNC_TIMEOUT", default_value = "100ms", value_parser = parse_interval)]
+    pub sync_timeout: Duration,
+
+    /// How many replicas share the budgets: a caller may get at most 10 % over budget
+    /// when at most this many serve them.
+    #[arg(
+        long = "rate-limit-replicas",
+        env = "RATE_LIMIT_REPLICAS",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub replicas: u64,
+
+    /// Most callers a process tracks in memory in one window; past it, a new caller's
+    /// requests are charged straight to the shared store.
+    #[arg(
+        long = "rate-limit-max-callers",
+        env = "RATE_LIMIT_MAX_CALLERS",
+        default_value_t = 50_000
+    )]
+    pub max_callers: usize,
+}
+
+const DEFAULT_RATE_LIMIT_KEY_PREFIX: &str = "fellowship:rate-limit:";
+
+impl Default for RateLimitSharingSettings {
+    fn default() -> Self {
+        RateLimitSharingSettings {
+            redis_url: None,
+            key_prefix: DEFAULT_RATE_LIMIT_KEY_PREFIX.to_owned(),
+            sync_interval: Duration::from_millis(200),
+            sync_timeout: Duration::from_millis(100),
+            replicas: 3,
+            max_callers: 50_000,
+        }
+    }
 }
 
 /// The secrets that sign pagination and event cursors (HMAC-SHA256).
@@ -432,6 +499,18 @@ mod tests {
         }
         let parsed = <Only as clap::Parser>::parse_from(["api"]).settings;
         let default = SubscriptionSettings::default();
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn rate_limit_sharing_defaults_are_the_documented_ones() {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            settings: RateLimitSharingSettings,
+        }
+        let parsed = <Only as clap::Parser>::parse_from(["api"]).settings;
+        let default = RateLimitSharingSettings::default();
         assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
     }
 

@@ -33,6 +33,9 @@ pub struct Metrics {
     latency: Mutex<Histogram>,
     websockets_open: AtomicU64,
     websockets_total: AtomicU64,
+    rate_limit_syncs: AtomicU64,
+    rate_limit_sync_failures: AtomicU64,
+    rate_limit_direct_charges: AtomicU64,
 }
 
 /// Operation counts by (label, outcome), and the names admitted as labels.
@@ -135,6 +138,21 @@ impl Metrics {
         }
     }
 
+    /// One batch sent to the shared rate-limit store, and whether it failed.
+    pub fn record_rate_limit_sync(&self, failed: bool) {
+        self.rate_limit_syncs.fetch_add(1, Ordering::Relaxed);
+        if failed {
+            self.rate_limit_sync_failures
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A request charged straight to the shared store, its caller not tracked in memory.
+    pub fn record_rate_limit_direct_charge(&self) {
+        self.rate_limit_direct_charges
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn render(&self, pool: Option<PoolUsage>) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, value: u64| {
@@ -152,6 +170,21 @@ impl Metrics {
             "fellowship_db_statement_failures_total",
             "SQL statements that returned an error.",
             self.db_statement_failures.load(Ordering::Relaxed),
+        );
+        counter(
+            "fellowship_rate_limit_syncs_total",
+            "Batches of rate-limit spending sent to the shared store.",
+            self.rate_limit_syncs.load(Ordering::Relaxed),
+        );
+        counter(
+            "fellowship_rate_limit_sync_failures_total",
+            "Batches the shared rate-limit store did not take (down, slow or refusing).",
+            self.rate_limit_sync_failures.load(Ordering::Relaxed),
+        );
+        counter(
+            "fellowship_rate_limit_direct_charges_total",
+            "Requests charged straight to the shared store: more callers than a process tracks.",
+            self.rate_limit_direct_charges.load(Ordering::Relaxed),
         );
         counter(
             "fellowship_websockets_total",

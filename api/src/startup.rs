@@ -16,7 +16,7 @@ use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::service::nomination_events::feed::EventFeed;
 use crate::service::page::CursorKeys;
-use crate::service::rate_limits::Budgets;
+use crate::service::rate_limits::{Budgets, RateLimiter};
 use crate::{db, demo, graphql};
 
 /// A server bound to its port, ready to run.
@@ -27,6 +27,8 @@ pub struct Application {
     metrics: Option<(u16, Server)>,
     draining: Arc<tokio::sync::watch::Sender<bool>>,
     shutdown_delay: Duration,
+    /// Holds spending not yet shared, sent once the server has stopped.
+    rate_limits: RateLimiter,
 }
 
 /// What `serve` was asked to do besides serving.
@@ -63,6 +65,18 @@ impl Application {
                 ),
             }
         }
+        let rate_limits = RateLimiter::new(
+            Budgets {
+                window_seconds: server.rate_limit_window.as_secs().max(1) as i64,
+                anonymous: server.rate_limit_anonymous,
+                user: server.rate_limit_user,
+                partner: server.rate_limit_partner,
+            },
+            &server.rate_limit_sharing,
+            &db,
+            metrics.clone(),
+        )?;
+        rate_limits.start();
         let draining = Arc::new(tokio::sync::watch::Sender::new(false));
         let feed = EventFeed::start(db.clone(), &server.subscriptions)
             .await
@@ -71,12 +85,7 @@ impl Application {
             draining: draining.clone(),
             request_timeout: server.request_timeout,
             body_timeout: server.body_timeout,
-            rate_limits: Budgets {
-                window_seconds: server.rate_limit_window.as_secs().max(1) as i64,
-                anonymous: server.rate_limit_anonymous,
-                user: server.rate_limit_user,
-                partner: server.rate_limit_partner,
-            },
+            rate_limits: rate_limits.clone(),
             trust_forwarded_for: server.trust_forwarded_for,
             subscriptions: server.subscriptions.clone(),
             probe: db::Probe::start(db.clone()).await,
@@ -152,6 +161,7 @@ impl Application {
             metrics: metrics_server,
             draining,
             shutdown_delay: server.shutdown_delay,
+            rate_limits,
         })
     }
 
@@ -201,6 +211,8 @@ impl Application {
             }
             None => self.server.await?,
         }
+        // What the last requests spent counts on the other replicas too.
+        self.rate_limits.flush_before_exit().await;
         tracing::info!("stopped");
         Ok(())
     }

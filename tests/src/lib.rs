@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use api::auth::{mint_user_token, KeyRing, Role};
 use api::config::{
-    AuthSettings, CursorSettings, DatabaseSettings, DatabaseUrl, ServerSettings,
-    SubscriptionSettings,
+    AuthSettings, CursorSettings, DatabaseSettings, DatabaseUrl, RateLimitSharingSettings,
+    ServerSettings, SubscriptionSettings,
 };
 use api::startup::{Application, ServeOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -277,6 +277,12 @@ pub fn test_server_settings() -> ServerSettings {
         rate_limit_anonymous: 1_000_000,
         rate_limit_user: 1_000_000,
         rate_limit_partner: 1_000_000,
+        rate_limit_sharing: RateLimitSharingSettings {
+            // Generous, so that a test machine busy with other tests does not look like
+            // a rate-limit store outage (tests of outages point at a closed port).
+            sync_timeout: Duration::from_secs(2),
+            ..RateLimitSharingSettings::default()
+        },
         trust_forwarded_for: false,
         metrics_bind: None,
         // Derived from TEST_SECRET, so that replicas agree, as configured ones would.

@@ -251,24 +251,22 @@ async fn charge(
 ) -> Result<Usage, Box<HttpResponse>> {
     let address = client_address(request, state.trust_forwarded_for);
     let caller = rate_limits::caller_key(viewer, &address);
-    let limit = rate_limits::budget_for(&state.rate_limits, viewer);
-    match rate_limits::charge(&state.db, &state.rate_limits, &caller, limit, cost).await {
-        Ok(usage) if usage.exceeded() => {
-            state.metrics.record_refusal("rate");
-            let mut response = HttpResponse::TooManyRequests();
-            response.insert_header((header::RETRY_AFTER, usage.reset_in_seconds().to_string()));
-            Err(Box::new(with_rate_limit_headers(response, &usage).json(json!({ "errors": [{
-                "message": format!(
-                    "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
-                    usage.limit,
-                    usage.reset_in_seconds()
-                ),
-                "extensions": { "code": Code::RateLimited.as_str(), "resetAt": usage.reset_at.to_rfc3339() }
-            }] }))))
-        }
-        Ok(usage) => Ok(usage),
-        Err(err) => Err(Box::new(service_failure(err))),
+    let limit = rate_limits::budget_for(state.rate_limits.budgets(), viewer);
+    let usage = state.rate_limits.charge(&caller, limit, cost).await;
+    if usage.exceeded() {
+        state.metrics.record_refusal("rate");
+        let mut response = HttpResponse::TooManyRequests();
+        response.insert_header((header::RETRY_AFTER, usage.reset_in_seconds().to_string()));
+        return Err(Box::new(with_rate_limit_headers(response, &usage).json(json!({ "errors": [{
+            "message": format!(
+                "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
+                usage.limit,
+                usage.reset_in_seconds()
+            ),
+            "extensions": { "code": Code::RateLimited.as_str(), "resetAt": usage.reset_at.to_rfc3339() }
+        }] }))));
     }
+    Ok(usage)
 }
 
 fn with_rate_limit_headers(

@@ -53,7 +53,7 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// The most a client may take to send a request's body.
     pub body_timeout: std::time::Duration,
-    pub rate_limits: crate::service::rate_limits::Budgets,
+    pub rate_limits: crate::service::rate_limits::RateLimiter,
     pub trust_forwarded_for: bool,
     pub subscriptions: crate::config::SubscriptionSettings,
     /// The database's state as the background probe last saw it, for `/readyz`.

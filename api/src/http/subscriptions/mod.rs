@@ -493,34 +493,23 @@ impl Connection {
             return Err((Close::Unauthorized, "Unauthorized".into()));
         };
         let state = &self.state;
-        let limit = rate_limits::budget_for(&state.rate_limits, &signed_in.viewer);
+        let limit = rate_limits::budget_for(state.rate_limits.budgets(), &signed_in.viewer);
         let cost = measure.map_or(1, |m| m.cost);
-        match rate_limits::charge(
-            &state.db,
-            &state.rate_limits,
-            &signed_in.caller,
-            limit,
-            cost,
-        )
-        .await
-        {
-            Ok(usage) if usage.exceeded() => {
-                state.metrics.record_refusal("rate");
-                return self.send_error(
-                    &id,
-                    Code::RateLimited,
-                    format!(
-                        "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
-                        usage.limit,
-                        usage.reset_in_seconds()
-                    ),
-                );
-            }
-            Ok(_) => {}
-            Err(err) => {
-                let error: async_graphql::Error = err.into();
-                return self.send_error(&id, Code::InternalServerError, error.message);
-            }
+        let usage = state
+            .rate_limits
+            .charge(&signed_in.caller, limit, cost)
+            .await;
+        if usage.exceeded() {
+            state.metrics.record_refusal("rate");
+            return self.send_error(
+                &id,
+                Code::RateLimited,
+                format!(
+                    "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
+                    usage.limit,
+                    usage.reset_in_seconds()
+                ),
+            );
         }
         let request = request
             .data(signed_in.viewer.clone())
