@@ -18,9 +18,10 @@
 //! A request syncs before it is answered (it wakes the task and waits for its batch)
 //! when its caller's total was never read in this window, or when the spending this
 //! process has not yet handed to the store would pass the **slack**,
-//! `budget × 10 % / RATE_LIMIT_REPLICAS` ([`slack`]). The answer is then what a single
-//! shared counter would have said. A refusal never waits: what a process knows is at
-//! most the truth, so "over budget" here is over budget everywhere.
+//! `budget × 10 % / RATE_LIMIT_REPLICAS` ([`slack`]). It is then judged where the
+//! store counted it: the total the store held when its batch arrived, plus the charges
+//! before it in that batch, as one shared counter would. A refusal never waits: what a
+//! process knows is at most the truth, so "over budget" here is over budget everywhere.
 //!
 //! # How far over budget a caller can get
 //!
@@ -29,7 +30,8 @@
 //! replicas serving one caller, the others can have accepted at most
 //! `(replicas − 1) × slack` that a replica did not see when it accepted the last
 //! request: a caller gets at most **10 % over budget** (`budget × 10 % × (N − 1) / N`),
-//! and never less than the budget. Two things widen it, both bounded: a single request
+//! and is never refused before the budget is spent (to within one request's
+//! cost). Two things widen the bound, both bounded: a single request
 //! dearer than the slack may add its own cost per replica, and more replicas than
 //! configured add the slack each. A budget smaller than `10 × replicas` points has no
 //! slack: every request of such a caller syncs.
