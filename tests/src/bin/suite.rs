@@ -8,7 +8,9 @@
 //! PostgreSQL test shows as "filtered out" in each binary's summary, and says so again
 //! at the end. With `FELLOWSHIP_REQUIRE_POSTGRES=1` (as CI sets it) a missing
 //! PostgreSQL is an error instead. Every test that needs PostgreSQL lives in a module
-//! named `postgres` (see `on_both_databases!` and `on_postgres!`).
+//! named `postgres` (see `on_both_databases!` and `on_postgres!`). Tests of the Redis
+//! rate-limit store sit in modules named `redis` and are left out the same way when no
+//! Redis answers at 127.0.0.1:6379 (`FELLOWSHIP_REQUIRE_REDIS=1` makes that an error).
 //!
 //! Arguments are passed to `cargo test` before `--`; arguments after `--` go to the test
 //! binaries: `cargo suite -- nominations::`.
@@ -18,6 +20,26 @@ use std::time::Duration;
 
 use fellowship_tests::admin_postgres_url;
 use sea_orm::Database;
+
+/// Where the Redis tests expect Redis (the machine's shared one).
+const REDIS_ADDRESS: &str = "127.0.0.1:6379";
+
+/// Whether Redis answers PING at [`REDIS_ADDRESS`] within a second.
+fn redis_answers() -> bool {
+    use std::io::{Read, Write};
+    let Ok(address) = REDIS_ADDRESS.parse() else {
+        return false;
+    };
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1))
+    else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut reply = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut reply).is_ok()
+        && &reply == b"+PONG\r\n"
+}
 
 fn main() -> ExitCode {
     let url = admin_postgres_url();
@@ -56,6 +78,19 @@ fn main() -> ExitCode {
              SKIPPED (shown as \"filtered out\" below). Set TEST_DATABASE_URL to run it.\n"
         );
         test_args.extend(["--skip".to_owned(), "postgres::".to_owned()]);
+    }
+    // Redis likewise, for the tests of the shared rate-limit store (module `redis`).
+    let redis_reachable = redis_answers();
+    if !redis_reachable {
+        if std::env::var("FELLOWSHIP_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
+            eprintln!("Redis is required (FELLOWSHIP_REQUIRE_REDIS=1) but does not answer at {REDIS_ADDRESS}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!(
+            "\nRedis does not answer at {REDIS_ADDRESS}: the tests of the Redis store are \
+             SKIPPED (shown as \"filtered out\" below).\n"
+        );
+        test_args.extend(["--skip".to_owned(), "redis::".to_owned()]);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
