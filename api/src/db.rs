@@ -45,7 +45,7 @@ pub async fn connect(
 ) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(settings.url.expose().to_owned());
     options
-        .max_connections(settings.max_connections)
+        .max_connections(settings.pool_size())
         .min_connections(0)
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)

@@ -387,7 +387,7 @@ impl TestApp {
     ) -> TestApp {
         let settings = DatabaseSettings {
             url: DatabaseUrl::new(database.url.clone()),
-            max_connections,
+            max_connections: Some(max_connections),
             acquire_timeout,
             statement_timeout: Duration::from_secs(10),
         };
@@ -413,7 +413,7 @@ impl TestApp {
     pub async fn replica(&self, server: ServerSettings) -> String {
         let settings = DatabaseSettings {
             url: DatabaseUrl::new(self.database.url.clone()),
-            max_connections: 5,
+            max_connections: Some(5),
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
         };

@@ -258,7 +258,7 @@ on_both_databases! {
         server.metrics_bind = Some("127.0.0.1:0".to_owned());
         let settings = api::config::DatabaseSettings {
             url: api::config::DatabaseUrl::new(database.url.clone()),
-            max_connections: 5,
+            max_connections: Some(5),
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
         };

@@ -74,7 +74,7 @@ on_both_databases! {
             let database = TestDatabase::create(backend).await;
             let settings = DatabaseSettings {
                 url: DatabaseUrl::new(database.url.clone()),
-                max_connections: 2,
+                max_connections: Some(2),
                 acquire_timeout: Duration::from_secs(10),
                 statement_timeout: Duration::from_secs(30),
             };
@@ -97,7 +97,7 @@ on_both_databases! {
         let database = TestDatabase::create(backend).await;
         let settings = DatabaseSettings {
             url: DatabaseUrl::new(database.url.clone()),
-            max_connections: 2,
+            max_connections: Some(2),
             acquire_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(30),
         };

@@ -181,7 +181,7 @@ mod statement_timeout {
             let database = TestDatabase::create(backend).await;
             let settings = api::config::DatabaseSettings {
                 url: api::config::DatabaseUrl::new(database.url.clone()),
-                max_connections: 2,
+                max_connections: Some(2),
                 acquire_timeout: Duration::from_secs(3),
                 statement_timeout: Duration::from_millis(300),
             };
@@ -333,7 +333,7 @@ mod own_cluster {
                 .unwrap();
             let settings = api::config::DatabaseSettings {
                 url: api::config::DatabaseUrl::new(cluster.url()),
-                max_connections: 5,
+                max_connections: Some(5),
                 acquire_timeout: Duration::from_secs(3),
                 statement_timeout: Duration::from_secs(10),
             };
