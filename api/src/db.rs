@@ -50,6 +50,11 @@ pub async fn connect(
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
         .idle_timeout(Duration::from_secs(300))
+        // A ping on every checkout was a round trip (and a wake-up of both processes) per
+        // statement. A connection in steady use is known to be alive; one idle for a
+        // while may have been cut by the server, a proxy or a restart, and is pinged.
+        // One that breaks in use fails its statement (503, `unavailable`) and is closed.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false)
         // PostgreSQL cancels a statement that runs longer (SQLite has no such setting;
         // its writers wait at most the busy timeout below).
