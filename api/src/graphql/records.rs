@@ -8,6 +8,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
 use super::benefits::{BenefitGrant, BenefitKind};
 use super::fellows::{Contribution, ContributionKind, Fellow, FellowStatus};
 use super::ids::{self, NodeType};
+use super::loaders::loaders;
 use super::nominations::LinkArg;
 use super::organizations::{
     BoardSeat, FoundationMembership, MembershipTier, Organization, OrganizationKind,
@@ -237,7 +238,10 @@ impl RecordMutation {
                 links: links(input.links),
                 expected_version: input.expected_version,
             };
-            fellows::update_profile(db(ctx), viewer(ctx), id, edit).await
+            let (fellow, person) = fellows::update_profile(db(ctx), viewer(ctx), id, edit).await?;
+            // The answer's name is read from the person just written, not asked again.
+            loaders(ctx).people.feed_one(person.id, person).await;
+            Ok(fellow)
         }
         .await;
         FellowPayload::from_result(result, Fellow)

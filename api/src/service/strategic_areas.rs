@@ -203,7 +203,7 @@ async fn change(
     if archive {
         update = update.filter(strategic_area::Column::ArchivedAt.is_null());
     }
-    if set(update).exec(&txn).await?.rows_affected == 0 {
+    let Some(updated) = versioned::apply(set(update), &txn).await? else {
         txn.rollback().await?;
         let now = find(db, id).await?;
         return Err(if archive && now.archived_at.is_some() {
@@ -211,11 +211,7 @@ async fn change(
         } else {
             versioned::stale::<strategic_area::Entity>(expected_version, now.version)
         });
-    }
-    let updated = strategic_area::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("strategic area vanished")))?;
+    };
     audit::record(
         &txn,
         viewer,

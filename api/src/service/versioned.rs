@@ -6,7 +6,7 @@
 use chrono::Utc;
 use entity::{fellow, foundation_membership, nomination, organization, strategic_area};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, UpdateMany};
 
 use crate::error::ServiceError;
 
@@ -31,6 +31,15 @@ pub fn bump<E: Versioned>(id: i64, expected_version: impl Into<Option<i32>>) -> 
         Some(version) => update.filter(E::VERSION.eq(version)),
         None => update,
     }
+}
+
+/// Runs a guarded update of one row and returns the row as it now is, in the same
+/// statement (`UPDATE ... RETURNING`, on both databases); `None` when no row matched.
+pub async fn apply<E: Versioned, C: ConnectionTrait>(
+    update: UpdateMany<E>,
+    conn: &C,
+) -> Result<Option<E::Model>, DbErr> {
+    Ok(update.exec_with_returning(conn).await?.into_iter().next())
 }
 
 /// The conflict of a caller who read version `expected` of a row now at `current`.

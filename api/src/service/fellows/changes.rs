@@ -63,8 +63,15 @@ pub async fn update_profile(
     viewer: &Viewer,
     fellow_id: i64,
     edit: ProfileEdit,
-) -> ServiceResult<fellow::Model> {
-    let current = find_fellow(db, fellow_id, "input.fellowId").await?;
+) -> ServiceResult<(fellow::Model, person::Model)> {
+    // The person comes along in the same statement: the answer shows the name.
+    let (current, person) = fellow::Entity::find_by_id(fellow_id)
+        .find_also_related(person::Entity)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::missing("input.fellowId", "No fellow has this ID."))?;
+    let mut person = person
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a fellow without a person")))?;
     require_self_or_staff(viewer, &current, "edit a fellow's profile")?;
     let name = edit
         .name
@@ -103,27 +110,25 @@ pub async fn update_profile(
     if let Some(links) = links {
         update = update.col_expr(fellow::Column::Links, Expr::val(links));
     }
-    if update.exec(&txn).await?.rows_affected == 0 {
+    let Some(updated) = versioned::apply(update, &txn).await? else {
         txn.rollback().await?;
         let now = find_fellow(db, fellow_id, "input.fellowId").await?;
         return Err(versioned::stale::<fellow::Entity>(
             edit.expected_version,
             now.version,
         ));
-    }
+    };
     if let Some(name) = name {
-        person::Entity::update_many()
+        person = person::Entity::update_many()
             .col_expr(person::Column::NameFolded, Expr::val(search::fold(&name)))
             .col_expr(person::Column::Name, Expr::val(name))
             .col_expr(person::Column::UpdatedAt, Expr::val(Utc::now()))
             .filter(person::Column::Id.eq(current.person_id))
-            .exec(&txn)
-            .await?;
+            .exec_with_returning(&txn)
+            .await?
+            .pop()
+            .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a fellow without a person")))?;
     }
-    let updated = fellow::Entity::find_by_id(fellow_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("fellow vanished")))?;
     audit::record(
         &txn,
         viewer,
@@ -137,7 +142,7 @@ pub async fn update_profile(
     )
     .await?;
     crate::db::commit(txn).await?;
-    Ok(updated)
+    Ok((updated, person))
 }
 
 pub struct NewContribution {

@@ -246,15 +246,6 @@ pub async fn append(
     actor_person_id: i64,
     after: &nomination::Model,
 ) -> ServiceResult<()> {
-    let postgres = txn.get_database_backend() == DatabaseBackend::Postgres;
-    if postgres {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [OUTBOX_LOCK.into()],
-        ))
-        .await?;
-    }
     let event = nomination_event::ActiveModel {
         nomination_id: Set(after.id),
         kind: Set(kind),
@@ -262,18 +253,36 @@ pub async fn append(
         occurred_at: Set(Utc::now()),
         payload: Set(Some(payload(after)?)),
         ..Default::default()
+    };
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        // SQLite has one writer at a time: ids are taken in commit order by themselves.
+        event.insert(txn).await?;
+        return Ok(());
     }
-    .insert(txn)
-    .await?;
-    if postgres {
-        // Delivered to listeners only if and when the transaction commits.
-        txn.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), event.id.to_string().into()],
-        ))
-        .await?;
-    }
+    // One statement: the outbox lock first (the subquery yields its row only once the
+    // lock is held, and the id is drawn after that), so that events commit in id order
+    // and a follower that has seen id n never later finds a smaller one; then the row;
+    // then the notice, which listeners receive only if and when the transaction commits.
+    let values = |column: nomination_event::Column| event.get(column).into_value();
+    let statement = Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "INSERT INTO nomination_events (nomination_id, kind, actor_person_id, occurred_at, payload) \
+         SELECT $1, $2, $3, $4, $5 FROM (SELECT pg_advisory_xact_lock($6)) AS serialised \
+         RETURNING id, pg_notify($7, id::text)",
+        [
+            values(nomination_event::Column::NominationId),
+            values(nomination_event::Column::Kind),
+            values(nomination_event::Column::ActorPersonId),
+            values(nomination_event::Column::OccurredAt),
+            values(nomination_event::Column::Payload),
+            Some(OUTBOX_LOCK.into()),
+            Some(CHANNEL.into()),
+        ]
+        .into_iter()
+        .map(|value| value.ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("an event column was not set"))))
+        .collect::<ServiceResult<Vec<_>>>()?,
+    );
+    txn.execute_raw(statement).await?;
     Ok(())
 }
 

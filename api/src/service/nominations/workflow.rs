@@ -384,11 +384,7 @@ async fn guarded_update(
 ) -> ServiceResult<Option<nomination::Model>> {
     let update = versioned::bump::<nomination::Entity>(id, expected_version)
         .filter(nomination::Column::Status.is_in(from.iter().copied()));
-    let result = set(update).exec(txn).await?;
-    if result.rows_affected == 0 {
-        return Ok(None);
-    }
-    Ok(Some(find(txn, id).await?))
+    Ok(versioned::apply(set(update), txn).await?)
 }
 
 /// Why a guarded change matched nothing, read after the fact.

@@ -190,15 +190,14 @@ pub async fn update_organization(
     if let Some(url) = website_url {
         update = update.col_expr(organization::Column::WebsiteUrl, Expr::val(url));
     }
-    if update.exec(&txn).await?.rows_affected == 0 {
+    let Some(updated) = versioned::apply(update, &txn).await? else {
         txn.rollback().await?;
         let now = organization(db, id, "input.organizationId").await?;
         return Err(versioned::stale::<organization::Entity>(
             edit.expected_version,
             now.version,
         ));
-    }
-    let updated = organization(&txn, id, "input.organizationId").await?;
+    };
     audit::record(
         &txn,
         viewer,
