@@ -46,6 +46,15 @@ pub fn page_args(
     }
 }
 
+/// Whether the nodes of the connection being resolved select `field`, through
+/// `edges { node { ... } }` or `nodes { ... }` (fragments included): a list may then
+/// read a to-one relation in its own statement rather than leave it to a loader.
+pub fn nodes_select(ctx: &Context<'_>, field: &str) -> bool {
+    let selection = ctx.look_ahead();
+    selection.field("edges").field("node").field(field).exists()
+        || selection.field("nodes").field(field).exists()
+}
+
 /// The keys that sign and verify this server's cursors (list and event cursors alike).
 pub fn cursor_keys<'a>(ctx: &Context<'a>) -> &'a CursorKeys {
     ctx.data_unchecked::<CursorKeys>()

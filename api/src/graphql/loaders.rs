@@ -124,8 +124,8 @@ grouped_loader!(
 );
 grouped_loader!(
     BoardSeatsByMembership,
-    "The board seats of each membership.",
-    Vec<board_seat::Model>,
+    "The board seats of each membership, each with its representative.",
+    Vec<(board_seat::Model, person::Model)>,
     service::organizations::board_seats_of
 );
 grouped_loader!(
@@ -164,8 +164,8 @@ impl Loader<i64> for FellowByNomination {
 
 grouped_loader!(
     EndorsementsByNomination,
-    "The endorsements of each nomination.",
-    Vec<endorsement::Model>,
+    "The endorsements of each nomination, each with its endorser.",
+    Vec<(endorsement::Model, person::Model)>,
     service::nominations::endorsements_of
 );
 grouped_loader!(

@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID
 use chrono::{DateTime, Utc};
 use entity::{endorsement, nomination};
 
-use super::connection::{connection, page_args};
+use super::connection::{connection, nodes_select, page_args};
 use super::fellows::{links_from_json, Fellow, Link, Person};
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
@@ -105,14 +105,18 @@ impl Nomination {
 
     /// Fellows and staff backing the nomination, oldest first.
     async fn endorsements(&self, ctx: &Context<'_>) -> Result<Vec<Endorsement>> {
-        Ok(loaders(ctx)
+        let loaders = loaders(ctx);
+        let rows = loaders
             .endorsements_by_nomination
             .load_one(self.0.id)
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Endorsement)
-            .collect())
+            .unwrap_or_default();
+        let (endorsements, endorsers): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        loaders
+            .people
+            .feed_many(endorsers.into_iter().map(|p| (p.id, p)))
+            .await;
+        Ok(endorsements.into_iter().map(Endorsement).collect())
     }
 
     async fn submitted_at(&self) -> DateTime<Utc> {
@@ -250,13 +254,18 @@ impl NominationQuery {
                 .and_then(|f| f.status)
                 .map(|s| s.into_iter().map(Into::into).collect()),
         };
-        let page = service::nominations::list(
+        let (page, nominators) = service::nominations::list(
             db(ctx),
             viewer(ctx),
             &filter,
             &page_args(ctx, first, after, last, before),
+            nodes_select(ctx, "nominator"),
         )
         .await?;
+        loaders(ctx)
+            .people
+            .feed_many(nominators.into_iter().map(|p| (p.id, p)))
+            .await;
         Ok(Some(NominationConnection(page.map(Nomination))))
     }
 

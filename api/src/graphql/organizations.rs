@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::{board_seat, foundation_membership, organization};
 
-use super::connection::{connection, page_args};
+use super::connection::{connection, nodes_select, page_args};
 use super::fellows::Person;
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
@@ -219,14 +219,18 @@ impl FoundationMembership {
 
     /// Seats on the foundation's board held through this membership, current and past.
     async fn board_seats(&self, ctx: &Context<'_>) -> Result<Vec<BoardSeat>> {
-        Ok(loaders(ctx)
+        let loaders = loaders(ctx);
+        let rows = loaders
             .board_seats_by_membership
             .load_one(self.0.id)
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(BoardSeat)
-            .collect())
+            .unwrap_or_default();
+        let (seats, representatives): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        loaders
+            .people
+            .feed_many(representatives.into_iter().map(|p| (p.id, p)))
+            .await;
+        Ok(seats.into_iter().map(BoardSeat).collect())
     }
 }
 
@@ -392,12 +396,17 @@ impl OrganizationQuery {
             tier: filter.tier.map(Into::into),
             active: filter.active,
         };
-        let page = service::organizations::memberships(
+        let (page, members) = service::organizations::memberships(
             db(ctx),
             &filter,
             &page_args(ctx, first, after, last, before),
+            nodes_select(ctx, "member"),
         )
         .await?;
+        loaders(ctx)
+            .organizations
+            .feed_many(members.into_iter().map(|m| (m.id, m)))
+            .await;
         Ok(FoundationMembershipConnection(
             page.map(FoundationMembership),
         ))

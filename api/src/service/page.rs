@@ -30,8 +30,8 @@ use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    Condition, DatabaseConnection, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationDef,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -375,13 +375,62 @@ where
         .apply(E::find().filter(condition.clone()), window)
         .all(db)
         .await?;
+    Ok(finish(
+        rows,
+        window,
+        scope,
+        cursor_of,
+        count_of::<E>(db, condition),
+    ))
+}
+
+/// Like [`of_table`], with, when `include` names a to-one relation of `E`, the row of
+/// `R` it leads to for each row, joined in the same statement: the resolvers that
+/// follow the relation then find those rows in the request's loaders instead of asking
+/// in a statement of their own.
+pub async fn of_table_including<E, R>(
+    db: &DatabaseConnection,
+    condition: Condition,
+    keyset: &KeysetOrder,
+    window: &Window,
+    scope: &str,
+    cursor_of: impl Fn(&E::Model) -> Cursor,
+    include: Option<RelationDef>,
+) -> ServiceResult<(Page<E::Model>, Vec<R::Model>)>
+where
+    E: EntityTrait,
+    R: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let Some(relation) = include else {
+        let page = of_table::<E>(db, condition, keyset, window, scope, cursor_of).await?;
+        return Ok((page, Vec::new()));
+    };
+    let query = E::find()
+        .select_also(R::default())
+        .join(JoinType::LeftJoin, relation)
+        .filter(condition.clone());
+    let (rows, related): (Vec<_>, Vec<_>) = keyset
+        .apply(query, window)
+        .all(db)
+        .await?
+        .into_iter()
+        .unzip();
+    let page = finish(rows, window, scope, cursor_of, count_of::<E>(db, condition));
+    Ok((page, related.into_iter().flatten().collect()))
+}
+
+/// The deferred count of `E`'s rows matching `condition`.
+fn count_of<E: EntityTrait>(db: &DatabaseConnection, condition: Condition) -> TotalCount
+where
+    E::Model: Send + Sync,
+{
     let db = db.clone();
-    let total = TotalCount::Deferred(Arc::new(move || {
+    TotalCount::Deferred(Arc::new(move || {
         let db = db.clone();
         let condition = condition.clone();
         Box::pin(async move { Ok(E::find().filter(condition).count(&db).await?) })
-    }));
-    Ok(finish(rows, window, scope, cursor_of, total))
+    }))
 }
 
 /// Turns the rows of a query built with [`KeysetOrder::apply`] into a page.

@@ -2,10 +2,12 @@
 //! rule with the database checked after each refusal, and the races.
 
 use api::auth::Role;
-use entity::{audit_event, fellow, nomination, nomination_event};
-use fellowship_tests::{on_both_databases, TestApp};
+use chrono::Utc;
+use entity::enums::NominationStatus;
+use entity::{audit_event, endorsement, fellow, nomination, nomination_event};
+use fellowship_tests::{on_both_databases, seed, TestApp};
 use futures::future::join_all;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{json, Value};
 
 const SUBMIT: &str = r#"mutation($input: SubmitNominationInput!) { submitNomination(input: $input) {
@@ -275,4 +277,56 @@ on_both_databases! {
         assert_eq!(nomination::Entity::find().count(&app.db).await.unwrap(), 1);
         assert_eq!(nomination_event::Entity::find().count(&app.db).await.unwrap(), 1);
     }
+
+    async fn the_review_queue_reads_nominators_and_endorsers_in_a_fixed_three_statements(backend) {
+        let app = TestApp::empty(backend).await;
+        let staff = app.account_token(Role::Staff, "reviewer").await;
+        for i in 0..40 {
+            let nominator = seed::person(&app.db, &format!("Nominator {i:02}"), Some(&format!("nominator-{i:02}"))).await;
+            let nomination = seed::nomination(&app.db, nominator.id, &format!("nominee-{i:02}"), NominationStatus::Submitted).await;
+            for j in 0..2 {
+                let endorser = seed::person(&app.db, &format!("Endorser {i:02}.{j}"), Some(&format!("endorser-{i:02}-{j}"))).await;
+                endorsement::ActiveModel {
+                    nomination_id: Set(nomination.id),
+                    endorser_person_id: Set(endorser.id),
+                    comment: Set(Some(format!("{i:02}.{j}"))),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(&app.db)
+                .await
+                .unwrap();
+            }
+        }
+        // The same selection written inline and through a fragment: the page sees that
+        // nominators are wanted either way.
+        let inline = "query($first: Int) { nominations(first: $first, filter: {status: [SUBMITTED]}) { edges { node {
+            nomineeHandle nominator { name } endorsements { endorser { name } comment } } } } }";
+        let fragment = "query($first: Int) { nominations(first: $first, filter: {status: [SUBMITTED]}) { nodes { ...Queue } } }
+            fragment Queue on Nomination { nomineeHandle nominator { name } endorsements { endorser { name } comment } }";
+        let mut costs = Vec::new();
+        for (query, path) in [(inline, "edges"), (fragment, "nodes")] {
+            for first in [1, 20, 40] {
+                let before = app.statements_sent().await;
+                let data = app.graphql_as(Some(&staff), query, json!({ "first": first })).await.expect_ok();
+                costs.push(app.statements_sent().await - before);
+                let rows = data["nominations"][path].as_array().unwrap();
+                assert_eq!(rows.len(), first);
+                for (k, row) in rows.iter().enumerate() {
+                    let node = if path == "edges" { &row["node"] } else { row };
+                    let i = 39 - k; // newest first
+                    assert_eq!(node["nomineeHandle"], format!("nominee-{i:02}"));
+                    assert_eq!(node["nominator"]["name"], format!("Nominator {i:02}"));
+                    assert_eq!(node["endorsements"], json!([
+                        { "endorser": { "name": format!("Endorser {i:02}.0") }, "comment": format!("{i:02}.0") },
+                        { "endorser": { "name": format!("Endorser {i:02}.1") }, "comment": format!("{i:02}.1") },
+                    ]));
+                }
+            }
+        }
+        // The caller's account, the page with its nominators, the endorsements with
+        // their endorsers: whatever the page size.
+        assert_eq!(costs, [3; 6], "statements for 1, 20 and 40 nominations, inline then by fragment");
+    }
+
 }

@@ -1,6 +1,10 @@
 //! Organizations and foundation memberships.
 
+use chrono::{NaiveDate, Utc};
+use entity::enums::{MembershipTier, OrganizationKind};
+use entity::{board_seat, foundation_membership, organization};
 use fellowship_tests::{on_both_databases, page_backward, page_forward, seed, TestApp};
+use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
 
 const ORGS: &str = r#"query($first: Int, $after: String, $last: Int, $before: String, $filter: OrganizationFilter, $orderBy: OrganizationOrder) {
@@ -71,4 +75,68 @@ on_both_databases! {
             assert_eq!(data["foundationMemberships"]["totalCount"], expected, "{filter}");
         }
     }
+
+    async fn foundation_members_with_their_seats_cost_two_statements_at_any_size(backend) {
+        let app = TestApp::empty(backend).await;
+        let now = Utc::now();
+        let foundation = organization::ActiveModel {
+            slug: Set("open-models-foundation".into()),
+            name: Set("Open Models Foundation".into()),
+            kind: Set(OrganizationKind::Foundation),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        for i in 0..30 {
+            let member = seed::organization(&app.db, &format!("member-{i:02}"), &format!("Member {i:02}")).await;
+            let membership = foundation_membership::ActiveModel {
+                member_id: Set(member.id),
+                foundation_id: Set(foundation.id),
+                tier: Set(MembershipTier::General),
+                joined_on: Set(NaiveDate::from_ymd_opt(2024, 1, 1)),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&app.db)
+            .await
+            .unwrap();
+            let representative = seed::person(&app.db, &format!("Representative {i:02}"), None).await;
+            board_seat::ActiveModel {
+                membership_id: Set(membership.id),
+                board: Set("Governing Board".into()),
+                representative_person_id: Set(representative.id),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&app.db)
+            .await
+            .unwrap();
+        }
+        let query = r#"query($first: Int) { foundationMemberships(first: $first, filter: {foundation: "open-models-foundation"}) {
+            edges { node { tier member { slug name } boardSeats { board representative { name } } } } } }"#;
+        let mut costs = Vec::new();
+        for first in [1, 10, 30] {
+            let before = app.statements_sent().await;
+            let data = app.query(query, json!({ "first": first })).await;
+            costs.push(app.statements_sent().await - before);
+            let edges = data["foundationMemberships"]["edges"].as_array().unwrap();
+            assert_eq!(edges.len(), first);
+            for (i, edge) in edges.iter().enumerate() {
+                assert_eq!(edge["node"]["member"], json!({ "slug": format!("member-{i:02}"), "name": format!("Member {i:02}") }));
+                assert_eq!(edge["node"]["boardSeats"], json!([
+                    { "board": "Governing Board", "representative": { "name": format!("Representative {i:02}") } }
+                ]));
+            }
+        }
+        // The page with its member organizations, the seats with their representatives.
+        assert_eq!(costs, [2, 2, 2], "statements for 1, 10 and 30 memberships");
+    }
+
 }

@@ -198,8 +198,10 @@ on_both_databases! {
         let staff = Viewer::Staff(User { handle: summary.staff_handles[0].clone(), person_id: None });
         for status in [NominationStatus::Submitted, NominationStatus::UnderReview, NominationStatus::Accepted] {
             let filter = NominationFilter { status: Some(vec![status]) };
-            let page = nominations::list(&db, &staff, &filter, &args(20, None)).await.unwrap();
+            let (page, _) = nominations::list(&db, &staff, &filter, &args(20, None), false).await.unwrap();
             record(&format!("nominations {status:?}"), &recorder);
+            nominations::list(&db, &staff, &filter, &args(20, None), true).await.unwrap();
+            record(&format!("nominations {status:?} with their nominators"), &recorder);
             let ids: Vec<i64> = page.edges.iter().map(|(_, n)| n.id).collect();
             nominations::endorsements_of(&db, &ids).await.unwrap();
             record("the endorsements of a page of nominations", &recorder);
@@ -209,8 +211,10 @@ on_both_databases! {
         organizations::list(&db, &OrganizationFilter::default(), false, &args(20, None)).await.unwrap();
         record("organizations by name", &recorder);
         let members = MembershipFilter { foundation: Some(summary.busiest_foundation.clone()), ..MembershipFilter::default() };
-        let page = organizations::memberships(&db, &members, &args(20, None)).await.unwrap();
+        let (page, _) = organizations::memberships(&db, &members, &args(20, None), false).await.unwrap();
         record("the members of a foundation", &recorder);
+        organizations::memberships(&db, &members, &args(20, None), true).await.unwrap();
+        record("the members of a foundation, with the member organizations", &recorder);
         let ids: Vec<i64> = page.edges.iter().map(|(_, m)| m.id).collect();
         organizations::board_seats_of(&db, &ids).await.unwrap();
         record("the board seats of a page of memberships", &recorder);

@@ -6,9 +6,12 @@ pub mod workflow;
 use std::collections::HashMap;
 
 use entity::enums::NominationStatus;
-use entity::{endorsement, nomination, nomination_strategic_area, strategic_area};
+use entity::{endorsement, nomination, nomination_strategic_area, person, strategic_area};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
+};
 
 use crate::auth::Viewer;
 use crate::error::ServiceResult;
@@ -20,13 +23,15 @@ pub struct NominationFilter {
     pub status: Option<Vec<NominationStatus>>,
 }
 
-/// The nominations the viewer may see, newest first.
+/// The nominations the viewer may see, newest first; with `with_nominators`, each
+/// nominator too, read in the same statement.
 pub async fn list(
     db: &DatabaseConnection,
     viewer: &Viewer,
     filter: &NominationFilter,
     args: &PageArgs,
-) -> ServiceResult<Page<nomination::Model>> {
+    with_nominators: bool,
+) -> ServiceResult<(Page<nomination::Model>, Vec<person::Model>)> {
     const SCOPE: &str = "nominations/id";
     if !access::can_list_nominations(viewer) {
         return Err(access::forbidden("nominations"));
@@ -52,27 +57,41 @@ pub async fn list(
         id: Expr::col((nomination::Entity, nomination::Column::Id)),
         descending: true,
     };
-    page::of_table::<nomination::Entity>(db, condition, &keyset, &window, SCOPE, |row| {
-        Cursor::by_id(row.id)
-    })
+    page::of_table_including::<nomination::Entity, person::Entity>(
+        db,
+        condition,
+        &keyset,
+        &window,
+        SCOPE,
+        |row| Cursor::by_id(row.id),
+        with_nominators.then(|| nomination::Relation::Nominator.def()),
+    )
     .await
 }
 
-/// Endorsements of each nomination, oldest first.
+/// Endorsements of each nomination, oldest first, each with its endorser (joined in
+/// the same statement: a list of endorsements nearly always shows who endorsed).
 pub async fn endorsements_of(
     db: &DatabaseConnection,
     nomination_ids: &[i64],
-) -> ServiceResult<HashMap<i64, Vec<endorsement::Model>>> {
+) -> ServiceResult<HashMap<i64, Vec<(endorsement::Model, person::Model)>>> {
     let rows = endorsement::Entity::find()
+        .select_also(person::Entity)
+        .join(JoinType::InnerJoin, endorsement::Relation::Endorser.def())
         .filter(endorsement::Column::NominationId.is_in(nomination_ids.iter().copied()))
         // In the order of the (nomination_id, id) index, so the database sorts nothing.
         .order_by_asc(endorsement::Column::NominationId)
         .order_by_asc(endorsement::Column::Id)
         .all(db)
         .await?;
-    let mut grouped: HashMap<i64, Vec<endorsement::Model>> = HashMap::new();
-    for row in rows {
-        grouped.entry(row.nomination_id).or_default().push(row);
+    let mut grouped: HashMap<i64, Vec<(endorsement::Model, person::Model)>> = HashMap::new();
+    for (row, endorser) in rows {
+        if let Some(endorser) = endorser {
+            grouped
+                .entry(row.nomination_id)
+                .or_default()
+                .push((row, endorser));
+        }
     }
     Ok(grouped)
 }

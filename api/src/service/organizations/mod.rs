@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use entity::enums::{MembershipTier, OrganizationKind};
-use entity::{board_seat, foundation_membership, organization};
+use entity::{board_seat, foundation_membership, organization, person};
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
 };
 
 use crate::error::ServiceResult;
@@ -196,41 +196,27 @@ impl MembershipFilter {
     }
 }
 
-/// Memberships in the order they were recorded.
+/// Memberships in the order they were recorded; with `with_members`, each member
+/// organization too, read in the same statement.
 pub async fn memberships(
     db: &DatabaseConnection,
     filter: &MembershipFilter,
     args: &PageArgs,
-) -> ServiceResult<Page<foundation_membership::Model>> {
+    with_members: bool,
+) -> ServiceResult<(Page<foundation_membership::Model>, Vec<organization::Model>)> {
     const SCOPE: &str = "foundationMemberships/id";
     let window = args.window(SCOPE)?;
-    let condition = filter.condition();
     let keyset = KeysetOrder::by_id(membership_column(foundation_membership::Column::Id));
-    let rows = keyset
-        .apply(
-            foundation_membership::Entity::find().filter(condition.clone()),
-            &window,
-        )
-        .all(db)
-        .await?;
-    let count_db = db.clone();
-    let total = TotalCount::Deferred(Arc::new(move || {
-        let db = count_db.clone();
-        let condition = condition.clone();
-        Box::pin(async move {
-            Ok(foundation_membership::Entity::find()
-                .filter(condition)
-                .count(&db)
-                .await?)
-        })
-    }));
-    Ok(page::finish(
-        rows,
+    page::of_table_including::<foundation_membership::Entity, organization::Entity>(
+        db,
+        filter.condition(),
+        &keyset,
         &window,
         SCOPE,
         |m| Cursor::by_id(m.id),
-        total,
-    ))
+        with_members.then(|| foundation_membership::Relation::Member.def()),
+    )
+    .await
 }
 
 /// Memberships grouped by the given organization column (member or foundation).
@@ -257,21 +243,32 @@ pub async fn memberships_by(
     Ok(grouped)
 }
 
-/// Board seats of each membership, current and past, oldest first.
+/// Board seats of each membership, current and past, oldest first, each with its
+/// representative (joined in the same statement: a seat is shown with who holds it).
 pub async fn board_seats_of(
     db: &DatabaseConnection,
     membership_ids: &[i64],
-) -> ServiceResult<HashMap<i64, Vec<board_seat::Model>>> {
+) -> ServiceResult<HashMap<i64, Vec<(board_seat::Model, person::Model)>>> {
     let rows = board_seat::Entity::find()
+        .select_also(person::Entity)
+        .join(
+            JoinType::InnerJoin,
+            board_seat::Relation::Representative.def(),
+        )
         .filter(board_seat::Column::MembershipId.is_in(membership_ids.iter().copied()))
         // In the order of the (membership_id, id) index, so the database sorts nothing.
         .order_by_asc(board_seat::Column::MembershipId)
         .order_by_asc(board_seat::Column::Id)
         .all(db)
         .await?;
-    let mut grouped: HashMap<i64, Vec<board_seat::Model>> = HashMap::new();
-    for row in rows {
-        grouped.entry(row.membership_id).or_default().push(row);
+    let mut grouped: HashMap<i64, Vec<(board_seat::Model, person::Model)>> = HashMap::new();
+    for (row, representative) in rows {
+        if let Some(representative) = representative {
+            grouped
+                .entry(row.membership_id)
+                .or_default()
+                .push((row, representative));
+        }
     }
     Ok(grouped)
 }
