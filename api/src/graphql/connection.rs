@@ -69,20 +69,18 @@ macro_rules! connection {
         #[async_graphql::Object]
         impl $connection {
             /// The items of this page, each with its cursor.
-            async fn edges(&self) -> Vec<$edge> {
+            async fn edges(&self) -> Vec<$edge<'_>> {
+                // Lent from the page, not copied: a page's rows are resolved in place.
                 self.0
                     .edges
                     .iter()
-                    .map(|(cursor, node)| $edge {
-                        cursor: cursor.clone(),
-                        node: node.clone(),
-                    })
+                    .map(|(cursor, node)| $edge { cursor, node })
                     .collect()
             }
 
             /// The items of this page, without cursors.
-            async fn nodes(&self) -> Vec<$node> {
-                self.0.edges.iter().map(|(_, node)| node.clone()).collect()
+            async fn nodes(&self) -> Vec<&$node> {
+                self.0.edges.iter().map(|(_, node)| node).collect()
             }
 
             /// Where this page sits in the whole list.
@@ -98,10 +96,10 @@ macro_rules! connection {
 
         #[doc = concat!("One item of a page of ", $what, ", with its cursor.")]
         #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
+        pub struct $edge<'a> {
             /// An opaque position to pass as `after` or `before`.
-            pub cursor: String,
-            pub node: $node,
+            pub cursor: &'a str,
+            pub node: &'a $node,
         }
     };
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{contribution, fellow, person};
 
 use super::benefits::BenefitGrant;
-use super::connection::{connection, page_args};
+use super::connection::{connection, nodes_select, page_args};
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::scalars::Date;
@@ -349,11 +349,7 @@ async fn prefetch_relations(
     l.people
         .feed_many(rows.iter().map(|(_, p)| (p.id, p.clone())))
         .await;
-    let selection = ctx.look_ahead();
-    let wants = |field: &str| {
-        selection.field("edges").field("node").field(field).exists()
-            || selection.field("nodes").field(field).exists()
-    };
+    let wants = |field: &str| nodes_select(ctx, field);
     let fellow_ids: Vec<i64> = rows.iter().map(|(f, _)| f.id).collect();
     let mut nominators: Vec<i64> = rows
         .iter()
