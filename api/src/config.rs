@@ -110,6 +110,17 @@ pub struct DatabaseSettings {
         global = true
     )]
     pub statement_timeout: Duration,
+
+    /// Plan each prepared statement once per connection on PostgreSQL
+    /// (`plan_cache_mode = force_generic_plan`) instead of for every execution.
+    #[arg(
+        long = "database-generic-plans",
+        env = "DATABASE_GENERIC_PLANS",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub generic_plans: bool,
 }
 
 impl DatabaseSettings {

@@ -390,6 +390,7 @@ impl TestApp {
             max_connections: Some(max_connections),
             acquire_timeout,
             statement_timeout: Duration::from_secs(10),
+            generic_plans: true,
         };
         let app = Application::build(&settings, &server, &auth, ServeOptions { demo, workers: 1 })
             .await
@@ -416,6 +417,7 @@ impl TestApp {
             max_connections: Some(5),
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
+            generic_plans: true,
         };
         let app = Application::build(
             &settings,

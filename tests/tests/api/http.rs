@@ -261,6 +261,7 @@ on_both_databases! {
             max_connections: Some(5),
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
+            generic_plans: true,
         };
         let app = api::startup::Application::build(&settings, &server,
             &api::config::AuthSettings::with_secret(TEST_SECRET),

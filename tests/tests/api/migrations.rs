@@ -77,6 +77,7 @@ on_both_databases! {
                 max_connections: Some(2),
                 acquire_timeout: Duration::from_secs(10),
                 statement_timeout: Duration::from_secs(30),
+                generic_plans: true,
             };
             let mut pools = Vec::new();
             for _ in 0..3 {
@@ -100,6 +101,7 @@ on_both_databases! {
             max_connections: Some(2),
             acquire_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(30),
+            generic_plans: true,
         };
         let (a, b) = (api::db::connect(&settings, Default::default()).await.unwrap(),
             api::db::connect(&settings, Default::default()).await.unwrap());

@@ -184,6 +184,7 @@ mod statement_timeout {
                 max_connections: Some(2),
                 acquire_timeout: Duration::from_secs(3),
                 statement_timeout: Duration::from_millis(300),
+                generic_plans: true,
             };
             let db = api::db::connect(&settings, Default::default())
                 .await
@@ -336,6 +337,7 @@ mod own_cluster {
                 max_connections: Some(5),
                 acquire_timeout: Duration::from_secs(3),
                 statement_timeout: Duration::from_secs(10),
+                generic_plans: true,
             };
             let auth = api::config::AuthSettings::with_secret(TEST_SECRET);
             let app = api::startup::Application::build(
