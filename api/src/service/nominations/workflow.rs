@@ -22,7 +22,7 @@ use entity::{
     account, endorsement, fellow, fellow_strategic_area, nomination, nomination_strategic_area,
     person, strategic_area,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, Set, TransactionTrait,
@@ -150,7 +150,13 @@ async fn open_nomination_for(
             Expr::col(nomination::Column::NomineeHandleFolded),
             handle,
         ))
-        .filter(nomination::Column::Status.is_in(OPEN))
+        // The open statuses as literals, not parameters: they are the predicate of the
+        // partial unique index on the nominee, which a generic plan can only use when
+        // it sees them (with parameters it scanned every nomination).
+        .filter(
+            Expr::col(nomination::Column::Status)
+                .is_in(OPEN.map(|status| Expr::cust(format!("'{}'", status.as_str())))),
+        )
         .one(db)
         .await?)
 }
