@@ -264,6 +264,16 @@ impl Loaders {
 }
 
 impl Loaders {
+    /// Hands the people that came joined to `rows` to the people loader, so that the
+    /// resolvers that follow to them ask no statement of their own; returns the rows.
+    pub async fn with_people<T>(&self, rows: Vec<(T, person::Model)>) -> Vec<T> {
+        let (items, people): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        self.people
+            .feed_many(people.into_iter().map(|p| (p.id, p)))
+            .await;
+        items
+    }
+
     /// Forgets every row loaded so far. A subscription resolves each event as a request
     /// of its own, so what it shows is read afresh and its cache does not grow with
     /// every event.

@@ -111,11 +111,7 @@ impl Nomination {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let (endorsements, endorsers): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
-        loaders
-            .people
-            .feed_many(endorsers.into_iter().map(|p| (p.id, p)))
-            .await;
+        let endorsements = loaders.with_people(rows).await;
         Ok(endorsements.into_iter().map(Endorsement).collect())
     }
 

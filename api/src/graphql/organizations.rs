@@ -225,11 +225,7 @@ impl FoundationMembership {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let (seats, representatives): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
-        loaders
-            .people
-            .feed_many(representatives.into_iter().map(|p| (p.id, p)))
-            .await;
+        let seats = loaders.with_people(rows).await;
         Ok(seats.into_iter().map(BoardSeat).collect())
     }
 }
