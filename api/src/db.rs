@@ -347,6 +347,25 @@ impl Drop for CommitInFlight<'_> {
     }
 }
 
+/// Makes the transactions that name the same `key` run their checks one after another,
+/// from this call to their commit, on every replica: for a rule that reads several rows
+/// and then writes one (no cycle among parents; at most so many of a caller's leases),
+/// which row locks alone cannot guard. On PostgreSQL this is a transaction-level
+/// advisory lock on the key's hash. SQLite has one writer at a time already: there the
+/// transaction must write before it reads what it checks, so that it holds the write
+/// lock while it checks (callers write first on both databases).
+pub async fn serialise(txn: &DatabaseTransaction, key: &str) -> ServiceResult<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Commits a service's transaction, unless the request it serves is past its deadline:
 /// then it rolls back and answers [`ServiceError::Unavailable`], so that the 503 the
 /// client gets is true. Every service transaction commits through here.

@@ -7,8 +7,8 @@ use chrono::Utc;
 use entity::websocket_lease;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set, TransactionTrait,
 };
 
 use crate::error::ServiceResult;
@@ -38,15 +38,8 @@ pub async fn acquire(
         .exec(db)
         .await?;
     let txn = db.begin().await?;
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        // Two connections of one caller racing on two replicas count one after the other.
-        txn.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtext($1))",
-            [format!("websocket:{caller}").into()],
-        ))
-        .await?;
-    }
+    // Two connections of one caller racing on two replicas count one after the other.
+    crate::db::serialise(&txn, &format!("websocket:{caller}")).await?;
     // A write first: on SQLite it takes the write lock, which serialises the count.
     websocket_lease::Entity::delete_many()
         .filter(websocket_lease::Column::Caller.eq(caller))

@@ -14,7 +14,7 @@ use entity::{board_seat, foundation_membership, organization, person};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{json, Value};
 
@@ -155,18 +155,7 @@ pub async fn update_organization(
         .map(|u| optional_url("input.websiteUrl", Some(u)))
         .transpose()?;
     if let Some(Some(parent)) = edit.parent_id {
-        // Walk up from the new parent: reaching this organization would make a cycle.
-        let mut cursor = Some(parent);
-        for _ in 0..64 {
-            let Some(at) = cursor else { break };
-            if at == id {
-                return Err(ServiceError::invalid(
-                    "input.parentId",
-                    "An organization cannot sit under itself or under one of its own members.",
-                ));
-            }
-            cursor = organization(db, at, "input.parentId").await?.parent_id;
-        }
+        organization(db, parent, "input.parentId").await?;
     }
     let txn = db.begin().await?;
     let mut update = versioned::bump::<organization::Entity>(id, edit.expected_version);
@@ -190,6 +179,11 @@ pub async fn update_organization(
     if let Some(url) = website_url {
         update = update.col_expr(organization::Column::WebsiteUrl, Expr::val(url));
     }
+    if edit.parent_id.is_some() {
+        // Parent changes take turns from here to commit: two that each look fine alone
+        // (A under B, B under A) must not both pass the walk below.
+        crate::db::serialise(&txn, PARENT_CHANGES).await?;
+    }
     let Some(updated) = versioned::apply(update, &txn).await? else {
         txn.rollback().await?;
         let now = organization(db, id, "input.organizationId").await?;
@@ -198,6 +192,12 @@ pub async fn update_organization(
             now.version,
         ));
     };
+    // Checked after the write, inside its transaction: the rows read are those the
+    // commit will stand on (the write holds this row, and on SQLite the write lock).
+    if let Err(refusal) = check_hierarchy(&txn, &updated, edit.parent_id.is_some()).await {
+        txn.rollback().await?;
+        return Err(refusal);
+    }
     audit::record(
         &txn,
         viewer,
@@ -212,6 +212,56 @@ pub async fn update_organization(
     .await?;
     crate::db::commit(txn).await?;
     Ok(updated)
+}
+
+/// The lock key under which parent changes take turns (see [`crate::db::serialise`]).
+const PARENT_CHANGES: &str = "organizations:parents";
+
+/// How far up a parent chain is walked; deeper chains are refused rather than walked on.
+const MAX_DEPTH: usize = 64;
+
+/// The rules an organization's new state must meet against the rows around it:
+/// - it does not sit under itself or one of its own descendants;
+/// - it stays a foundation while memberships name it as their foundation (else they
+///   would be memberships of something that is not a foundation).
+async fn check_hierarchy(
+    txn: &DatabaseTransaction,
+    after: &organization::Model,
+    parent_changed: bool,
+) -> ServiceResult<()> {
+    if parent_changed {
+        let mut cursor = after.parent_id;
+        let mut steps = 0;
+        while let Some(at) = cursor {
+            if at == after.id {
+                return Err(ServiceError::invalid(
+                    "input.parentId",
+                    "An organization cannot sit under itself or under one of its own members.",
+                ));
+            }
+            steps += 1;
+            if steps > MAX_DEPTH {
+                return Err(ServiceError::invalid(
+                    "input.parentId",
+                    "This parent sits too deep in the hierarchy.",
+                ));
+            }
+            cursor = organization(txn, at, "input.parentId").await?.parent_id;
+        }
+    }
+    // Only a foundation can have come to hold memberships (see `record_membership`).
+    if after.kind != OrganizationKind::Foundation {
+        let memberships = foundation_membership::Entity::find()
+            .filter(foundation_membership::Column::FoundationId.eq(after.id))
+            .count(txn)
+            .await?;
+        if memberships > 0 {
+            return Err(ServiceError::Conflict(format!(
+                "This foundation has {memberships} membership records; it stays a foundation while they name it."
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[derive(serde::Serialize)]
@@ -311,6 +361,21 @@ pub async fn record_membership(
         }
         Err(err) => return Err(err.into()),
     };
+    // The foundation is read again under a shared row lock, after the write: a change
+    // of its kind either committed before (and is seen here) or waits for this commit
+    // (and then sees this membership; see `check_hierarchy`).
+    let still_foundation = organization::Entity::find_by_id(new.foundation_id)
+        .lock_shared()
+        .one(&txn)
+        .await?
+        .is_some_and(|org| org.kind == OrganizationKind::Foundation);
+    if !still_foundation {
+        txn.rollback().await?;
+        return Err(ServiceError::invalid(
+            "input.foundationId",
+            "Memberships are of foundations only.",
+        ));
+    }
     audit::record(
         &txn,
         viewer,
