@@ -17,3 +17,25 @@ pub fn init() {
     // A second init (tests starting several servers) keeps the first subscriber.
     let _ = result;
 }
+
+tokio::task_local! {
+    /// The id of the HTTP request being served (the `X-Request-Id` it is answered with).
+    /// Set once, by the request-id middleware, around everything the request runs, so
+    /// that what a request writes down (its audit records) names the request without
+    /// every service passing the id along. Background tasks and the command line have
+    /// none.
+    static REQUEST_ID: std::sync::Arc<str>;
+}
+
+/// Runs `work` as the request `id`.
+pub async fn with_request_id<F: std::future::Future>(
+    id: std::sync::Arc<str>,
+    work: F,
+) -> F::Output {
+    REQUEST_ID.scope(id, work).await
+}
+
+/// The id of the request this task is serving, if it serves one.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.to_string()).ok()
+}

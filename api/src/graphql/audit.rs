@@ -65,6 +65,13 @@ impl AuditEvent {
         Some(ids::encode(node_type, self.0.object_id?))
     }
 
+    /// The id of the request that made the change: the `X-Request-Id` header its
+    /// response carried, which the service's log lines for that request also carry.
+    /// Absent for changes made outside a request (the command line, the demo data).
+    async fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+
     /// The object's fields before the change (absent for a creation).
     async fn before(&self) -> Option<Json<serde_json::Value>> {
         self.0.before.clone().map(Json)

@@ -34,11 +34,14 @@ pub async fn request_id(
         .filter(|id| well_formed(id))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let scoped: std::sync::Arc<str> = id.as_str().into();
     let method = request.method().to_string();
     let path = request.path().to_owned();
     let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
-    let result = next.call(request).instrument(span.clone()).await;
+    let result = crate::telemetry::with_request_id(scoped, next.call(request))
+        .instrument(span.clone())
+        .await;
     let _entered = span.enter();
     match result {
         Ok(mut response) => {

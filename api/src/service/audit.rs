@@ -1,6 +1,8 @@
 //! The audit log: who (a person or a partner token) did what to which object, when, with
 //! the object as it was before and after. Rows are written inside the transaction of
-//! the change they record, so a change and its record commit or vanish together.
+//! the change they record, so a change and its record commit or vanish together. Each
+//! carries the id of the request that made it (the `X-Request-Id` the caller was
+//! answered with), so that a record leads to the request's log lines and back.
 
 use chrono::Utc;
 use entity::{audit_event, person};
@@ -41,7 +43,7 @@ pub async fn record<C: ConnectionTrait>(
         object_id: Set(Some(change.object_id)),
         before: Set(change.before),
         after: Set(change.after),
-        request_id: Set(None),
+        request_id: Set(crate::telemetry::request_id()),
         ..Default::default()
     }
     .insert(conn)

@@ -28,25 +28,26 @@ async fn audit_count(app: &TestApp) -> u64 {
     audit_event::Entity::find().count(&app.db).await.unwrap()
 }
 
+/// A fellow's global id and current version, as a client reads them before an edit.
 async fn fellow_ref(app: &TestApp, handle: &str) -> (String, i64) {
     let data = app
         .query(
-            &format!(r#"{{ fellow(handle: "{handle}") {{ id }} }}"#),
-            json!({}),
+            "query($handle: String!) { fellow(handle: $handle) { id version } }",
+            json!({ "handle": handle }),
         )
         .await;
-    let id = data["fellow"]["id"].as_str().unwrap().to_owned();
-    let version = app
-        .graphql_as(
-            Some(&app.token(Role::Staff, "merve")),
-            "query($id: ID!) { node(id: $id) { ... on Fellow { id } } }",
-            json!({ "id": id }),
-        )
-        .await;
-    let _ = version;
-    (id, 1)
+    let fellow = &data["fellow"];
+    let id = fellow["id"].as_str().expect("the fellow exists").to_owned();
+    let version = fellow["version"].as_i64().expect("a fellow has a version");
+    (id, version)
 }
 
+const CREATE_ORGANIZATION: &str = r#"mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) {
+    organization { id kind version } userErrors { field code } } }"#;
+const UPDATE_ORGANIZATION: &str = r#"mutation($input: UpdateOrganizationInput!) { updateOrganization(input: $input) {
+    organization { id kind version parent { id } } userErrors { field code } } }"#;
+const RECORD_MEMBERSHIP: &str = r#"mutation($input: RecordFoundationMembershipInput!) { recordFoundationMembership(input: $input) {
+    membership { id } userErrors { field code } } }"#;
 const PROFILE: &str = r#"mutation($input: UpdateFellowProfileInput!) { updateFellowProfile(input: $input) {
     fellow { headline bio links { url } name } userErrors { field code } } }"#;
 const ADD: &str = r#"mutation($input: AddContributionInput!) { addContribution(input: $input) {
@@ -63,17 +64,17 @@ const REVOKE: &str = r#"mutation($input: RevokeBenefitInput!) { revokeBenefit(in
 on_both_databases! {
     async fn fellows_edit_their_own_profile_and_contributions_and_nobody_else_s(backend) {
         let app = TestApp::with_demo(backend).await;
-        let (maria, _) = fellow_ref(&app, "mariagrandury").await;
+        let (maria, version) = fellow_ref(&app, "mariagrandury").await;
         let own = app.token(Role::Fellow, "mariagrandury");
         let other = app.token(Role::Fellow, "mrm8488");
         let staff = app.token(Role::Staff, "merve");
 
         let before = audit_count(&app).await;
         for (token, input, expected) in [
-            (&other, json!({ "fellowId": maria, "headline": "hijacked", "expectedVersion": 1 }), "FORBIDDEN"),
-            (&own, json!({ "fellowId": maria, "headline": "x", "expectedVersion": 7 }), "CONFLICT"),
-            (&own, json!({ "fellowId": maria, "links": [{ "label": "x", "url": "javascript:alert(1)" }], "expectedVersion": 1 }), "BAD_USER_INPUT"),
-            (&own, json!({ "fellowId": maria, "name": "", "expectedVersion": 1 }), "BAD_USER_INPUT"),
+            (&other, json!({ "fellowId": maria, "headline": "hijacked", "expectedVersion": version }), "FORBIDDEN"),
+            (&own, json!({ "fellowId": maria, "headline": "x", "expectedVersion": version + 6 }), "CONFLICT"),
+            (&own, json!({ "fellowId": maria, "links": [{ "label": "x", "url": "javascript:alert(1)" }], "expectedVersion": version }), "BAD_USER_INPUT"),
+            (&own, json!({ "fellowId": maria, "name": "", "expectedVersion": version }), "BAD_USER_INPUT"),
         ] {
             let response = app.graphql_as(Some(token), PROFILE, json!({ "input": input })).await;
             let got = if response.error_codes().is_empty() {
@@ -86,10 +87,10 @@ on_both_databases! {
         assert_eq!(audit_count(&app).await, before, "a refused edit was recorded");
 
         let edited = mutate(&app, &own, PROFILE, json!({ "fellowId": maria, "headline": "Founder of SomosNLP",
-            "bio": "NLP in Spanish.", "links": [{ "label": "Hub", "url": "https://huggingface.co/mariagrandury" }], "expectedVersion": 1 })).await;
+            "bio": "NLP in Spanish.", "links": [{ "label": "Hub", "url": "https://huggingface.co/mariagrandury" }], "expectedVersion": version })).await;
         assert_eq!(edited["userErrors"], json!([]));
         assert_eq!(edited["fellow"]["bio"], "NLP in Spanish.");
-        let by_staff = mutate(&app, &staff, PROFILE, json!({ "fellowId": maria, "bio": "", "expectedVersion": 2 })).await;
+        let by_staff = mutate(&app, &staff, PROFILE, json!({ "fellowId": maria, "bio": "", "expectedVersion": version + 1 })).await;
         assert_eq!(by_staff["fellow"]["bio"], Value::Null, "an empty string clears");
 
         let contributions_before = contribution::Entity::find().count(&app.db).await.unwrap();
@@ -109,7 +110,7 @@ on_both_databases! {
 
     async fn staff_make_fellows_alumni_and_grant_and_revoke_benefits(backend) {
         let app = TestApp::with_demo(backend).await;
-        let (ceyda, _) = fellow_ref(&app, "ceyda").await;
+        let (ceyda, version) = fellow_ref(&app, "ceyda").await;
         let staff = app.token(Role::Staff, "merve");
         let fellow = app.token(Role::Fellow, "ceyda");
 
@@ -128,9 +129,9 @@ on_both_databases! {
         assert_eq!(revoked["benefitGrant"]["revocationNote"], "Project ended");
         assert_eq!(code(&mutate(&app, &staff, REVOKE, json!({ "benefitGrantId": grant, "note": "again" })).await), "CONFLICT");
 
-        let stale = mutate(&app, &staff, STATUS, json!({ "fellowId": ceyda, "status": "ALUMNI", "expectedVersion": 9 })).await;
+        let stale = mutate(&app, &staff, STATUS, json!({ "fellowId": ceyda, "status": "ALUMNI", "expectedVersion": version + 8 })).await;
         assert_eq!(code(&stale), "CONFLICT");
-        let alumni = mutate(&app, &staff, STATUS, json!({ "fellowId": ceyda, "status": "ALUMNI", "expectedVersion": 1 })).await;
+        let alumni = mutate(&app, &staff, STATUS, json!({ "fellowId": ceyda, "status": "ALUMNI", "expectedVersion": version })).await;
         assert_eq!(alumni["fellow"]["status"], "ALUMNI");
         let listed = app.query(r#"{ fellows(filter: { status: ALUMNI }) { nodes { handle } } }"#, json!({})).await;
         assert_eq!(listed["fellows"]["nodes"][0]["handle"], "ceyda");
@@ -239,5 +240,115 @@ on_both_databases! {
             assert!(actions.contains(&action), "{action} missing from {actions:?}");
         }
         assert_eq!(actions.iter().filter(|a| **a == "membership.record").count(), 1, "the retry was recorded twice");
+    }
+    async fn a_foundation_stays_a_foundation_while_memberships_name_it(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(Role::Staff, "merve");
+        let pytorch = app.query(r#"{ organization(slug: "pytorch-foundation") { id kind version } }"#, json!({})).await;
+        let pytorch = &pytorch["organization"];
+        assert_eq!(pytorch["kind"], "FOUNDATION");
+        let audits = audit_count(&app).await;
+
+        let refused = mutate(&app, &staff, UPDATE_ORGANIZATION, json!({ "organizationId": pytorch["id"], "kind": "COMPANY",
+            "expectedVersion": pytorch["version"] })).await;
+        assert_eq!(code(&refused), "CONFLICT");
+        let after = app.query(r#"{ organization(slug: "pytorch-foundation") { kind version } }"#, json!({})).await;
+        assert_eq!(after["organization"]["kind"], "FOUNDATION");
+        assert_eq!(after["organization"]["version"], pytorch["version"], "a refused change left no trace");
+        assert_eq!(audit_count(&app).await, audits);
+
+        // A foundation nobody is a member of may become something else.
+        let empty = mutate(&app, &staff, CREATE_ORGANIZATION, json!({ "slug": "empty-foundation", "name": "Empty", "kind": "FOUNDATION" })).await;
+        let changed = mutate(&app, &staff, UPDATE_ORGANIZATION, json!({ "organizationId": empty["organization"]["id"], "kind": "NONPROFIT",
+            "expectedVersion": 1 })).await;
+        assert_eq!(changed["userErrors"], json!([]), "{changed}");
+        assert_eq!(changed["organization"]["kind"], "NONPROFIT");
+    }
+
+    async fn a_kind_change_and_a_new_membership_racing_never_both_land(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(Role::Staff, "merve");
+        let member = app.query(r#"{ organization(slug: "hugging-face") { id } }"#, json!({})).await["organization"]["id"].clone();
+        for round in 0..12 {
+            let foundation = mutate(&app, &staff, CREATE_ORGANIZATION, json!({ "slug": format!("race-{round}"), "name": "Race", "kind": "FOUNDATION" })).await;
+            let foundation = foundation["organization"]["id"].clone();
+            let (kind_change, membership) = tokio::join!(
+                mutate(&app, &staff, UPDATE_ORGANIZATION, json!({ "organizationId": foundation, "kind": "COMPANY", "expectedVersion": 1 })),
+                mutate(&app, &staff, RECORD_MEMBERSHIP, json!({ "memberId": member, "foundationId": foundation, "tier": "GENERAL" })),
+            );
+            let kind_changed = kind_change["userErrors"] == json!([]);
+            let recorded = membership["userErrors"] == json!([]);
+            assert!(kind_changed != recorded, "round {round}: exactly one lands: {kind_change} {membership}");
+            let now = app.query("query($id: ID!) { node(id: $id) { ... on Organization { kind } } }", json!({ "id": foundation })).await;
+            assert_eq!(now["node"]["kind"] == "FOUNDATION", recorded, "round {round}: a member's foundation is a foundation");
+        }
+    }
+
+    async fn parents_changed_at_the_same_time_never_close_a_cycle(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let staff = app.token(Role::Staff, "merve");
+        let mut ids = Vec::new();
+        for slug in ["umbrella-a", "umbrella-b"] {
+            let created = mutate(&app, &staff, CREATE_ORGANIZATION, json!({ "slug": slug, "name": slug, "kind": "NONPROFIT" })).await;
+            ids.push(created["organization"]["id"].clone());
+        }
+        let version = |org: &Value| org["version"].clone();
+        for round in 0..12 {
+            let read = |id: Value| {
+                let app = &app;
+                async move { app.query("query($id: ID!) { node(id: $id) { ... on Organization { version parent { id } } } }", json!({ "id": id })).await["node"].clone() }
+            };
+            let (a, b) = (read(ids[0].clone()).await, read(ids[1].clone()).await);
+            let (under_b, under_a) = tokio::join!(
+                mutate(&app, &staff, UPDATE_ORGANIZATION, json!({ "organizationId": ids[0], "parentId": ids[1], "expectedVersion": version(&a) })),
+                mutate(&app, &staff, UPDATE_ORGANIZATION, json!({ "organizationId": ids[1], "parentId": ids[0], "expectedVersion": version(&b) })),
+            );
+            let landed = [&under_b, &under_a].iter().filter(|p| p["userErrors"] == json!([])).count();
+            assert_eq!(landed, 1, "round {round}: one of the two lands, the other meets it: {under_b} {under_a}");
+            let refused = if under_b["userErrors"] == json!([]) { &under_a } else { &under_b };
+            assert_eq!(refused["userErrors"][0]["field"], json!(["input", "parentId"]), "round {round}: {refused}");
+            let (a, b) = (read(ids[0].clone()).await, read(ids[1].clone()).await);
+            assert!(a["parent"].is_null() || b["parent"].is_null(), "round {round}: a cycle was stored: {a} {b}");
+            // Back to two roots for the next round.
+            for (id, org) in [(&ids[0], &a), (&ids[1], &b)] {
+                if !org["parent"].is_null() {
+                    let undone = mutate(&app, &staff, UPDATE_ORGANIZATION, json!({ "organizationId": id, "parentId": null, "expectedVersion": version(org) })).await;
+                    assert_eq!(undone["userErrors"], json!([]));
+                }
+            }
+        }
+    }
+
+    async fn a_profile_edit_records_the_name_it_changed_and_the_request_that_changed_it(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let (maria, version) = fellow_ref(&app, "mariagrandury").await;
+        let own = app.token(Role::Fellow, "mariagrandury");
+        let headers = [("X-Request-Id", "rename-maria-1")];
+        let edited = app.graphql_with(Some(&own), &headers, PROFILE,
+            json!({ "input": { "fellowId": maria, "name": "María Grandury López", "expectedVersion": version } })).await.expect_ok();
+        assert_eq!(edited["updateFellowProfile"]["fellow"]["name"], "María Grandury López");
+
+        let staff = app.token(Role::Staff, "merve");
+        let audit = app.graphql_as(Some(&staff), r#"query($id: ID!) { auditEvents(filter: { objectId: $id }) { nodes { action requestId before after } } }"#,
+            json!({ "id": maria })).await.expect_ok();
+        let records = audit["auditEvents"]["nodes"].as_array().unwrap();
+        assert_eq!(records.len(), 1, "{records:?}");
+        let record = &records[0];
+        assert_eq!(record["action"], "fellow.updateProfile");
+        assert_eq!(record["before"]["name"], "María Grandury");
+        assert_eq!(record["after"]["name"], "María Grandury López");
+        assert_eq!(record["requestId"], "rename-maria-1");
+
+        // Without a header of its own, the record carries the id the response was given.
+        let response = app.client.post(app.url("/graphql")).bearer_auth(&own)
+            .json(&json!({ "query": PROFILE, "variables": { "input": { "fellowId": maria, "headline": "NLP", "expectedVersion": version + 1 } } }))
+            .send().await.unwrap();
+        let given = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(response.json::<Value>().await.unwrap()["data"]["updateFellowProfile"]["userErrors"], json!([]));
+        let audit = app.graphql_as(Some(&staff), r#"query($id: ID!) { auditEvents(filter: { objectId: $id }) { nodes { requestId after } } }"#,
+            json!({ "id": maria })).await.expect_ok();
+        let newest = &audit["auditEvents"]["nodes"][0];
+        assert_eq!(newest["after"]["headline"], "NLP");
+        assert_eq!(newest["requestId"], given);
     }
 }

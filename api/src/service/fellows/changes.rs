@@ -24,6 +24,16 @@ fn snapshot<T: serde::Serialize>(row: &T) -> Value {
     serde_json::to_value(row).unwrap_or(Value::Null)
 }
 
+/// A profile as its audit record keeps it: the fellow's row and the person's name, which
+/// lives on the person but is edited through the profile.
+fn profile_snapshot(fellow: &fellow::Model, person: &person::Model) -> Value {
+    let mut profile = snapshot(fellow);
+    if let Value::Object(fields) = &mut profile {
+        fields.insert("name".to_owned(), Value::String(person.name.clone()));
+    }
+    profile
+}
+
 async fn find_fellow(
     db: &DatabaseConnection,
     id: i64,
@@ -70,7 +80,7 @@ pub async fn update_profile(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::missing("input.fellowId", "No fellow has this ID."))?;
-    let mut person = person
+    let person = person
         .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a fellow without a person")))?;
     require_self_or_staff(viewer, &current, "edit a fellow's profile")?;
     let name = edit
@@ -118,8 +128,10 @@ pub async fn update_profile(
             now.version,
         ));
     };
-    if let Some(name) = name {
-        person = person::Entity::update_many()
+    let before = profile_snapshot(&current, &person);
+    let person = match name {
+        None => person,
+        Some(name) => person::Entity::update_many()
             .col_expr(person::Column::NameFolded, Expr::val(search::fold(&name)))
             .col_expr(person::Column::Name, Expr::val(name))
             .col_expr(person::Column::UpdatedAt, Expr::val(Utc::now()))
@@ -127,8 +139,8 @@ pub async fn update_profile(
             .exec_with_returning(&txn)
             .await?
             .pop()
-            .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a fellow without a person")))?;
-    }
+            .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a fellow without a person")))?,
+    };
     audit::record(
         &txn,
         viewer,
@@ -136,8 +148,8 @@ pub async fn update_profile(
             action: "fellow.updateProfile",
             object_type: "Fellow",
             object_id: fellow_id,
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&updated)),
+            before: Some(before),
+            after: Some(profile_snapshot(&updated, &person)),
         },
     )
     .await?;
