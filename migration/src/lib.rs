@@ -18,6 +18,7 @@ mod m20261123_000008_create_rate_limit_windows;
 mod m20261123_000009_create_websocket_leases;
 mod m20261201_000001_fold_case_in_rust;
 mod m20261202_000001_index_every_ordering;
+mod m20261202_000002_full_event_snapshots;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_create_websocket_leases::Migration),
             Box::new(m20261201_000001_fold_case_in_rust::Migration),
             Box::new(m20261202_000001_index_every_ordering::Migration),
+            Box::new(m20261202_000002_full_event_snapshots::Migration),
         ]
     }
 }

@@ -67,6 +67,43 @@ async fn applied(db: &DatabaseConnection) -> Vec<String> {
         .collect()
 }
 
+/// The camelCase payload the first outbox rows kept: a nomination's changing fields only.
+fn first_outbox_form(snapshot: &serde_json::Value) -> serde_json::Value {
+    let n = &snapshot["nomination"];
+    serde_json::json!({
+        "nomineeName": n["nominee_name"], "nomineeHandle": n["nominee_handle"], "status": n["status"],
+        "version": n["version"], "nominatorPersonId": n["nominator_person_id"],
+        "reviewerPersonId": n["reviewer_person_id"], "decidedByPersonId": n["decided_by_person_id"],
+        "decisionNote": n["decision_note"],
+    })
+}
+
+async fn event_payloads(db: &DatabaseConnection) -> Vec<(i64, serde_json::Value)> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, payload FROM nomination_events ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get::<i64>("", "id").unwrap(),
+                row.try_get::<serde_json::Value>("", "payload").unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn seconds(at: &serde_json::Value) -> Option<i64> {
+    at.as_str().map(|at| {
+        chrono::DateTime::parse_from_rfc3339(at)
+            .expect("a time")
+            .timestamp()
+    })
+}
+
 on_both_databases! {
     async fn three_replicas_migrating_a_fresh_database_at_once_all_succeed(backend) {
         // Three pools, as three processes would have, all connected before any migrates.
@@ -230,5 +267,57 @@ on_both_databases! {
         assert!(Migrator::up(&db, None).await.is_err());
         assert_eq!(schema_of(&db, backend).await, old_schema, "a refused migration leaves nothing half-done");
         assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().first().map(|m| m.name().to_owned()), Some(FOLDING.to_owned()));
+    }
+
+    async fn events_of_the_first_outbox_form_become_the_snapshots_they_stood_for(backend) {
+        let app = TestApp::with_demo(backend).await;
+        let (maria, merve, omar) = (app.token(api::auth::Role::Fellow, "mariagrandury"),
+            app.token(api::auth::Role::Staff, "merve"), app.token(api::auth::Role::Staff, "espejelomar"));
+        fellowship_tests::submit_nomination(&app.client, &app.address, &maria, "old-outbox").await;
+        let id = app.graphql_as(Some(&merve), "{ nominations(first: 1) { nodes { id version } } }", serde_json::json!({}))
+            .await.expect_ok()["nominations"]["nodes"][0].clone();
+        let started = app.graphql_as(Some(&merve), "mutation($id: ID!, $v: Int!) { startNominationReview(input: { nominationId: $id, expectedVersion: $v }) { nomination { version } userErrors { code } } }",
+            serde_json::json!({ "id": id["id"], "v": id["version"] })).await.expect_ok();
+        let version = started["startNominationReview"]["nomination"]["version"].clone();
+        let decided = app.graphql_as(Some(&omar), "mutation($id: ID!, $v: Int!) { decideNomination(input: { nominationId: $id, decision: DECLINE, note: \"Not now\", expectedVersion: $v }) { nomination { status } userErrors { code } } }",
+            serde_json::json!({ "id": id["id"], "v": version })).await.expect_ok();
+        assert_eq!(decided["decideNomination"]["nomination"]["status"], "DECLINED");
+
+        // What the service wrote is the truth; rewrite it as the first outbox did.
+        let written = event_payloads(&app.db).await;
+        assert_eq!(written.len(), 3, "submitted, review started, declined");
+        let update = match backend { Backend::Postgres => "UPDATE nomination_events SET payload = $1 WHERE id = $2", Backend::Sqlite => "UPDATE nomination_events SET payload = ? WHERE id = ?" };
+        for (event, payload) in &written {
+            app.db.execute_raw(Statement::from_sql_and_values(app.db.get_database_backend(), update,
+                [first_outbox_form(payload).into(), (*event).into()])).await.unwrap();
+        }
+        // The migration is the newest, and its down leaves rows as they are: run it again.
+        assert_eq!(Migrator::migrations().last().unwrap().name(), "m20261202_000002_full_event_snapshots");
+        Migrator::down(&app.db, Some(1)).await.unwrap();
+        Migrator::up(&app.db, None).await.unwrap();
+
+        let rebuilt = event_payloads(&app.db).await;
+        for ((event, truth), (_, again)) in written.iter().zip(&rebuilt) {
+            let (truth, again) = (&truth["nomination"], &again["nomination"]);
+            let truth_fields = truth.as_object().unwrap();
+            assert_eq!(again.as_object().unwrap().keys().collect::<Vec<_>>(), truth_fields.keys().collect::<Vec<_>>(), "event {event}");
+            for (field, value) in truth_fields {
+                if field.ends_with("_at") {
+                    // Times come from the events, stamped a moment apart from the row's.
+                    let (want, got) = (seconds(value), seconds(&again[field]));
+                    assert_eq!(want.is_some(), got.is_some(), "event {event}: {field}");
+                    assert!(want.zip(got).is_none_or(|(w, g)| (w - g).abs() <= 2), "event {event}: {field} {value} vs {}", again[field]);
+                } else {
+                    assert_eq!(&again[field], value, "event {event}: {field}");
+                }
+            }
+        }
+        // And the service reads them as the events they were.
+        let events = api::service::nomination_events::read_after(&app.db, 0,
+            api::service::nomination_events::Audience::Everything, &Default::default(), 10).await.unwrap();
+        let statuses: Vec<&str> = events.iter().map(|e| e.nomination.status.as_str()).collect();
+        assert_eq!(statuses, ["SUBMITTED", "UNDER_REVIEW", "DECLINED"]);
+        assert!(events[0].nomination.decided_at.is_none(), "the submission does not know of the decision");
+        assert_eq!(events[0].nomination.nominee_email, "old-outbox@example.org");
     }
 }

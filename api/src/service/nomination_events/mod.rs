@@ -286,46 +286,33 @@ pub async fn append(
     Ok(())
 }
 
-/// The nomination as the event recorded it: the stored snapshot laid over the current
-/// row (which supplies the e-mail, and anything an older snapshot did not keep).
-fn as_recorded(current: &nomination::Model, payload: Option<&Value>) -> nomination::Model {
-    let Ok(Value::Object(mut fields)) = serde_json::to_value(current) else {
-        return current.clone();
+/// The nomination as event `event_id` recorded it: its stored snapshot, with the
+/// nominee's e-mail (which never changes and is not kept in the outbox) from the current
+/// row. Every event carries a full snapshot (the migration
+/// `m20261202_000002_full_event_snapshots` rewrote the older, partial ones), so one
+/// without is a fault, reported as such rather than papered over with today's row.
+fn as_recorded(
+    event_id: i64,
+    current: &nomination::Model,
+    payload: Option<&Value>,
+) -> ServiceResult<nomination::Model> {
+    let unreadable = |why: &dyn std::fmt::Display| {
+        ServiceError::Internal(anyhow::anyhow!(
+            "nomination event {event_id} holds no readable snapshot: {why}"
+        ))
     };
-    if let Some(Value::Object(stored)) = payload {
-        match stored.get("nomination") {
-            Some(Value::Object(snapshot)) => {
-                for (name, value) in snapshot {
-                    if name != "nominee_email" {
-                        fields.insert(name.clone(), value.clone());
-                    }
-                }
-            }
-            // Events written before full snapshots: camelCase, mutable fields only.
-            _ => {
-                for (name, value) in stored {
-                    let name = snake_case(name);
-                    if fields.contains_key(&name) && name != "nominee_email" {
-                        fields.insert(name, value.clone());
-                    }
-                }
-            }
-        }
-    }
-    serde_json::from_value(Value::Object(fields)).unwrap_or_else(|_| current.clone())
-}
-
-fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    let Some(Value::Object(stored)) = payload else {
+        return Err(unreadable(&"the payload is not an object"));
+    };
+    let Some(Value::Object(snapshot)) = stored.get("nomination") else {
+        return Err(unreadable(&"no `nomination` object"));
+    };
+    let mut fields = snapshot.clone();
+    fields.insert(
+        "nominee_email".to_owned(),
+        Value::String(current.nominee_email.clone()),
+    );
+    serde_json::from_value(Value::Object(fields)).map_err(|err| unreadable(&err))
 }
 
 /// Events after `after`, oldest first, at most `limit`, seen by `audience`.
@@ -366,7 +353,7 @@ pub async fn read_after(
                 kind: event.kind,
                 occurred_at: event.occurred_at,
                 actor_person_id: event.actor_person_id,
-                nomination: as_recorded(&current, event.payload.as_ref()),
+                nomination: as_recorded(event.id, &current, event.payload.as_ref())?,
             })
         })
         .collect()
@@ -459,17 +446,22 @@ mod tests {
         then.reviewer_person_id = None;
         let stored = payload(&then).unwrap();
         assert!(!stored.to_string().contains("ada@example.org"));
-        assert_eq!(as_recorded(&nomination(), Some(&stored)), then);
+        assert_eq!(as_recorded(1, &nomination(), Some(&stored)).unwrap(), then);
     }
 
     #[test]
-    fn an_older_camel_case_snapshot_overlays_its_fields() {
-        let stored = json!({ "status": "UNDER_REVIEW", "version": 3, "decisionNote": null });
-        let recorded = as_recorded(&nomination(), Some(&stored));
-        assert_eq!(recorded.status, NominationStatus::UnderReview);
-        assert_eq!(recorded.version, 3);
-        assert_eq!(recorded.decision_note, None);
-        assert_eq!(recorded.nominee_email, "ada@example.org");
+    fn an_event_without_a_full_snapshot_is_a_fault_not_the_current_row() {
+        for stored in [
+            None,
+            Some(json!({ "status": "UNDER_REVIEW", "version": 3, "decisionNote": null })),
+            Some(json!({ "nomination": { "status": "UNDER_REVIEW" } })),
+        ] {
+            let read = as_recorded(7, &nomination(), stored.as_ref());
+            assert!(
+                matches!(&read, Err(ServiceError::Internal(err)) if err.to_string().contains("event 7")),
+                "{stored:?} gave {read:?}"
+            );
+        }
     }
 
     #[test]
