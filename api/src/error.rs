@@ -64,6 +64,13 @@ pub enum ServiceError {
     },
     Forbidden(String),
     Conflict(String),
+    /// A nominee already has an open nomination: the caller should endorse that one.
+    /// The answer names it by its global ID, which is built here, where errors meet the
+    /// API, and not in the service that found it.
+    AlreadyNominated {
+        nominee_handle: String,
+        nomination_id: i64,
+    },
     /// The database did not answer in time or refused connections: worth retrying.
     Unavailable(DbErr),
     /// The server is not set up for this operation; the message says what is missing.
@@ -109,7 +116,7 @@ impl ServiceError {
             ServiceError::NotFound(_) | ServiceError::Missing { .. } => Code::NotFound,
             ServiceError::NotPermitted { .. } => Code::Forbidden,
             ServiceError::Forbidden(_) => Code::Forbidden,
-            ServiceError::Conflict(_) => Code::Conflict,
+            ServiceError::Conflict(_) | ServiceError::AlreadyNominated { .. } => Code::Conflict,
             ServiceError::Unavailable(_)
             | ServiceError::Misconfigured(_)
             | ServiceError::Internal(_) => Code::InternalServerError,
@@ -134,6 +141,18 @@ impl ServiceError {
             ServiceError::NotFound(m) | ServiceError::Forbidden(m) | ServiceError::Conflict(m) => {
                 m.clone()
             }
+            ServiceError::AlreadyNominated {
+                nominee_handle,
+                nomination_id,
+            } => format!(
+                "`{nominee_handle}` already has an open nomination ({}); endorse it with \
+                 endorseNomination instead.",
+                crate::graphql::ids::encode(
+                    crate::graphql::ids::NodeType::Nomination,
+                    *nomination_id
+                )
+                .as_str()
+            ),
             ServiceError::Unavailable(_) => {
                 "The service is temporarily unavailable; try again shortly.".to_owned()
             }

@@ -88,6 +88,16 @@ impl NominationStatus {
     pub fn from_db_str(value: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.as_str() == value)
     }
+
+    /// The statuses of a nomination still in the program's hands: what every fellow may
+    /// read, and what a nominee holds at most one of (the partial unique index
+    /// `ux_nominations_open_nominee`, whose predicate names the same two values).
+    pub const OPEN: [Self; 2] = [Self::Submitted, Self::UnderReview];
+
+    /// Whether the nomination is still open (see [`Self::OPEN`]).
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
+    }
 }
 
 impl std::fmt::Display for NominationStatus {

@@ -36,7 +36,9 @@ pub fn user_errors(err: ServiceError) -> async_graphql::Result<Vec<UserError>> {
         ServiceError::InvalidInput { field, .. } => (field.clone(), UserErrorCode::BadUserInput),
         ServiceError::NotFound(_) => (None, UserErrorCode::NotFound),
         ServiceError::Missing { field, .. } => (Some(field.clone()), UserErrorCode::NotFound),
-        ServiceError::Conflict(_) => (None, UserErrorCode::Conflict),
+        ServiceError::Conflict(_) | ServiceError::AlreadyNominated { .. } => {
+            (None, UserErrorCode::Conflict)
+        }
         ServiceError::NotPermitted { field, .. } => (field.clone(), UserErrorCode::Forbidden),
         _ => return Err(err.into()),
     };

@@ -15,30 +15,78 @@
 use entity::enums::NominationStatus;
 use entity::{fellow, nomination};
 
+use sea_orm::{ColumnTrait, Condition};
+
 use crate::auth::{Scope, Viewer};
 use crate::error::{ServiceError, ServiceResult};
 
-pub fn is_open(status: NominationStatus) -> bool {
-    matches!(
-        status,
-        NominationStatus::Submitted | NominationStatus::UnderReview
-    )
+/// Which nominations a rule admits, written once and read two ways: as a predicate on a
+/// row in hand ([`NominationRule::admits`]) and as the SQL condition that selects the
+/// same rows ([`NominationRule::condition`]), so that a list, a lookup by ID and an
+/// event stream cannot disagree on who sees what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NominationRule {
+    /// Every nomination.
+    Every,
+    /// Open nominations (see [`NominationStatus::OPEN`]).
+    Open,
+    /// The nominations this person submitted.
+    NominatedBy(i64),
+    /// Those any of the rules admits.
+    AnyOf(Vec<NominationRule>),
+}
+
+impl NominationRule {
+    /// The nominations `viewer` may read, or `None` for a caller who may read none.
+    pub fn readable_by(viewer: &Viewer) -> Option<NominationRule> {
+        match viewer {
+            Viewer::Staff(_) => Some(NominationRule::Every),
+            Viewer::Partner(_) if viewer.has_scope(Scope::NominationsRead) => {
+                Some(NominationRule::Every)
+            }
+            Viewer::Fellow(user) => Some(match user.person_id {
+                Some(person) => NominationRule::AnyOf(vec![
+                    NominationRule::Open,
+                    NominationRule::NominatedBy(person),
+                ]),
+                None => NominationRule::Open,
+            }),
+            Viewer::Partner(_) | Viewer::Anonymous => None,
+        }
+    }
+
+    pub fn admits(&self, nomination: &nomination::Model) -> bool {
+        match self {
+            NominationRule::Every => true,
+            NominationRule::Open => nomination.status.is_open(),
+            NominationRule::NominatedBy(person) => nomination.nominator_person_id == *person,
+            NominationRule::AnyOf(rules) => rules.iter().any(|rule| rule.admits(nomination)),
+        }
+    }
+
+    /// The same rule as a condition on `nominations`.
+    pub fn condition(&self) -> Condition {
+        match self {
+            NominationRule::Every => Condition::all(),
+            NominationRule::Open => {
+                Condition::all().add(nomination::Column::Status.is_in(NominationStatus::OPEN))
+            }
+            NominationRule::NominatedBy(person) => {
+                Condition::all().add(nomination::Column::NominatorPersonId.eq(*person))
+            }
+            NominationRule::AnyOf(rules) => rules
+                .iter()
+                .fold(Condition::any(), |any, rule| any.add(rule.condition())),
+        }
+    }
 }
 
 pub fn can_list_nominations(viewer: &Viewer) -> bool {
-    matches!(viewer, Viewer::Staff(_) | Viewer::Fellow(_))
-        || viewer.has_scope(Scope::NominationsRead)
+    NominationRule::readable_by(viewer).is_some()
 }
 
 pub fn can_read_nomination(viewer: &Viewer, nomination: &nomination::Model) -> bool {
-    match viewer {
-        Viewer::Staff(_) => true,
-        Viewer::Partner(_) => viewer.has_scope(Scope::NominationsRead),
-        Viewer::Fellow(user) => {
-            is_open(nomination.status) || user.person_id == Some(nomination.nominator_person_id)
-        }
-        Viewer::Anonymous => false,
-    }
+    NominationRule::readable_by(viewer).is_some_and(|rule| rule.admits(nomination))
 }
 
 pub fn can_read_nominee_email(viewer: &Viewer, nomination: &nomination::Model) -> bool {
@@ -91,11 +139,10 @@ pub enum Reach {
 
 impl Reach {
     pub fn of_nominations(viewer: &Viewer) -> Reach {
-        match viewer {
-            Viewer::Staff(_) => Reach::All,
-            Viewer::Partner(_) if viewer.has_scope(Scope::NominationsRead) => Reach::All,
-            Viewer::Fellow(_) => Reach::Part,
-            Viewer::Partner(_) | Viewer::Anonymous => Reach::Nothing,
+        match NominationRule::readable_by(viewer) {
+            None => Reach::Nothing,
+            Some(NominationRule::Every) => Reach::All,
+            Some(_) => Reach::Part,
         }
     }
 
@@ -187,6 +234,42 @@ mod tests {
             name: "p".into(),
             scopes,
         })
+    }
+
+    #[test]
+    fn the_nomination_rule_reads_the_same_as_a_predicate_and_as_sql() {
+        use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
+        let rule = NominationRule::readable_by(&fellow(3)).unwrap();
+        let sql = nomination::Entity::find()
+            .filter(rule.condition())
+            .build(sea_orm::DatabaseBackend::Postgres)
+            .to_string();
+        assert!(
+            sql.ends_with(
+                r#"WHERE "nominations"."status" IN ('SUBMITTED', 'UNDER_REVIEW') OR "nominations"."nominator_person_id" = 3"#
+            ),
+            "{sql}"
+        );
+        for status in NominationStatus::ALL {
+            for nominator in [3, 7] {
+                let row = nomination(*status, nominator);
+                assert_eq!(
+                    rule.admits(&row),
+                    status.is_open() || nominator == 3,
+                    "{status} by {nominator}"
+                );
+            }
+        }
+        assert_eq!(NominationRule::readable_by(&Viewer::Anonymous), None);
+        assert_eq!(
+            NominationRule::readable_by(&partner(vec![Scope::NominationsRead])),
+            Some(NominationRule::Every)
+        );
+        assert_eq!(
+            NominationRule::Every.condition().to_owned(),
+            Condition::all(),
+            "staff see every nomination: no condition"
+        );
     }
 
     #[test]

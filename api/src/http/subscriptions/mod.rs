@@ -1,5 +1,12 @@
 //! GraphQL over WebSocket on `/graphql`, protocol `graphql-transport-ws`.
 //!
+//! Written here rather than taken from async-graphql's actix integration, whose
+//! protocol handler has no bounded outbound queue (nor a slow-consumer rule), never
+//! re-checks a token while the socket is open, and has no notion of a caller's
+//! connections across replicas or of an init deadline that a trickling frame cannot
+//! stretch: the guarantees below need each of those (see ARCHITECTURE.md, "Why the less
+//! obvious choices").
+//!
 //! A connection is one task that reads the client's messages and answers them; what
 //! the server sends is the upgrade response's body ([`outgoing::Outgoing`]), which the
 //! HTTP dispatcher pulls as fast as the client reads. Every operation runs in a task

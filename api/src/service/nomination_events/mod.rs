@@ -22,13 +22,14 @@ use chrono::{DateTime, Duration, Utc};
 use entity::enums::NominationEventKind;
 use entity::{nomination, nomination_event};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde_json::{json, Value};
 
 use crate::auth::Viewer;
 use crate::error::{ServiceError, ServiceResult};
+use crate::service::access::NominationRule;
 use crate::service::page::{Cursor, CursorKeys, KeyValue};
 
 /// The PostgreSQL channel on which a committed event is announced.
@@ -86,10 +87,24 @@ impl Audience {
         }
     }
 
-    pub fn sees(self, event: &NominationEvent) -> bool {
+    /// The nominations whose events the audience hears of, as the access policy words it.
+    fn rule(self) -> NominationRule {
         match self {
-            Audience::Everything => true,
-            Audience::NominatedBy(person) => event.nomination.nominator_person_id == person,
+            Audience::Everything => NominationRule::Every,
+            Audience::NominatedBy(person) => NominationRule::NominatedBy(person),
+        }
+    }
+
+    pub fn sees(self, event: &NominationEvent) -> bool {
+        self.rule().admits(&event.nomination)
+    }
+
+    /// The same rule as a condition on `nominations`; `None` when it admits every
+    /// nomination, so that a query need not join them.
+    fn condition(self) -> Option<Condition> {
+        match self.rule() {
+            NominationRule::Every => None,
+            rule => Some(rule.condition()),
         }
     }
 }
@@ -116,17 +131,13 @@ impl EventFilter {
         let Some(id) = self.nomination_id else {
             return Ok(());
         };
-        let nominator = nomination::Entity::find_by_id(id)
+        let mut found = nomination::Entity::find_by_id(id)
             .select_only()
-            .column(nomination::Column::NominatorPersonId)
-            .into_tuple::<i64>()
-            .one(db)
-            .await?;
-        let visible = match (nominator, audience) {
-            (None, _) => false,
-            (Some(_), Audience::Everything) => true,
-            (Some(nominator), Audience::NominatedBy(person)) => nominator == person,
-        };
+            .column(nomination::Column::Id);
+        if let Some(condition) = audience.condition() {
+            found = found.filter(condition);
+        }
+        let visible = found.into_tuple::<i64>().one(db).await?.is_some();
         if visible {
             Ok(())
         } else {
@@ -326,8 +337,8 @@ pub async fn read_after(
     let mut query = nomination_event::Entity::find()
         .find_also_related(nomination::Entity)
         .filter(nomination_event::Column::Id.gt(after));
-    if let Audience::NominatedBy(person) = audience {
-        query = query.filter(nomination::Column::NominatorPersonId.eq(person));
+    if let Some(condition) = audience.condition() {
+        query = query.filter(condition);
     }
     if let Some(id) = filter.nomination_id {
         query = query.filter(nomination_event::Column::NominationId.eq(id));
@@ -365,10 +376,8 @@ pub async fn latest_id(db: &DatabaseConnection, audience: Audience) -> ServiceRe
     let mut query = nomination_event::Entity::find()
         .select_only()
         .column(nomination_event::Column::Id);
-    if let Audience::NominatedBy(person) = audience {
-        query = query
-            .inner_join(nomination::Entity)
-            .filter(nomination::Column::NominatorPersonId.eq(person));
+    if let Some(condition) = audience.condition() {
+        query = query.inner_join(nomination::Entity).filter(condition);
     }
     Ok(query
         .order_by_desc(nomination_event::Column::Id)

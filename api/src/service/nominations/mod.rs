@@ -33,22 +33,11 @@ pub async fn list(
     with_nominators: bool,
 ) -> ServiceResult<(Page<nomination::Model>, Vec<person::Model>)> {
     const SCOPE: &str = "nominations/id";
-    if !access::can_list_nominations(viewer) {
+    let Some(readable) = access::NominationRule::readable_by(viewer) else {
         return Err(access::forbidden("nominations"));
-    }
+    };
     let window = args.window(SCOPE)?;
-    let mut condition = Condition::all();
-    if let Viewer::Fellow(user) = viewer {
-        // The same rule as access::can_read_nomination, as SQL.
-        let mut visible = Condition::any().add(
-            nomination::Column::Status
-                .is_in([NominationStatus::Submitted, NominationStatus::UnderReview]),
-        );
-        if let Some(person_id) = user.person_id {
-            visible = visible.add(nomination::Column::NominatorPersonId.eq(person_id));
-        }
-        condition = condition.add(visible);
-    }
+    let mut condition = Condition::all().add(readable.condition());
     if let Some(statuses) = &filter.status {
         condition = condition.add(nomination::Column::Status.is_in(statuses.iter().copied()));
     }

@@ -39,8 +39,6 @@ use crate::service::nomination_events;
 use crate::service::search;
 use crate::service::versioned;
 
-const OPEN: [NominationStatus; 2] = [NominationStatus::Submitted, NominationStatus::UnderReview];
-
 #[derive(serde::Serialize)]
 pub struct Submission {
     pub nominee_name: String,
@@ -108,9 +106,7 @@ async fn staff_member(
     viewer: &Viewer,
     what: &str,
 ) -> ServiceResult<person::Model> {
-    if !viewer.is_staff() {
-        return Err(ServiceError::Forbidden(format!("Only staff may {what}.")));
-    }
+    access::require_staff(viewer, what)?;
     acting_member(db, viewer, what).await
 }
 
@@ -153,21 +149,18 @@ async fn open_nomination_for(
         // The open statuses as literals, not parameters: they are the predicate of the
         // partial unique index on the nominee, which a generic plan can only use when
         // it sees them (with parameters it scanned every nomination).
-        .filter(
-            Expr::col(nomination::Column::Status)
-                .is_in(OPEN.map(|status| Expr::cust(format!("'{}'", status.as_str())))),
-        )
+        .filter(Expr::col(nomination::Column::Status).is_in(
+            NominationStatus::OPEN.map(|status| Expr::cust(format!("'{}'", status.as_str()))),
+        ))
         .one(db)
         .await?)
 }
 
 fn already_open(open: &nomination::Model) -> ServiceError {
-    let id = crate::graphql::ids::encode(crate::graphql::ids::NodeType::Nomination, open.id);
-    ServiceError::Conflict(format!(
-        "`{}` already has an open nomination ({}); endorse it with endorseNomination instead.",
-        open.nominee_handle,
-        id.as_str()
-    ))
+    ServiceError::AlreadyNominated {
+        nominee_handle: open.nominee_handle.clone(),
+        nomination_id: open.id,
+    }
 }
 
 /// The nomination as the audit log keeps it (no contact details).
@@ -437,7 +430,8 @@ pub async fn endorse(
         ));
     }
     let txn = db.begin().await?;
-    let Some(updated) = guarded_update(&txn, id, None, &OPEN, |u| u).await? else {
+    let Some(updated) = guarded_update(&txn, id, None, &NominationStatus::OPEN, |u| u).await?
+    else {
         txn.rollback().await?;
         return Err(conflict(db, id, None, "endorsed").await);
     };
@@ -497,13 +491,19 @@ pub async fn withdraw(
         .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("viewer's person vanished")))?;
     let now = Utc::now();
     let txn = db.begin().await?;
-    let Some(updated) = guarded_update(&txn, id, Some(expected_version), &OPEN, |u| {
-        u.col_expr(
-            nomination::Column::Status,
-            Expr::val(NominationStatus::Withdrawn.as_str()),
-        )
-        .col_expr(nomination::Column::WithdrawnAt, Expr::val(now))
-    })
+    let Some(updated) = guarded_update(
+        &txn,
+        id,
+        Some(expected_version),
+        &NominationStatus::OPEN,
+        |u| {
+            u.col_expr(
+                nomination::Column::Status,
+                Expr::val(NominationStatus::Withdrawn.as_str()),
+            )
+            .col_expr(nomination::Column::WithdrawnAt, Expr::val(now))
+        },
+    )
     .await?
     else {
         txn.rollback().await?;
