@@ -162,6 +162,18 @@ impl ServiceError {
     }
 }
 
+/// Gives a code to every error of a response that has none. Those are the ones
+/// async-graphql makes itself, in parsing, validation and the coercion of variables:
+/// the document or its variables are at fault. Every transport answers through here.
+pub fn give_codes(errors: &mut [async_graphql::ServerError]) {
+    for error in errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Code::BadUserInput.as_str());
+        }
+    }
+}
+
 impl From<DbErr> for ServiceError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {

@@ -15,10 +15,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::parser::types::OperationType;
 use async_graphql::Value;
-use serde_json::json;
 
 use futures::StreamExt;
 
+use super::refusal;
 use super::{playground, AppState, MAX_BODY_BYTES};
 use crate::auth::{self, AuthError};
 use crate::error::{Code, ServiceError};
@@ -60,21 +60,18 @@ fn wants_html(request: &HttpRequest) -> bool {
 
 /// A response for a request that never reached the executor.
 fn refuse(status: StatusCode, code: Code, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("application/json")
-        .json(
-            json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }),
-        )
+    refusal::with_status(status, code, message)
 }
 
 /// The answer to credentials we cannot accept, over HTTP and on a WebSocket upgrade.
 pub(super) fn unauthorized(rejection: &auth::Rejection) -> HttpResponse {
-    HttpResponse::Unauthorized()
-        .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""))
-        .json(json!({ "errors": [{
-            "message": format!("The bearer token was refused: {rejection}."),
-            "extensions": { "code": Code::Unauthenticated.as_str() }
-        }] }))
+    let mut response = HttpResponse::Unauthorized();
+    response.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+    refusal::answer(
+        response,
+        Code::Unauthenticated,
+        &format!("The bearer token was refused: {rejection}."),
+    )
 }
 
 pub async fn post(
@@ -143,10 +140,7 @@ async fn read_body(
                 "The body did not arrive within {} seconds; send it whole, promptly.",
                 timeout.as_secs_f64()
             );
-            let answer = json!({ "errors": [{
-                "message": message,
-                "extensions": { "code": Code::BadUserInput.as_str() }
-            }] });
+            let answer = refusal::body(Code::BadUserInput, &message, &[]);
             // Whatever the client still sends belongs to no request, so the connection
             // closes after this answer. actix-http closes it by itself while the body
             // is unread, but drains a chunked body to its end once the body has been
@@ -238,7 +232,7 @@ fn service_failure(err: ServiceError) -> HttpResponse {
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.insert_header((header::RETRY_AFTER, "1"));
     }
-    response.json(json!({ "errors": [body] }))
+    response.json(refusal::body_of([body]))
 }
 
 /// Charges the request's cost to its caller; refuses it with 429 once the window's
@@ -251,22 +245,29 @@ async fn charge(
 ) -> Result<Usage, Box<HttpResponse>> {
     let address = client_address(request, state.trust_forwarded_for);
     let caller = rate_limits::caller_key(viewer, &address);
-    let limit = rate_limits::budget_for(state.rate_limits.budgets(), viewer);
-    let usage = state.rate_limits.charge(&caller, limit, cost).await;
-    if usage.exceeded() {
-        state.metrics.record_refusal("rate");
-        let mut response = HttpResponse::TooManyRequests();
-        response.insert_header((header::RETRY_AFTER, usage.reset_in_seconds().to_string()));
-        return Err(Box::new(with_rate_limit_headers(response, &usage).json(json!({ "errors": [{
-            "message": format!(
-                "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
-                usage.limit,
-                usage.reset_in_seconds()
-            ),
-            "extensions": { "code": Code::RateLimited.as_str(), "resetAt": usage.reset_at.to_rfc3339() }
-        }] }))));
+    match state
+        .rate_limits
+        .charge_request(viewer, &caller, cost)
+        .await
+    {
+        Ok(usage) => Ok(usage),
+        Err(usage) => {
+            state.metrics.record_refusal("rate");
+            let mut response = HttpResponse::TooManyRequests();
+            response.insert_header((header::RETRY_AFTER, usage.reset_in_seconds().to_string()));
+            let body = refusal::body(
+                Code::RateLimited,
+                &usage.spent_message(),
+                &[(
+                    "resetAt",
+                    serde_json::Value::from(usage.reset_at.to_rfc3339()),
+                )],
+            );
+            Err(Box::new(
+                with_rate_limit_headers(response, &usage).json(body),
+            ))
+        }
     }
-    Ok(usage)
 }
 
 fn with_rate_limit_headers(
@@ -318,13 +319,13 @@ pub(super) fn check_limits(
 
 /// The answer to a request refused before it ran: a request error, so 400 for the new
 /// media type.
-fn too_complex(request: &HttpRequest, state: &AppState, refusal: Refusal) -> HttpResponse {
-    state.metrics.record_refusal(refusal.limit);
+fn too_complex(request: &HttpRequest, state: &AppState, refused: Refusal) -> HttpResponse {
+    state.metrics.record_refusal(refused.limit);
     let status = match negotiate(request) {
         ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
         ResponseType::Json => StatusCode::OK,
     };
-    HttpResponse::build(status).json(json!({ "errors": [refusal.to_error()] }))
+    HttpResponse::build(status).json(refusal::body_of([refused.to_error()]))
 }
 
 pub async fn get(
@@ -349,18 +350,22 @@ pub async fn get(
             )
         }
     };
-    if let Err(refusal) = check_limits(&mut gql_request) {
-        return too_complex(&request, &state, refusal);
-    }
+    // Checked before the method rule, so that the mutation test below reads a bounded,
+    // parsed document; and only once (`run` takes the measure).
+    let measure = match check_limits(&mut gql_request) {
+        Ok(measure) => measure,
+        Err(refused) => return too_complex(&request, &state, refused),
+    };
     if is_mutation(&mut gql_request) {
-        return HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
-            .json(json!({ "errors": [{
-                "message": "Mutations are only accepted over POST.",
-                "extensions": { "code": Code::BadUserInput.as_str() }
-            }] }));
+        let mut response = HttpResponse::MethodNotAllowed();
+        response.insert_header((header::ALLOW, HeaderValue::from_static("POST")));
+        return refusal::answer(
+            response,
+            Code::BadUserInput,
+            "Mutations are only accepted over POST.",
+        );
     }
-    execute(&request, &state, gql_request).await
+    run(&request, &state, gql_request, measure).await
 }
 
 /// Whether the operation the request selects is a mutation; unparsable documents are
@@ -381,19 +386,29 @@ pub(super) fn is_mutation(request: &mut async_graphql::Request) -> bool {
         .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
 }
 
+/// Checks a request's document and variables (see [`check_limits`]), then runs it.
 async fn execute(
     request: &HttpRequest,
     state: &AppState,
-    gql_request: async_graphql::Request,
+    mut gql_request: async_graphql::Request,
+) -> HttpResponse {
+    match check_limits(&mut gql_request) {
+        Ok(measure) => run(request, state, gql_request, measure).await,
+        Err(refused) => too_complex(request, state, refused),
+    }
+}
+
+/// Runs a request that passed [`check_limits`] (`measure` is what it measured):
+/// authenticates, charges, executes under the deadline, and answers.
+async fn run(
+    request: &HttpRequest,
+    state: &AppState,
+    mut gql_request: async_graphql::Request,
+    measure: Option<Measure>,
 ) -> HttpResponse {
     let response_type = negotiate(request);
     let started = std::time::Instant::now();
-    let mut gql_request = gql_request;
     let operation_name = gql_request.operation_name.clone();
-    let measure = match check_limits(&mut gql_request) {
-        Ok(measure) => measure,
-        Err(refusal) => return too_complex(request, state, refusal),
-    };
     let viewer = match auth::authenticate_request(&state.db, &state.keys, request.headers()).await {
         Ok(viewer) => viewer,
         Err(AuthError::Rejected(rejection)) => return unauthorized(&rejection),
@@ -454,26 +469,17 @@ async fn execute(
         tracing::warn!(timeout = ?state.request_timeout, "request deadline passed");
         return HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "1"))
-            .json(json!({ "errors": [{
-                "message": "The request took too long and was stopped; nothing it was changing was saved.",
-                "extensions": {
-                    "code": Code::InternalServerError.as_str(),
-                    "unavailable": true,
-                }
-            }] }));
+            .json(refusal::body(
+                Code::InternalServerError,
+                "The request took too long and was stopped; nothing it was changing was saved.",
+                &[("unavailable", serde_json::Value::Bool(true))],
+            ));
     };
     // A request error (parse, validation, variables) has no path; a field error does.
     let request_failed = matches!(response.data, Value::Null)
         && response.is_err()
         && response.errors.iter().all(|e| e.path.is_empty());
-    for error in &mut response.errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            // Errors without a code come from parsing and validation: the document or
-            // its variables are at fault.
-            extensions.set("code", Code::BadUserInput.as_str());
-        }
-    }
+    crate::error::give_codes(&mut response.errors);
     if let Some(measure) = &measure {
         response.extensions.insert(
             "cost".to_owned(),

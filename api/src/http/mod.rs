@@ -14,6 +14,7 @@ mod cors;
 mod graphql;
 mod health;
 mod playground;
+mod refusal;
 mod request_id;
 mod subscriptions;
 
@@ -29,7 +30,6 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse};
 use sea_orm::DatabaseConnection;
-use serde_json::json;
 
 use crate::auth::KeyRing;
 use crate::error::Code;
@@ -119,14 +119,12 @@ pub async fn json_error_bodies(
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if headers.len() > MAX_REQUEST_HEADERS || header_bytes > MAX_HEADER_BYTES {
-        let body = json!({ "errors": [{
-            "message": format!(
-                "The request carries {} headers of {header_bytes} bytes in all; the limits are \
-                 {MAX_REQUEST_HEADERS} headers and {MAX_HEADER_BYTES} bytes.",
-                headers.len()
-            ),
-            "extensions": { "code": Code::BadUserInput.as_str() }
-        }] });
+        let message = format!(
+            "The request carries {} headers of {header_bytes} bytes in all; the limits are \
+             {MAX_REQUEST_HEADERS} headers and {MAX_HEADER_BYTES} bytes.",
+            headers.len()
+        );
+        let body = refusal::body(Code::BadUserInput, &message, &[]);
         let response = HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
             .insert_header((header::CONNECTION, "close"))
             .json(body);
@@ -153,8 +151,7 @@ pub async fn json_error_bodies(
     if !bare {
         return Ok(response);
     }
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let body = refusal::body(code, message, &[]);
     let mut response = response.map_body(|_, _| BoxBody::new(body.to_string()));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -108,18 +108,20 @@ pub async fn upgrade(
         Err(rejection) => return super::graphql::unauthorized(&rejection),
     };
     if !offers_subprotocol(&request) {
-        return HttpResponse::BadRequest().json(json!({ "errors": [{
-            "message": format!("Subscriptions use the `{SUBPROTOCOL}` WebSocket subprotocol (the graphql-ws client library)."),
-            "extensions": { "code": Code::BadUserInput.as_str() }
-        }] }));
+        return super::refusal::with_status(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            Code::BadUserInput,
+            &format!("Subscriptions use the `{SUBPROTOCOL}` WebSocket subprotocol (the graphql-ws client library)."),
+        );
     }
     if *state.draining.borrow() {
-        return HttpResponse::ServiceUnavailable()
-            .insert_header((header::RETRY_AFTER, "1"))
-            .json(json!({ "errors": [{
-                "message": "This server is shutting down; connect again.",
-                "extensions": { "code": Code::InternalServerError.as_str() }
-            }] }));
+        let mut response = HttpResponse::ServiceUnavailable();
+        response.insert_header((header::RETRY_AFTER, "1"));
+        return super::refusal::answer(
+            response,
+            Code::InternalServerError,
+            "This server is shutting down; connect again.",
+        );
     }
     // actix-ws only answers the handshake. The client's frames are read from the
     // request body by `Frames`, not by actix-ws's `MessageStream`, which buffers a
@@ -500,23 +502,14 @@ impl Connection {
             return Err((Close::Unauthorized, "Unauthorized".into()));
         };
         let state = &self.state;
-        let limit = rate_limits::budget_for(state.rate_limits.budgets(), &signed_in.viewer);
         let cost = measure.map_or(1, |m| m.cost);
-        let usage = state
+        let charged = state
             .rate_limits
-            .charge(&signed_in.caller, limit, cost)
+            .charge_request(&signed_in.viewer, &signed_in.caller, cost)
             .await;
-        if usage.exceeded() {
+        if let Err(usage) = charged {
             state.metrics.record_refusal("rate");
-            return self.send_error(
-                &id,
-                Code::RateLimited,
-                format!(
-                    "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
-                    usage.limit,
-                    usage.reset_in_seconds()
-                ),
-            );
+            return self.send_error(&id, Code::RateLimited, usage.spent_message());
         }
         let request = request
             .data(signed_in.viewer.clone())
@@ -565,12 +558,7 @@ async fn forward(
     };
     let mut first = true;
     while let Some(mut response) = responses.next().await {
-        for error in &mut response.errors {
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_none() {
-                extensions.set("code", Code::BadUserInput.as_str());
-            }
-        }
+        crate::error::give_codes(&mut response.errors);
         let refused = first && matches!(response.data, GraphqlValue::Null) && response.is_err();
         first = false;
         if refused {

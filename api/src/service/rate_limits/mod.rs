@@ -111,6 +111,15 @@ impl Usage {
     pub fn reset_in_seconds(&self) -> u64 {
         (self.reset_at - Utc::now()).num_seconds().max(1) as u64
     }
+
+    /// What a caller whose budget is spent is told, on every transport.
+    pub fn spent_message(&self) -> String {
+        format!(
+            "The rate limit of {} cost points per window is spent; it resets in {} seconds.",
+            self.limit,
+            self.reset_in_seconds()
+        )
+    }
 }
 
 /// Who is charged: the partner token, the user, or the client address.
@@ -245,6 +254,25 @@ impl RateLimiter {
     /// Sends what this process has not yet sent; for a graceful shutdown.
     pub async fn flush_before_exit(&self) {
         self.inner.send_batch().await;
+    }
+
+    /// Charges a request of `viewer`'s (counted as `caller`, see [`caller_key`]) its
+    /// `cost` under the viewer's budget: `Err` with where the caller stands once the
+    /// window's budget is spent. HTTP and the WebSocket both charge through here.
+    pub async fn charge_request(
+        &self,
+        viewer: &Viewer,
+        caller: &str,
+        cost: u64,
+    ) -> Result<Usage, Usage> {
+        let usage = self
+            .charge(caller, budget_for(self.budgets(), viewer), cost)
+            .await;
+        if usage.exceeded() {
+            Err(usage)
+        } else {
+            Ok(usage)
+        }
     }
 
     /// Charges `cost` to `caller` in the current window and says where it stands.
