@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use entity::api_token;
 
 use super::connection::{connection, page_args};
-use super::fellows::Person;
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::payload::{user_errors, UserError};
+use super::people::Person;
 use super::{db, idempotency_key, keys, viewer};
 use crate::service;
 use crate::service::idempotency::Claim;

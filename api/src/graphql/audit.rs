@@ -6,9 +6,9 @@ use entity::audit_event;
 
 use super::api_tokens::ApiToken;
 use super::connection::{connection, page_args};
-use super::fellows::Person;
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
+use super::people::Person;
 use super::{db, viewer};
 use crate::service;
 

@@ -19,8 +19,8 @@ pub mod nominations;
 pub mod nullable;
 pub mod organizations;
 pub mod payload;
+pub mod people;
 pub mod rate_limit;
-pub mod records;
 pub mod scalars;
 pub mod strategic_areas;
 pub mod viewer;
@@ -63,7 +63,10 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     nominations::NominationMutation,
-    records::RecordMutation,
+    fellows::mutations::FellowMutation,
+    benefits::mutations::BenefitMutation,
+    strategic_areas::mutations::StrategicAreaMutation,
+    organizations::mutations::OrganizationMutation,
     api_tokens::ApiTokenMutation,
 );
 

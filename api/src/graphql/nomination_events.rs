@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 
 use super::connection::cursor_keys;
-use super::fellows::Person;
 use super::ids::{self, NodeType};
 use super::loaders::Loaders;
 use super::nominations::{person, Nomination};
+use super::people::Person;
 use super::{db, feed, viewer};
 use crate::service::nomination_events::follow::{follow, Start};
 use crate::service::nomination_events::{self as events, Audience, EventFilter};

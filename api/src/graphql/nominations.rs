@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use entity::{endorsement, nomination};
 
 use super::connection::{connection, nodes_select, page_args};
-use super::fellows::{links_from_json, Fellow, Link, Person};
+use super::fellows::{links_from_json, Fellow, Link};
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::payload::{outcome, UserError};
+use super::people::Person;
 use super::strategic_areas::StrategicArea;
 use super::{db, feed, idempotency_key, viewer};
 use crate::domain::LinkInput;

@@ -2,8 +2,9 @@
 
 use async_graphql::{Context, Enum, Object, Result};
 
-use super::fellows::{Fellow, Person};
+use super::fellows::Fellow;
 use super::loaders::loaders;
+use super::people::Person;
 use crate::auth::{self, Viewer};
 
 /// The kind of caller.

@@ -16,6 +16,11 @@ use super::search;
 use crate::auth::Viewer;
 use crate::error::ServiceResult;
 
+/// A row as the audit log keeps it: its fields as JSON (`null` if it has none to show).
+pub fn snapshot<T: serde::Serialize>(row: &T) -> Value {
+    serde_json::to_value(row).unwrap_or(Value::Null)
+}
+
 /// One change to record.
 pub struct Change<'a> {
     pub action: &'a str,

@@ -113,10 +113,6 @@ pub async fn by_slug(
         .await?)
 }
 
-fn snapshot(area: &strategic_area::Model) -> serde_json::Value {
-    serde_json::to_value(area).unwrap_or_default()
-}
-
 async fn find(db: &DatabaseConnection, id: i64) -> ServiceResult<strategic_area::Model> {
     strategic_area::Entity::find_by_id(id)
         .one(db)
@@ -169,7 +165,7 @@ pub async fn create(
             object_type: "StrategicArea",
             object_id: area.id,
             before: None,
-            after: Some(snapshot(&area)),
+            after: Some(audit::snapshot(&area)),
         },
     )
     .await?;
@@ -219,8 +215,8 @@ async fn change(
             action,
             object_type: "StrategicArea",
             object_id: id,
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&updated)),
+            before: Some(audit::snapshot(&current)),
+            after: Some(audit::snapshot(&updated)),
         },
     )
     .await?;

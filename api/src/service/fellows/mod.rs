@@ -1,7 +1,8 @@
 //! Fellows: the public directory of the program, with what each fellow contributed and
 //! the strategic areas they work in; [`changes`] holds what edits them.
 
-pub mod changes;
+pub mod profile;
+pub mod status;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -307,4 +308,16 @@ pub async fn by_nomination_ids(
         .into_iter()
         .filter_map(|f| f.nomination_id.map(|n| (n, f)))
         .collect())
+}
+
+/// The fellow with this id, or `NOT_FOUND` naming `field`.
+pub(crate) async fn find_fellow(
+    db: &sea_orm::DatabaseConnection,
+    id: i64,
+    field: &str,
+) -> ServiceResult<fellow::Model> {
+    fellow::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::missing(field, "No fellow has this ID."))
 }

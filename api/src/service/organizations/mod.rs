@@ -1,7 +1,9 @@
 //! Organizations, their foundation memberships and the board seats those carry; what
 //! changes them is in [`changes`].
 
-pub mod changes;
+pub mod board_seats;
+pub mod memberships;
+pub mod register;
 
 use std::collections::HashMap;
 use std::sync::Arc;

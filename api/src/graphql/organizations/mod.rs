@@ -1,13 +1,15 @@
 //! Organizations, foundation memberships and governing-board seats.
 
+pub mod mutations;
+
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::{board_seat, foundation_membership, organization};
 
 use super::connection::{connection, nodes_select, page_args};
-use super::fellows::Person;
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
+use super::people::Person;
 use super::scalars::Date;
 use super::{db, OrderDirection};
 use crate::error::ServiceError;

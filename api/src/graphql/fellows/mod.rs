@@ -1,5 +1,9 @@
 //! Fellows, the people behind them, and their contributions.
 
+pub mod mutations;
+
+use super::people::Person;
+
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{contribution, fellow, person};
@@ -72,38 +76,6 @@ pub fn links_from_json(value: &serde_json::Value) -> Vec<Link> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// A human the records mention: a fellow, a staff member, a nominator or a board
-/// representative.
-#[derive(Clone)]
-pub struct Person(pub person::Model);
-
-#[Object]
-impl Person {
-    pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Person, self.0.id)
-    }
-
-    /// Full name.
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    /// Hub handle, when known.
-    async fn handle(&self) -> Option<&str> {
-        self.0.handle.as_deref()
-    }
-
-    /// The person's fellowship, if they are or were a fellow.
-    async fn fellow(&self, ctx: &Context<'_>) -> Result<Option<Fellow>> {
-        Ok(loaders(ctx)
-            .fellow_by_person
-            .load_one(self.0.id)
-            .await?
-            .flatten()
-            .map(Fellow))
-    }
 }
 
 /// A person admitted to the fellowship program for advancing open-source machine

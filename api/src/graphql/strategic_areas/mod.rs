@@ -1,5 +1,7 @@
 //! Strategic areas: where the program seeks contributions.
 
+pub mod mutations;
+
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::strategic_area;

@@ -1,12 +1,15 @@
 //! Benefit grants, private to the fellow, staff and partners with `benefits:read`.
 
+pub mod mutations;
+
 use async_graphql::{Context, Enum, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::benefit_grant;
 
-use super::fellows::{Fellow, Person};
+use super::fellows::Fellow;
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
+use super::people::Person;
 use super::scalars::Date;
 
 /// What a benefit is; grants depend on each fellow's needs and projects.

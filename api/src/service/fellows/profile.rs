@@ -1,11 +1,11 @@
-//! Changes to fellows: profile edits (the fellow or staff), contributions (the fellow or
-//! staff), status and benefits (staff). Each change is one transaction with its audit
-//! record; changes to the fellow record itself carry `expectedVersion`.
+//! A fellow's public profile and contributions, edited by the fellow or by staff. Each
+//! change is one transaction with its audit record; edits of the profile carry
+//! `expectedVersion`.
 
 use chrono::{NaiveDate, Utc};
-use entity::enums::{BenefitKind, ContributionKind, FellowStatus};
-use entity::{benefit_grant, contribution, fellow, person};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use entity::enums::ContributionKind;
+use entity::{contribution, fellow, person};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     TransactionTrait,
@@ -15,34 +15,20 @@ use serde_json::Value;
 use crate::auth::Viewer;
 use crate::domain::{self, LinkInput};
 use crate::error::{ServiceError, ServiceResult};
-use crate::service::access;
 use crate::service::audit::{self, Change};
 use crate::service::search;
 use crate::service::versioned;
 
-fn snapshot<T: serde::Serialize>(row: &T) -> Value {
-    serde_json::to_value(row).unwrap_or(Value::Null)
-}
+use super::find_fellow;
 
 /// A profile as its audit record keeps it: the fellow's row and the person's name, which
 /// lives on the person but is edited through the profile.
 fn profile_snapshot(fellow: &fellow::Model, person: &person::Model) -> Value {
-    let mut profile = snapshot(fellow);
+    let mut profile = audit::snapshot(fellow);
     if let Value::Object(fields) = &mut profile {
         fields.insert("name".to_owned(), Value::String(person.name.clone()));
     }
     profile
-}
-
-async fn find_fellow(
-    db: &DatabaseConnection,
-    id: i64,
-    field: &str,
-) -> ServiceResult<fellow::Model> {
-    fellow::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ServiceError::missing(field, "No fellow has this ID."))
 }
 
 /// The fellow themselves, or staff.
@@ -211,7 +197,7 @@ pub async fn add_contribution(
             object_type: "Contribution",
             object_id: row.id,
             before: None,
-            after: Some(snapshot(&row)),
+            after: Some(audit::snapshot(&row)),
         },
     )
     .await?;
@@ -251,157 +237,11 @@ pub async fn remove_contribution(
             action: "contribution.remove",
             object_type: "Contribution",
             object_id: row.id,
-            before: Some(snapshot(&row)),
+            before: Some(audit::snapshot(&row)),
             after: None,
         },
     )
     .await?;
     crate::db::commit(txn).await?;
     Ok(row)
-}
-
-pub async fn set_status(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    fellow_id: i64,
-    status: FellowStatus,
-    expected_version: i32,
-) -> ServiceResult<fellow::Model> {
-    access::require_staff(viewer, "change a fellow's status")?;
-    let current = find_fellow(db, fellow_id, "input.fellowId").await?;
-    let txn = db.begin().await?;
-    let changed = versioned::bump::<fellow::Entity>(fellow_id, expected_version)
-        .col_expr(fellow::Column::Status, Expr::val(status.as_str()))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected == 0 {
-        txn.rollback().await?;
-        let now = find_fellow(db, fellow_id, "input.fellowId").await?;
-        return Err(versioned::stale::<fellow::Entity>(
-            expected_version,
-            now.version,
-        ));
-    }
-    let updated = fellow::Entity::find_by_id(fellow_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("fellow vanished")))?;
-    audit::record(
-        &txn,
-        viewer,
-        Change {
-            action: "fellow.setStatus",
-            object_type: "Fellow",
-            object_id: fellow_id,
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&updated)),
-        },
-    )
-    .await?;
-    crate::db::commit(txn).await?;
-    Ok(updated)
-}
-
-pub async fn grant_benefit(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    fellow_id: i64,
-    kind: BenefitKind,
-    description: Option<String>,
-    granted_on: Option<NaiveDate>,
-) -> ServiceResult<benefit_grant::Model> {
-    access::require_staff(viewer, "grant benefits")?;
-    let fellow = find_fellow(db, fellow_id, "input.fellowId").await?;
-    if fellow.status != FellowStatus::Active {
-        return Err(ServiceError::Conflict(
-            "Benefits are granted to active fellows only.".into(),
-        ));
-    }
-    let description = domain::optional_text("input.description", description.as_deref(), 2000)?;
-    let txn = db.begin().await?;
-    let grant = benefit_grant::ActiveModel {
-        fellow_id: Set(fellow_id),
-        kind: Set(kind),
-        description: Set(description),
-        granted_on: Set(granted_on.unwrap_or_else(|| Utc::now().date_naive())),
-        granted_by_person_id: Set(viewer.person_id()),
-        revoked_at: Set(None),
-        revoked_by_person_id: Set(None),
-        revocation_note: Set(None),
-        version: Set(1),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        viewer,
-        Change {
-            action: "benefit.grant",
-            object_type: "BenefitGrant",
-            object_id: grant.id,
-            before: None,
-            after: Some(snapshot(&grant)),
-        },
-    )
-    .await?;
-    crate::db::commit(txn).await?;
-    Ok(grant)
-}
-
-pub async fn revoke_benefit(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    grant_id: i64,
-    note: &str,
-) -> ServiceResult<benefit_grant::Model> {
-    access::require_staff(viewer, "revoke benefits")?;
-    let note = domain::text("input.note", note, 1, 2000)?;
-    let current = benefit_grant::Entity::find_by_id(grant_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::missing("input.benefitGrantId", "No benefit grant has this ID.")
-        })?;
-    let txn = db.begin().await?;
-    let result = benefit_grant::Entity::update_many()
-        .col_expr(
-            benefit_grant::Column::Version,
-            Expr::col(benefit_grant::Column::Version).add(1),
-        )
-        .col_expr(benefit_grant::Column::RevokedAt, Expr::val(Utc::now()))
-        .col_expr(
-            benefit_grant::Column::RevokedByPersonId,
-            Expr::val(viewer.person_id()),
-        )
-        .col_expr(benefit_grant::Column::RevocationNote, Expr::val(note))
-        .filter(benefit_grant::Column::Id.eq(grant_id))
-        .filter(benefit_grant::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if result.rows_affected == 0 {
-        txn.rollback().await?;
-        return Err(ServiceError::Conflict(
-            "This benefit grant is already revoked.".into(),
-        ));
-    }
-    let updated = benefit_grant::Entity::find_by_id(grant_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("benefit grant vanished")))?;
-    audit::record(
-        &txn,
-        viewer,
-        Change {
-            action: "benefit.revoke",
-            object_type: "BenefitGrant",
-            object_id: grant_id,
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&updated)),
-        },
-    )
-    .await?;
-    crate::db::commit(txn).await?;
-    Ok(updated)
 }

@@ -1,0 +1,204 @@
+//! Governing-board seats: a tier carries a fixed number of seats ([`seats_for`]);
+//! appointing a representative to a full tier replaces the current holder and closes
+//! their term. Staff only.
+
+use chrono::{NaiveDate, Utc};
+use entity::enums::MembershipTier;
+use entity::{board_seat, foundation_membership, person};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use super::memberships::membership;
+use crate::auth::Viewer;
+use crate::domain;
+use crate::error::{ServiceError, ServiceResult};
+use crate::service::access;
+use crate::service::audit::{self, Change};
+use crate::service::search;
+
+/// How many governing-board seats a tier carries.
+pub fn seats_for(tier: MembershipTier) -> usize {
+    match tier {
+        MembershipTier::Premier => 1,
+        MembershipTier::General | MembershipTier::Associate => 0,
+    }
+}
+
+/// Who is appointed: a person the records know, or a new one.
+pub enum Representative {
+    Existing(i64),
+    New {
+        name: String,
+        handle: Option<String>,
+    },
+}
+
+pub struct Appointment {
+    pub membership_id: i64,
+    pub representative: Representative,
+    pub board: Option<String>,
+    pub title: Option<String>,
+    pub since: Option<NaiveDate>,
+}
+
+pub async fn appoint_representative(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    appointment: Appointment,
+) -> ServiceResult<board_seat::Model> {
+    access::require_staff(viewer, "appoint board representatives")?;
+    let current = membership(db, appointment.membership_id).await?;
+    if current.ended_on.is_some() {
+        return Err(ServiceError::Conflict(
+            "This membership has ended; it holds no seat.".into(),
+        ));
+    }
+    if seats_for(current.tier) == 0 {
+        return Err(ServiceError::not_permitted(
+            Some("input.membershipId"),
+            format!(
+                "A {} membership carries no board seat.",
+                current.tier.as_str()
+            ),
+        ));
+    }
+    let board = domain::text(
+        "input.board",
+        appointment.board.as_deref().unwrap_or("Governing Board"),
+        1,
+        200,
+    )?;
+    let title = domain::optional_text("input.title", appointment.title.as_deref(), 200)?;
+    let since = appointment.since.unwrap_or_else(|| Utc::now().date_naive());
+    if current.joined_on.is_some_and(|joined| since < joined) {
+        return Err(ServiceError::invalid(
+            "input.since",
+            "A term cannot begin before the membership.",
+        ));
+    }
+    let (existing_person, new_person) = match appointment.representative {
+        Representative::Existing(id) => {
+            let person = person::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::missing("input.representativeId", "No person has this ID.")
+                })?;
+            (Some(person), None)
+        }
+        Representative::New { name, handle } => {
+            let name = domain::text("input.representativeName", &name, 1, 200)?;
+            let handle = handle
+                .as_deref()
+                .filter(|h| !h.trim().is_empty())
+                .map(|h| domain::handle("input.representativeHandle", h))
+                .transpose()?;
+            let known = match &handle {
+                Some(handle) => {
+                    person::Entity::find()
+                        .filter(search::equals_ignoring_case(
+                            Expr::col(person::Column::HandleFolded),
+                            handle,
+                        ))
+                        .one(db)
+                        .await?
+                }
+                None => None,
+            };
+            match known {
+                Some(person) => (Some(person), None),
+                None => (None, Some((name, handle))),
+            }
+        }
+    };
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    // The membership's version guards the seat: concurrent appointments queue here.
+    let bumped = foundation_membership::Entity::update_many()
+        .col_expr(
+            foundation_membership::Column::Version,
+            Expr::col(foundation_membership::Column::Version).add(1),
+        )
+        .col_expr(foundation_membership::Column::UpdatedAt, Expr::val(now))
+        .filter(foundation_membership::Column::Id.eq(current.id))
+        .filter(foundation_membership::Column::EndedOn.is_null())
+        .exec(&txn)
+        .await?;
+    if bumped.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(ServiceError::Conflict(
+            "This membership has ended; it holds no seat.".into(),
+        ));
+    }
+    let representative = match (existing_person, new_person) {
+        (Some(person), _) => person,
+        (None, Some((name, handle))) => {
+            person::ActiveModel {
+                name: Set(name),
+                handle: Set(handle),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+        (None, None) => return Err(ServiceError::Internal(anyhow::anyhow!("no representative"))),
+    };
+    let holders = board_seat::Entity::find()
+        .filter(board_seat::Column::MembershipId.eq(current.id))
+        .filter(board_seat::Column::Until.is_null())
+        .order_by_asc(board_seat::Column::Id)
+        .all(&txn)
+        .await?;
+    if holders
+        .iter()
+        .any(|seat| seat.since.is_some_and(|s| s > since))
+    {
+        txn.rollback().await?;
+        return Err(ServiceError::invalid(
+            "input.since",
+            "The new term cannot begin before the current holder's.",
+        ));
+    }
+    // The tier is full: the longest-serving holder's term closes as the new one begins.
+    if holders.len() >= seats_for(current.tier) {
+        let replaced = &holders[0];
+        board_seat::Entity::update_many()
+            .col_expr(board_seat::Column::Until, Expr::val(since))
+            .col_expr(board_seat::Column::UpdatedAt, Expr::val(now))
+            .filter(board_seat::Column::Id.eq(replaced.id))
+            .exec(&txn)
+            .await?;
+    }
+    let seat = board_seat::ActiveModel {
+        membership_id: Set(current.id),
+        board: Set(board),
+        representative_person_id: Set(representative.id),
+        title: Set(title),
+        since: Set(Some(since)),
+        until: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action: "boardSeat.appoint",
+            object_type: "BoardSeat",
+            object_id: seat.id,
+            before: holders.first().map(audit::snapshot),
+            after: Some(audit::snapshot(&seat)),
+        },
+    )
+    .await?;
+    crate::db::commit(txn).await?;
+    Ok(seat)
+}

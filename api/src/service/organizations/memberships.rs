@@ -1,0 +1,236 @@
+//! Foundation memberships: staff record that an organization joined a foundation (an
+//! organization of kind `FOUNDATION`) at a tier, and end it. An organization holds at
+//! most one open membership of a foundation (the database's partial unique index
+//! settles races). Ending a membership closes its open seats.
+
+use chrono::{NaiveDate, Utc};
+use entity::enums::{MembershipTier, OrganizationKind};
+use entity::{board_seat, foundation_membership, organization};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::json;
+
+use super::register::{optional_url, organization};
+use crate::auth::Viewer;
+use crate::error::{ServiceError, ServiceResult};
+use crate::service::access;
+use crate::service::audit::{self, Change};
+use crate::service::idempotency::{self, Claim};
+use crate::service::versioned;
+
+#[derive(serde::Serialize)]
+pub struct NewMembership {
+    pub member_id: i64,
+    pub foundation_id: i64,
+    pub tier: MembershipTier,
+    pub joined_on: Option<NaiveDate>,
+    pub announcement_url: Option<String>,
+}
+
+pub(super) async fn membership(
+    db: &impl sea_orm::ConnectionTrait,
+    id: i64,
+) -> ServiceResult<foundation_membership::Model> {
+    foundation_membership::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::missing(
+                "input.membershipId",
+                "No foundation membership has this ID.",
+            )
+        })
+}
+
+async fn replay_membership(
+    db: &DatabaseConnection,
+    claim: Option<&Claim>,
+) -> ServiceResult<Option<foundation_membership::Model>> {
+    let Some(claim) = claim else { return Ok(None) };
+    match idempotency::recall(db, claim).await? {
+        Some(response) => Ok(Some(
+            membership(db, idempotency::remembered_id(&response)?).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub async fn record_membership(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    new: NewMembership,
+    claim: Option<Claim>,
+) -> ServiceResult<foundation_membership::Model> {
+    access::require_staff(viewer, "record foundation memberships")?;
+    if let Some(first) = replay_membership(db, claim.as_ref()).await? {
+        return Ok(first);
+    }
+    organization(db, new.member_id, "input.memberId").await?;
+    let foundation = organization(db, new.foundation_id, "input.foundationId").await?;
+    if foundation.kind != OrganizationKind::Foundation {
+        return Err(ServiceError::invalid(
+            "input.foundationId",
+            "Memberships are of foundations only.",
+        ));
+    }
+    if new.member_id == new.foundation_id {
+        return Err(ServiceError::invalid(
+            "input.memberId",
+            "A foundation is not its own member.",
+        ));
+    }
+    if new.joined_on.is_some_and(|d| d > Utc::now().date_naive()) {
+        return Err(ServiceError::invalid(
+            "input.joinedOn",
+            "A membership cannot begin in the future.",
+        ));
+    }
+    let announcement_url = optional_url("input.announcementUrl", new.announcement_url.as_deref())?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let inserted = foundation_membership::ActiveModel {
+        member_id: Set(new.member_id),
+        foundation_id: Set(new.foundation_id),
+        tier: Set(new.tier),
+        joined_on: Set(new.joined_on),
+        ended_on: Set(None),
+        announcement_url: Set(announcement_url),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let row = match inserted {
+        Ok(row) => row,
+        Err(err) if ServiceError::is_unique_violation(&err) => {
+            txn.rollback().await?;
+            if let Some(first) = replay_membership(db, claim.as_ref()).await? {
+                return Ok(first);
+            }
+            return Err(ServiceError::Conflict(
+                "This organization already holds an open membership of this foundation.".into(),
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    // The foundation is read again under a shared row lock, after the write: a change
+    // of its kind either committed before (and is seen here) or waits for this commit
+    // (and then sees this membership; see `check_hierarchy`).
+    let still_foundation = organization::Entity::find_by_id(new.foundation_id)
+        .lock_shared()
+        .one(&txn)
+        .await?
+        .is_some_and(|org| org.kind == OrganizationKind::Foundation);
+    if !still_foundation {
+        txn.rollback().await?;
+        return Err(ServiceError::invalid(
+            "input.foundationId",
+            "Memberships are of foundations only.",
+        ));
+    }
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action: "membership.record",
+            object_type: "FoundationMembership",
+            object_id: row.id,
+            before: None,
+            after: Some(audit::snapshot(&row)),
+        },
+    )
+    .await?;
+    if let Some(claim) = &claim {
+        if let Err(err) = idempotency::remember(&txn, claim, json!({ "id": row.id })).await {
+            txn.rollback().await?;
+            if ServiceError::is_unique_violation(&err) {
+                if let Some(first) = replay_membership(db, Some(claim)).await? {
+                    return Ok(first);
+                }
+            }
+            return Err(err.into());
+        }
+    }
+    crate::db::commit(txn).await?;
+    Ok(row)
+}
+
+/// Closes the open seats of a membership on `on`.
+pub(super) async fn close_seats(
+    txn: &DatabaseTransaction,
+    membership_id: i64,
+    on: NaiveDate,
+) -> ServiceResult<()> {
+    board_seat::Entity::update_many()
+        .col_expr(board_seat::Column::Until, Expr::val(on))
+        .col_expr(board_seat::Column::UpdatedAt, Expr::val(Utc::now()))
+        .filter(board_seat::Column::MembershipId.eq(membership_id))
+        .filter(board_seat::Column::Until.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+pub async fn end_membership(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    ended_on: NaiveDate,
+    expected_version: i32,
+) -> ServiceResult<foundation_membership::Model> {
+    access::require_staff(viewer, "end foundation memberships")?;
+    let current = membership(db, id).await?;
+    if current.joined_on.is_some_and(|joined| ended_on < joined) {
+        return Err(ServiceError::invalid(
+            "input.endedOn",
+            "A membership cannot end before it began.",
+        ));
+    }
+    let txn = db.begin().await?;
+    let result = versioned::bump::<foundation_membership::Entity>(id, expected_version)
+        .col_expr(foundation_membership::Column::EndedOn, Expr::val(ended_on))
+        .filter(foundation_membership::Column::EndedOn.is_null())
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        let now = membership(db, id).await?;
+        return Err(if now.ended_on.is_some() {
+            ServiceError::Conflict("This membership has already ended.".into())
+        } else {
+            versioned::stale::<foundation_membership::Entity>(expected_version, now.version)
+        });
+    }
+    // Seats end with the membership; a seat that began after `ended_on` ends when it began.
+    board_seat::Entity::update_many()
+        .col_expr(
+            board_seat::Column::Until,
+            Expr::col(board_seat::Column::Since),
+        )
+        .filter(board_seat::Column::MembershipId.eq(id))
+        .filter(board_seat::Column::Until.is_null())
+        .filter(board_seat::Column::Since.gt(ended_on))
+        .exec(&txn)
+        .await?;
+    close_seats(&txn, id, ended_on).await?;
+    let updated = membership(&txn, id).await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action: "membership.end",
+            object_type: "FoundationMembership",
+            object_id: id,
+            before: Some(audit::snapshot(&current)),
+            after: Some(audit::snapshot(&updated)),
+        },
+    )
+    .await?;
+    crate::db::commit(txn).await?;
+    Ok(updated)
+}

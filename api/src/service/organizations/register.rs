@@ -1,0 +1,245 @@
+//! The register of organizations: created and edited by staff. An organization may sit under an
+//! umbrella, never under itself or its own descendants, and a foundation stays one
+//! while memberships name it.
+
+use chrono::Utc;
+use entity::enums::OrganizationKind;
+use entity::{foundation_membership, organization};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
+
+use crate::auth::Viewer;
+use crate::domain;
+use crate::error::{ServiceError, ServiceResult};
+use crate::service::access;
+use crate::service::audit::{self, Change};
+use crate::service::search;
+use crate::service::versioned;
+
+pub(super) async fn organization(
+    db: &impl sea_orm::ConnectionTrait,
+    id: i64,
+    field: &str,
+) -> ServiceResult<organization::Model> {
+    organization::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::missing(field, "No organization has this ID."))
+}
+
+#[derive(serde::Serialize)]
+pub struct NewOrganization {
+    pub slug: String,
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub parent_id: Option<i64>,
+    pub description: Option<String>,
+    pub website_url: Option<String>,
+}
+
+pub(super) fn optional_url(field: &str, url: Option<&str>) -> ServiceResult<Option<String>> {
+    url.filter(|u| !u.trim().is_empty())
+        .map(|u| domain::http_url(field, u))
+        .transpose()
+}
+
+pub async fn create_organization(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    new: NewOrganization,
+) -> ServiceResult<organization::Model> {
+    access::require_staff(viewer, "create organizations")?;
+    let slug = domain::slug("input.slug", &new.slug)?;
+    let name = domain::text("input.name", &new.name, 1, 200)?;
+    let description = domain::optional_text("input.description", new.description.as_deref(), 5000)?;
+    let website_url = optional_url("input.websiteUrl", new.website_url.as_deref())?;
+    if let Some(parent) = new.parent_id {
+        organization(db, parent, "input.parentId").await?;
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let inserted = organization::ActiveModel {
+        slug: Set(slug.clone()),
+        name: Set(name),
+        kind: Set(new.kind),
+        parent_id: Set(new.parent_id),
+        description: Set(description),
+        website_url: Set(website_url),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let org = match inserted {
+        Ok(org) => org,
+        Err(err) if ServiceError::is_unique_violation(&err) => {
+            return Err(ServiceError::Conflict(format!(
+                "An organization already has the slug `{slug}`."
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action: "organization.create",
+            object_type: "Organization",
+            object_id: org.id,
+            before: None,
+            after: Some(audit::snapshot(&org)),
+        },
+    )
+    .await?;
+    crate::db::commit(txn).await?;
+    Ok(org)
+}
+
+/// What an update changes; absent fields stay as they are.
+pub struct OrganizationEdit {
+    pub name: Option<String>,
+    pub kind: Option<OrganizationKind>,
+    /// `Some(None)` removes the parent.
+    pub parent_id: Option<Option<i64>>,
+    pub description: Option<String>,
+    pub website_url: Option<String>,
+    pub expected_version: i32,
+}
+
+pub async fn update_organization(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    edit: OrganizationEdit,
+) -> ServiceResult<organization::Model> {
+    access::require_staff(viewer, "update organizations")?;
+    let current = organization(db, id, "input.organizationId").await?;
+    let name = edit
+        .name
+        .as_deref()
+        .map(|n| domain::text("input.name", n, 1, 200))
+        .transpose()?;
+    let description = edit
+        .description
+        .as_deref()
+        .map(|d| domain::optional_text("input.description", Some(d), 5000))
+        .transpose()?;
+    let website_url = edit
+        .website_url
+        .as_deref()
+        .map(|u| optional_url("input.websiteUrl", Some(u)))
+        .transpose()?;
+    if let Some(Some(parent)) = edit.parent_id {
+        organization(db, parent, "input.parentId").await?;
+    }
+    let txn = db.begin().await?;
+    let mut update = versioned::bump::<organization::Entity>(id, edit.expected_version);
+    if let Some(name) = name {
+        // A bulk update skips `before_save`: the folded copy is written here.
+        update = update.col_expr(
+            organization::Column::NameFolded,
+            Expr::val(search::fold(&name)),
+        );
+        update = update.col_expr(organization::Column::Name, Expr::val(name));
+    }
+    if let Some(kind) = edit.kind {
+        update = update.col_expr(organization::Column::Kind, Expr::val(kind.as_str()));
+    }
+    if let Some(parent) = edit.parent_id {
+        update = update.col_expr(organization::Column::ParentId, Expr::val(parent));
+    }
+    if let Some(description) = description {
+        update = update.col_expr(organization::Column::Description, Expr::val(description));
+    }
+    if let Some(url) = website_url {
+        update = update.col_expr(organization::Column::WebsiteUrl, Expr::val(url));
+    }
+    if edit.parent_id.is_some() {
+        // Parent changes take turns from here to commit: two that each look fine alone
+        // (A under B, B under A) must not both pass the walk below.
+        crate::db::serialise(&txn, PARENT_CHANGES).await?;
+    }
+    let Some(updated) = versioned::apply(update, &txn).await? else {
+        txn.rollback().await?;
+        let now = organization(db, id, "input.organizationId").await?;
+        return Err(versioned::stale::<organization::Entity>(
+            edit.expected_version,
+            now.version,
+        ));
+    };
+    // Checked after the write, inside its transaction: the rows read are those the
+    // commit will stand on (the write holds this row, and on SQLite the write lock).
+    if let Err(refusal) = check_hierarchy(&txn, &updated, edit.parent_id.is_some()).await {
+        txn.rollback().await?;
+        return Err(refusal);
+    }
+    audit::record(
+        &txn,
+        viewer,
+        Change {
+            action: "organization.update",
+            object_type: "Organization",
+            object_id: id,
+            before: Some(audit::snapshot(&current)),
+            after: Some(audit::snapshot(&updated)),
+        },
+    )
+    .await?;
+    crate::db::commit(txn).await?;
+    Ok(updated)
+}
+
+/// The lock key under which parent changes take turns (see [`crate::db::serialise`]).
+const PARENT_CHANGES: &str = "organizations:parents";
+
+/// How far up a parent chain is walked; deeper chains are refused rather than walked on.
+const MAX_DEPTH: usize = 64;
+
+/// The rules an organization's new state must meet against the rows around it:
+/// - it does not sit under itself or one of its own descendants;
+/// - it stays a foundation while memberships name it as their foundation (else they
+///   would be memberships of something that is not a foundation).
+async fn check_hierarchy(
+    txn: &DatabaseTransaction,
+    after: &organization::Model,
+    parent_changed: bool,
+) -> ServiceResult<()> {
+    if parent_changed {
+        let mut cursor = after.parent_id;
+        let mut steps = 0;
+        while let Some(at) = cursor {
+            if at == after.id {
+                return Err(ServiceError::invalid(
+                    "input.parentId",
+                    "An organization cannot sit under itself or under one of its own members.",
+                ));
+            }
+            steps += 1;
+            if steps > MAX_DEPTH {
+                return Err(ServiceError::invalid(
+                    "input.parentId",
+                    "This parent sits too deep in the hierarchy.",
+                ));
+            }
+            cursor = organization(txn, at, "input.parentId").await?.parent_id;
+        }
+    }
+    // Only a foundation can have come to hold memberships (see `record_membership`).
+    if after.kind != OrganizationKind::Foundation {
+        let memberships = foundation_membership::Entity::find()
+            .filter(foundation_membership::Column::FoundationId.eq(after.id))
+            .count(txn)
+            .await?;
+        if memberships > 0 {
+            return Err(ServiceError::Conflict(format!(
+                "This foundation has {memberships} membership records; it stays a foundation while they name it."
+            )));
+        }
+    }
+    Ok(())
+}
