@@ -369,28 +369,10 @@ impl Default for SubscriptionSettings {
     }
 }
 
-/// A secret value: never printed, in `Debug` or otherwise.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Secret(s.to_owned()))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+/// A secret value (a signing key, a URL with a password): never printed, in `Debug`
+/// or otherwise, and wiped from memory when dropped. Read it with
+/// [`secrecy::ExposeSecret::expose_secret`], at the one place that needs the text.
+pub type Secret = secrecy::SecretString;
 
 /// How tokens are verified (and, for `api token` and partner tokens, signed).
 #[derive(Debug, Clone, Args)]
@@ -438,7 +420,7 @@ impl AuthSettings {
     /// Settings with only an HS256 secret and the default issuer and audience.
     pub fn with_secret(secret: &str) -> Self {
         AuthSettings {
-            jwt_secret: Some(Secret(secret.to_owned())),
+            jwt_secret: Some(Secret::from(secret)),
             jwt_public_key_file: None,
             jwt_issuer: "fellowship-api".to_owned(),
             jwt_audience: "fellowship-api".to_owned(),
@@ -446,32 +428,21 @@ impl AuthSettings {
     }
 }
 
-/// Parses `500ms`, `3s`, `2m` or `1h`.
+/// Parses a duration as humantime writes them (`500ms`, `3s`, `2m`, `1h`, `7d`,
+/// `1h 30m`); a bare number is seconds, as the settings have always read it.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 3s, 2m or 1h"))?;
-    let millis_per_unit: u64 = match unit {
-        "ms" => 1,
-        "s" | "" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => {
-            return Err(format!(
-                "`{text}` has an unknown unit; use ms, s, m, h or d"
-            ))
-        }
+    let duration = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse::<u64>().ok().map(Duration::from_secs)
+    } else {
+        humantime::parse_duration(text)
+            .map_err(|err| {
+                format!("`{text}` is not a duration such as 500ms, 3s, 2m or 1h ({err})")
+            })
+            .map(Some)?
     };
-    number
-        .checked_mul(millis_per_unit)
-        .filter(|&millis| millis <= MOST_SECONDS * 1_000)
-        .map(Duration::from_millis)
+    duration
+        .filter(|d| d.as_secs() <= MOST_SECONDS)
         .ok_or_else(|| format!("`{text}` is longer than 100 years"))
 }
 
@@ -543,6 +514,12 @@ mod tests {
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3 parsecs").is_err());
+        assert_eq!(
+            parse_duration("90"),
+            Ok(Duration::from_secs(90)),
+            "a bare number is seconds"
+        );
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
     }
 
     #[test]

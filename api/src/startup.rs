@@ -1,6 +1,7 @@
 //! Building and running the server: connect, migrate, optionally load the demo data,
 //! bind, serve.
 
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -224,7 +225,7 @@ impl Application {
 fn cursor_keys(cursors: &CursorSettings, auth: &AuthSettings) -> anyhow::Result<CursorKeys> {
     use hmac::{Hmac, Mac};
     let long_enough = |name: &str, secret: &crate::config::Secret| -> anyhow::Result<()> {
-        let len = secret.expose().len();
+        let len = secret.expose_secret().len();
         if len < MIN_CURSOR_SECRET_BYTES {
             anyhow::bail!(
                 "{name} is {len} bytes long; it must be at least {MIN_CURSOR_SECRET_BYTES} bytes"
@@ -235,13 +236,13 @@ fn cursor_keys(cursors: &CursorSettings, auth: &AuthSettings) -> anyhow::Result<
     let previous = match &cursors.previous_secret {
         Some(previous) => {
             long_enough("CURSOR_SECRET_PREVIOUS", previous)?;
-            Some(previous.expose().as_bytes())
+            Some(previous.expose_secret().as_bytes())
         }
         None => None,
     };
     if let Some(secret) = &cursors.secret {
         long_enough("CURSOR_SECRET", secret)?;
-        return Ok(CursorKeys::new(secret.expose().as_bytes(), previous));
+        return Ok(CursorKeys::new(secret.expose_secret().as_bytes(), previous));
     }
     if previous.is_some() {
         anyhow::bail!(
@@ -251,7 +252,7 @@ fn cursor_keys(cursors: &CursorSettings, auth: &AuthSettings) -> anyhow::Result<
     if let Some(jwt) = &auth.jwt_secret {
         // HMAC as a key-derivation function, under a label of its own: the cursor key
         // is independent of the token key, and no cursor tag can serve as a token MAC.
-        let mut derive = Hmac::<sha2::Sha256>::new_from_slice(jwt.expose().as_bytes())
+        let mut derive = Hmac::<sha2::Sha256>::new_from_slice(jwt.expose_secret().as_bytes())
             .expect("HMAC takes keys of any length");
         derive.update(b"fellowship-api cursor key v1");
         let key = derive.finalize().into_bytes();
@@ -295,8 +296,8 @@ mod tests {
 
     fn settings(secret: Option<&str>, previous: Option<&str>) -> CursorSettings {
         CursorSettings {
-            secret: secret.map(|s| s.parse().unwrap()),
-            previous_secret: previous.map(|s| s.parse().unwrap()),
+            secret: secret.map(Into::into),
+            previous_secret: previous.map(Into::into),
         }
     }
 

@@ -5,6 +5,7 @@
 //! token's `alg` must be the one that key is pinned to. This is what refuses `alg:
 //! none`, an RS256 public key used as an HS256 secret, and any other algorithm switch.
 
+use secrecy::ExposeSecret;
 use std::fmt;
 
 use anyhow::{bail, Context};
@@ -53,7 +54,7 @@ impl KeyRing {
         let mut keys = Vec::new();
         let mut signing = None;
         if let Some(secret) = &settings.jwt_secret {
-            let bytes = secret.expose().as_bytes();
+            let bytes = secret.expose_secret().as_bytes();
             if bytes.len() < MIN_SECRET_BYTES {
                 bail!(
                     "JWT_SECRET is {} bytes long; it must be at least {MIN_SECRET_BYTES} bytes",

@@ -27,8 +27,8 @@ const SUBMIT: &str = r#"mutation($input: SubmitNominationInput!) { submitNominat
 
 fn signed_with(secret: Option<&str>, previous: Option<&str>) -> ServerSettings {
     let mut server = test_server_settings();
-    server.cursors.secret = secret.map(|s| s.parse().unwrap());
-    server.cursors.previous_secret = previous.map(|s| s.parse().unwrap());
+    server.cursors.secret = secret.map(Into::into);
+    server.cursors.previous_secret = previous.map(Into::into);
     server
 }
 

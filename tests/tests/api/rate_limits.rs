@@ -97,7 +97,7 @@ on_both_databases! {
         // Windows are aligned to the epoch: one of ten years is all but never turning.
         server.rate_limit_window = Duration::from_secs(10 * 365 * 86_400);
         // Nothing listens on port 1.
-        server.rate_limit_sharing.redis_url = Some("redis://127.0.0.1:1/0".parse().unwrap());
+        server.rate_limit_sharing.redis_url = Some("redis://127.0.0.1:1/0".into());
         server.rate_limit_sharing.sync_timeout = Duration::from_millis(100);
         let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
             api::config::AuthSettings::with_secret(TEST_SECRET), server).await;
@@ -159,7 +159,7 @@ async fn three_replicas(backend: Backend, redis_prefix: Option<&str>) -> (TestAp
     server.rate_limit_window = WINDOW;
     server.rate_limit_sharing.replicas = 3;
     if let Some(prefix) = redis_prefix {
-        server.rate_limit_sharing.redis_url = Some(REDIS_URL.parse().unwrap());
+        server.rate_limit_sharing.redis_url = Some(REDIS_URL.into());
         server.rate_limit_sharing.key_prefix = prefix.to_owned();
     }
     let app = TestApp::spawn_with(

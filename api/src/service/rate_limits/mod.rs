@@ -63,6 +63,7 @@
 mod ledger;
 mod store;
 
+use secrecy::ExposeSecret;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,7 +195,7 @@ impl RateLimiter {
     ) -> anyhow::Result<Self> {
         let store: Box<dyn SharedStore> = match &settings.redis_url {
             Some(url) => Box::new(RedisStore::new(
-                url.expose(),
+                url.expose_secret(),
                 &settings.key_prefix,
                 BATCH_DEADLINE / 2,
             )?),
