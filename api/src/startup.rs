@@ -101,14 +101,6 @@ impl Application {
             metrics,
             keys,
             playground: server.playground,
-            cors_origins: Arc::new(
-                server
-                    .cors_allowed_origins
-                    .iter()
-                    .map(|o| o.trim().trim_end_matches('/').to_owned())
-                    .filter(|o| !o.is_empty())
-                    .collect(),
-            ),
         };
         let metrics_server = match &server.metrics_bind {
             Some(address) => {
@@ -133,6 +125,7 @@ impl Application {
             None => None,
         };
         let with_metrics = metrics_server.is_none();
+        let cors_origins = http::allowed_origins(&server.cors_allowed_origins)?;
         let listener = TcpListener::bind(&server.bind)
             .with_context(|| format!("could not listen on {}", server.bind))?;
         let port = listener.local_addr()?.port();
@@ -143,7 +136,7 @@ impl Application {
                     http::no_store_when_authenticated,
                 ))
                 .wrap(actix_web::middleware::from_fn(http::json_error_bodies))
-                .wrap(actix_web::middleware::from_fn(http::cors))
+                .wrap(http::cors(&cors_origins))
                 .wrap(actix_web::middleware::from_fn(http::request_id))
                 .configure(|config| http::routes(config, with_metrics))
         })

@@ -1,68 +1,76 @@
-//! CORS from an allow-list: a browser on a listed origin may call the API (with a bearer
-//! token, never cookies); any other origin gets no CORS headers, so browsers keep its
-//! pages out. Preflight requests are answered here.
+//! CORS from an allow-list, by actix-cors: a browser on a listed origin may call the
+//! API (with a bearer token, never cookies); any other origin gets no CORS headers, so
+//! browsers keep its pages out, while clients that are not browsers are served as
+//! before (CORS protects browsers' users, it does not authenticate).
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::Method;
-use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpResponse};
+use actix_cors::Cors;
+use actix_web::http::header::{self, HeaderName};
 
-use super::AppState;
+/// What a preflight may ask for: the methods of `/graphql` and the headers clients send.
+const ALLOWED_HEADERS: [HeaderName; 4] = [
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    header::ACCEPT,
+    HeaderName::from_static("idempotency-key"),
+];
 
-const ALLOWED_METHODS: &str = "GET, POST, OPTIONS";
-const ALLOWED_HEADERS: &str = "authorization, content-type, accept, idempotency-key";
+/// The listed origins, each `scheme://host[:port]` as a browser sends it, checked at
+/// start so that a typo is a refusal to start rather than a silently closed door.
+pub fn allowed_origins(listed: &[String]) -> anyhow::Result<Vec<String>> {
+    listed
+        .iter()
+        .map(|o| o.trim().trim_end_matches('/'))
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let uri: actix_web::http::Uri = origin.parse().map_err(|_| {
+                anyhow::anyhow!("CORS_ALLOWED_ORIGINS: `{origin}` is not an origin")
+            })?;
+            let well_formed = matches!(uri.scheme_str(), Some("http" | "https"))
+                && uri.host().is_some()
+                && uri
+                    .path_and_query()
+                    .is_none_or(|p| p.as_str() == "/" || p.as_str().is_empty());
+            anyhow::ensure!(
+                well_formed,
+                "CORS_ALLOWED_ORIGINS: `{origin}` is not an origin such as https://app.example.org"
+            );
+            Ok(origin.to_owned())
+        })
+        .collect()
+}
 
-pub async fn cors(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let allowed = match (&origin, request.app_data::<web::Data<AppState>>()) {
-        (Some(origin), Some(state)) => state.cors_origins.iter().any(|o| o == origin),
-        _ => false,
-    };
-    let allow = |headers: &mut header::HeaderMap| {
-        if let Some(origin) = origin
-            .as_deref()
-            .and_then(|o| HeaderValue::from_str(o).ok())
-        {
-            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+/// The CORS layer for `origins` (from [`allowed_origins`]).
+pub fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "OPTIONS"])
+        .allowed_headers(ALLOWED_HEADERS)
+        .max_age(600)
+        // Another origin's request is served without CORS headers, not refused: the
+        // browser then keeps the answer from the page, and other clients are unaffected.
+        .block_on_origin_mismatch(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_origins_are_checked_at_start() {
+        let listed =
+            |o: &[&str]| allowed_origins(&o.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            listed(&["https://app.example.org/", " http://localhost:5173", ""]).unwrap(),
+            ["https://app.example.org", "http://localhost:5173"]
+        );
+        for bad in [
+            "*",
+            "app.example.org",
+            "https://app.example.org/path",
+            "ftp://x.org",
+        ] {
+            assert!(listed(&[bad]).is_err(), "{bad}");
         }
-        headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    };
-    let preflight = request.method() == Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if preflight {
-        let mut response = HttpResponse::NoContent().finish();
-        if allowed {
-            let headers = response.headers_mut();
-            allow(headers);
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static(ALLOWED_METHODS),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(ALLOWED_HEADERS),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
-        }
-        return Ok(request.into_response(response));
     }
-    let mut response = next.call(request).await?.map_into_boxed_body();
-    if allowed {
-        allow(response.headers_mut());
-    }
-    Ok(response)
 }

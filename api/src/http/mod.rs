@@ -18,7 +18,7 @@ mod refusal;
 mod request_id;
 mod subscriptions;
 
-pub use cors::cors;
+pub use cors::{allowed_origins, cors};
 pub use request_id::request_id;
 
 use std::sync::Arc;
@@ -45,7 +45,6 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     pub playground: bool,
     /// Origins allowed by CORS, exactly as browsers send them.
-    pub cors_origins: Arc<Vec<String>>,
     /// Set when shutdown begins: readiness fails so traffic moves elsewhere, and
     /// WebSockets are closed so their clients reconnect elsewhere.
     pub draining: Arc<tokio::sync::watch::Sender<bool>>,
