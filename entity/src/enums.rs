@@ -7,12 +7,60 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// The text forms every enumeration here shares, from strum's derives (whose
+/// `SCREAMING_SNAKE_CASE` is the stored value, as the test below holds for every
+/// variant): `ALL` in declaration order, `as_str` (stored and sent), `from_db_str`, and
+/// `Display` as the same text.
+macro_rules! stored_text {
+    ($($enumeration:ident),* $(,)?) => {$(
+        impl $enumeration {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+
+            /// The value stored in the database (and used on the wire).
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
+            pub fn from_db_str(value: &str) -> Option<Self> {
+                value.parse().ok()
+            }
+        }
+    )*};
+}
+
+stored_text!(
+    AccountRole,
+    NominationStatus,
+    FellowStatus,
+    ContributionKind,
+    BenefitKind,
+    OrganizationKind,
+    MembershipTier,
+    NominationEventKind
+);
+
 /// Role of a signed-in account.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccountRole {
     #[sea_orm(string_value = "STAFF")]
     Staff,
@@ -20,36 +68,26 @@ pub enum AccountRole {
     Fellow,
 }
 
-impl AccountRole {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = &[Self::Staff, Self::Fellow];
-
-    /// The value stored in the database (and used on the wire).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Staff => "STAFF",
-            Self::Fellow => "FELLOW",
-        }
-    }
-
-    /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
-    pub fn from_db_str(value: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == value)
-    }
-}
-
-impl std::fmt::Display for AccountRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Lifecycle state of a nomination.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum NominationStatus {
     #[sea_orm(string_value = "SUBMITTED")]
     Submitted,
@@ -64,31 +102,6 @@ pub enum NominationStatus {
 }
 
 impl NominationStatus {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = &[
-        Self::Submitted,
-        Self::UnderReview,
-        Self::Accepted,
-        Self::Declined,
-        Self::Withdrawn,
-    ];
-
-    /// The value stored in the database (and used on the wire).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "SUBMITTED",
-            Self::UnderReview => "UNDER_REVIEW",
-            Self::Accepted => "ACCEPTED",
-            Self::Declined => "DECLINED",
-            Self::Withdrawn => "WITHDRAWN",
-        }
-    }
-
-    /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
-    pub fn from_db_str(value: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == value)
-    }
-
     /// The statuses of a nomination still in the program's hands: what every fellow may
     /// read, and what a nominee holds at most one of (the partial unique index
     /// `ux_nominations_open_nominee`, whose predicate names the same two values).
@@ -100,18 +113,26 @@ impl NominationStatus {
     }
 }
 
-impl std::fmt::Display for NominationStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Whether a fellow is currently in the program.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum FellowStatus {
     #[sea_orm(string_value = "ACTIVE")]
     Active,
@@ -119,36 +140,26 @@ pub enum FellowStatus {
     Alumni,
 }
 
-impl FellowStatus {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = &[Self::Active, Self::Alumni];
-
-    /// The value stored in the database (and used on the wire).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Alumni => "ALUMNI",
-        }
-    }
-
-    /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
-    pub fn from_db_str(value: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == value)
-    }
-}
-
-impl std::fmt::Display for FellowStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// What kind of contribution a fellow made.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ContributionKind {
     #[sea_orm(string_value = "COMMUNITY_BUILDING")]
     CommunityBuilding,
@@ -168,51 +179,26 @@ pub enum ContributionKind {
     Other,
 }
 
-impl ContributionKind {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = &[
-        Self::CommunityBuilding,
-        Self::ModelPublishing,
-        Self::LibraryCode,
-        Self::Advocacy,
-        Self::WorkingGroup,
-        Self::ForumSupport,
-        Self::Events,
-        Self::Other,
-    ];
-
-    /// The value stored in the database (and used on the wire).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::CommunityBuilding => "COMMUNITY_BUILDING",
-            Self::ModelPublishing => "MODEL_PUBLISHING",
-            Self::LibraryCode => "LIBRARY_CODE",
-            Self::Advocacy => "ADVOCACY",
-            Self::WorkingGroup => "WORKING_GROUP",
-            Self::ForumSupport => "FORUM_SUPPORT",
-            Self::Events => "EVENTS",
-            Self::Other => "OTHER",
-        }
-    }
-
-    /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
-    pub fn from_db_str(value: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == value)
-    }
-}
-
-impl std::fmt::Display for ContributionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// What kind of benefit was granted to a fellow.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum BenefitKind {
     #[sea_orm(string_value = "COMPUTE")]
     Compute,
@@ -228,47 +214,26 @@ pub enum BenefitKind {
     Recognition,
 }
 
-impl BenefitKind {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = &[
-        Self::Compute,
-        Self::PeerNetwork,
-        Self::Workshops,
-        Self::StaffContact,
-        Self::Merchandise,
-        Self::Recognition,
-    ];
-
-    /// The value stored in the database (and used on the wire).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Compute => "COMPUTE",
-            Self::PeerNetwork => "PEER_NETWORK",
-            Self::Workshops => "WORKSHOPS",
-            Self::StaffContact => "STAFF_CONTACT",
-            Self::Merchandise => "MERCHANDISE",
-            Self::Recognition => "RECOGNITION",
-        }
-    }
-
-    /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
-    pub fn from_db_str(value: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == value)
-    }
-}
-
-impl std::fmt::Display for BenefitKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// What kind of body an organization is.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrganizationKind {
     #[sea_orm(string_value = "COMPANY")]
     Company,
@@ -284,47 +249,26 @@ pub enum OrganizationKind {
     Other,
 }
 
-impl OrganizationKind {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = &[
-        Self::Company,
-        Self::Foundation,
-        Self::Nonprofit,
-        Self::Academic,
-        Self::Government,
-        Self::Other,
-    ];
-
-    /// The value stored in the database (and used on the wire).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Company => "COMPANY",
-            Self::Foundation => "FOUNDATION",
-            Self::Nonprofit => "NONPROFIT",
-            Self::Academic => "ACADEMIC",
-            Self::Government => "GOVERNMENT",
-            Self::Other => "OTHER",
-        }
-    }
-
-    /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
-    pub fn from_db_str(value: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == value)
-    }
-}
-
-impl std::fmt::Display for OrganizationKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Tier of an organization's membership of a foundation.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum MembershipTier {
     #[sea_orm(string_value = "PREMIER")]
     Premier,
@@ -334,37 +278,26 @@ pub enum MembershipTier {
     Associate,
 }
 
-impl MembershipTier {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = &[Self::Premier, Self::General, Self::Associate];
-
-    /// The value stored in the database (and used on the wire).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Premier => "PREMIER",
-            Self::General => "GENERAL",
-            Self::Associate => "ASSOCIATE",
-        }
-    }
-
-    /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
-    pub fn from_db_str(value: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == value)
-    }
-}
-
-impl std::fmt::Display for MembershipTier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Kind of a nomination outbox event.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum NominationEventKind {
     #[sea_orm(string_value = "SUBMITTED")]
     Submitted,
@@ -380,37 +313,77 @@ pub enum NominationEventKind {
     Withdrawn,
 }
 
-impl NominationEventKind {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = &[
-        Self::Submitted,
-        Self::Endorsed,
-        Self::ReviewStarted,
-        Self::Accepted,
-        Self::Declined,
-        Self::Withdrawn,
-    ];
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// The value stored in the database (and used on the wire).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "SUBMITTED",
-            Self::Endorsed => "ENDORSED",
-            Self::ReviewStarted => "REVIEW_STARTED",
-            Self::Accepted => "ACCEPTED",
-            Self::Declined => "DECLINED",
-            Self::Withdrawn => "WITHDRAWN",
+    fn every_form_is_the_stored_value<E>(
+        all: &[E],
+        as_str: fn(E) -> &'static str,
+        from: fn(&str) -> Option<E>,
+    ) where
+        E: ActiveEnum<Value = String>
+            + Copy
+            + PartialEq
+            + std::fmt::Debug
+            + std::fmt::Display
+            + Serialize,
+    {
+        assert_eq!(all.len(), E::iter().count(), "ALL lists every variant");
+        for &variant in all {
+            let stored = variant.to_value();
+            assert_eq!(as_str(variant), stored);
+            assert_eq!(variant.to_string(), stored);
+            assert_eq!(from(&stored), Some(variant));
+            assert_eq!(
+                serde_json::to_value(variant).unwrap(),
+                serde_json::Value::String(stored.clone())
+            );
         }
+        assert_eq!(from("not a variant"), None);
     }
 
-    /// Parses a stored value; `None` if it is not one of [`Self::ALL`].
-    pub fn from_db_str(value: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == value)
-    }
-}
-
-impl std::fmt::Display for NominationEventKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+    #[test]
+    fn strum_s_text_is_sea_orm_s_stored_value_and_serde_s_wire_value() {
+        every_form_is_the_stored_value(
+            AccountRole::ALL,
+            AccountRole::as_str,
+            AccountRole::from_db_str,
+        );
+        every_form_is_the_stored_value(
+            NominationStatus::ALL,
+            NominationStatus::as_str,
+            NominationStatus::from_db_str,
+        );
+        every_form_is_the_stored_value(
+            FellowStatus::ALL,
+            FellowStatus::as_str,
+            FellowStatus::from_db_str,
+        );
+        every_form_is_the_stored_value(
+            ContributionKind::ALL,
+            ContributionKind::as_str,
+            ContributionKind::from_db_str,
+        );
+        every_form_is_the_stored_value(
+            BenefitKind::ALL,
+            BenefitKind::as_str,
+            BenefitKind::from_db_str,
+        );
+        every_form_is_the_stored_value(
+            OrganizationKind::ALL,
+            OrganizationKind::as_str,
+            OrganizationKind::from_db_str,
+        );
+        every_form_is_the_stored_value(
+            MembershipTier::ALL,
+            MembershipTier::as_str,
+            MembershipTier::from_db_str,
+        );
+        every_form_is_the_stored_value(
+            NominationEventKind::ALL,
+            NominationEventKind::as_str,
+            NominationEventKind::from_db_str,
+        );
     }
 }
