@@ -30,8 +30,8 @@ use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    Condition, DatabaseConnection, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationDef,
+    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, JoinType, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -459,6 +459,22 @@ pub fn finish<T>(
         has_next_page,
         has_previous_page,
         total_count,
+    }
+}
+
+/// The condition "`column` is one of `ids`" of a batched lookup (a loader's keys).
+///
+/// On PostgreSQL the keys are bound as one array, `column = ANY($1)`. A small table is
+/// read by a sequential scan whatever the keys, and `IN ($1, …, $n)` then builds its
+/// n-element array again for every row it filters: 0.2 ms of the foundation-members
+/// page's 0.4 ms of database time went to that, for 20 keys over 577 board seats. A
+/// bound array is built once. SQLite has no arrays and keeps `IN`.
+pub fn keys_in(backend: DatabaseBackend, column: impl ColumnTrait, ids: &[i64]) -> SimpleExpr {
+    match backend {
+        DatabaseBackend::Postgres => Expr::col(column.as_column_ref()).eq(
+            sea_orm::sea_query::extension::postgres::PgFunc::any(Expr::val(ids.to_vec())),
+        ),
+        _ => column.is_in(ids.iter().copied()),
     }
 }
 

@@ -257,7 +257,11 @@ pub async fn board_seats_of(
             JoinType::InnerJoin,
             board_seat::Relation::Representative.def(),
         )
-        .filter(board_seat::Column::MembershipId.is_in(membership_ids.iter().copied()))
+        .filter(page::keys_in(
+            db.get_database_backend(),
+            board_seat::Column::MembershipId,
+            membership_ids,
+        ))
         // In the order of the (membership_id, id) index, so the database sorts nothing.
         .order_by_asc(board_seat::Column::MembershipId)
         .order_by_asc(board_seat::Column::Id)
