@@ -246,7 +246,7 @@ impl CommitGate {
         self.inner
             .state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Runs `execution` until it finishes or the deadline passes with nothing committed
@@ -457,12 +457,14 @@ impl Probe {
                 let observation = ping(&db).await;
                 let Some(last) = last.upgrade() else { return };
                 let previous = std::mem::replace(
-                    &mut *last.lock().unwrap_or_else(|p| p.into_inner()),
+                    &mut *last
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
                     observation.clone(),
                 );
                 match (previous.problem, observation.problem) {
                     (None, Some(reason)) => {
-                        tracing::warn!(reason, "the database became unavailable")
+                        tracing::warn!(reason, "the database became unavailable");
                     }
                     (Some(_), None) => tracing::info!("the database answers again"),
                     _ => {}
@@ -475,7 +477,11 @@ impl Probe {
     /// `Ok` when the database answered the last probe; the reason otherwise. A probe
     /// that has not reported for a while (a starved runtime) counts as a failure.
     pub fn readiness(&self) -> Result<(), &'static str> {
-        let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         if last.at.elapsed() > 3 * PROBE_EVERY + PROBE_TIMEOUT {
             return Err("the database probe has not reported recently");
         }

@@ -303,7 +303,7 @@ impl From<ServiceError> for async_graphql::Error {
     fn from(err: ServiceError) -> Self {
         match &err {
             ServiceError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "database unavailable")
+                tracing::warn!(error = %cause, "database unavailable");
             }
             ServiceError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             _ => {}

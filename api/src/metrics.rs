@@ -200,7 +200,7 @@ impl Metrics {
         let _ = writeln!(out, "# HELP fellowship_graphql_operations_total GraphQL operations by name and outcome (ok or the first error code).");
         let _ = writeln!(out, "# TYPE fellowship_graphql_operations_total counter");
         if let Ok(operations) = self.operations.lock() {
-            for ((name, outcome), count) in operations.counts.iter() {
+            for ((name, outcome), count) in &operations.counts {
                 let _ = writeln!(out, "fellowship_graphql_operations_total{{operation=\"{name}\",outcome=\"{outcome}\"}} {count}");
             }
         }

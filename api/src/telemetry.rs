@@ -37,5 +37,5 @@ pub async fn with_request_id<F: std::future::Future>(
 
 /// The id of the request this task is serving, if it serves one.
 pub fn request_id() -> Option<String> {
-    REQUEST_ID.try_with(|id| id.to_string()).ok()
+    REQUEST_ID.try_with(std::string::ToString::to_string).ok()
 }

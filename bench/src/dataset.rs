@@ -543,13 +543,13 @@ pub async fn generate(db: &DatabaseConnection, size: Size, seed: u64) -> anyhow:
         }
         match status {
             NominationStatus::Accepted => {
-                history.push((end, NominationEventKind::Accepted, reviewer))
+                history.push((end, NominationEventKind::Accepted, reviewer));
             }
             NominationStatus::Declined => {
-                history.push((end, NominationEventKind::Declined, reviewer))
+                history.push((end, NominationEventKind::Declined, reviewer));
             }
             NominationStatus::Withdrawn => {
-                history.push((end, NominationEventKind::Withdrawn, nominator))
+                history.push((end, NominationEventKind::Withdrawn, nominator));
             }
             _ => {}
         }

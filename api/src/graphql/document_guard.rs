@@ -164,7 +164,7 @@ pub fn nesting(text: &str) -> usize {
                         }
                         b'\n' | b'\r' => break,
                         b'\\' if i + 1 < bytes.len() && !matches!(bytes[i + 1], b'\n' | b'\r') => {
-                            i += 2
+                            i += 2;
                         }
                         _ => i += 1,
                     }
@@ -209,7 +209,7 @@ fn check_variables(limits: &Limits, variables: &Variables) -> Result<(), Refusal
                     ))
                 }
                 ConstValue::List(items) => {
-                    pending.extend(items.iter().map(|item| (item, depth + 1)))
+                    pending.extend(items.iter().map(|item| (item, depth + 1)));
                 }
                 ConstValue::Object(fields) => {
                     for (key, item) in fields {

@@ -494,7 +494,7 @@ impl Walk<'_> {
                         }
                     }
                     Selection::InlineFragment(inline) => {
-                        pending.push(&inline.node.selection_set.node)
+                        pending.push(&inline.node.selection_set.node);
                     }
                     Selection::FragmentSpread(spread) => {
                         let name = &spread.node.fragment_name.node;

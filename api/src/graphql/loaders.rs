@@ -12,9 +12,7 @@ use entity::{
     api_token, audit_event, benefit_grant, board_seat, contribution, endorsement, fellow,
     foundation_membership, nomination, organization, person, strategic_area,
 };
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter};
 
 use crate::service;
 
@@ -57,7 +55,10 @@ where
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, Self::Error> {
-        let Some(id) = E::PrimaryKey::iter().next().map(|pk| pk.into_column()) else {
+        let Some(id) = E::PrimaryKey::iter()
+            .next()
+            .map(sea_orm::PrimaryKeyToColumn::into_column)
+        else {
             return Ok(HashMap::new());
         };
         let rows = E::find()

@@ -58,8 +58,13 @@ mod tests {
 
     #[test]
     fn listed_origins_are_checked_at_start() {
-        let listed =
-            |o: &[&str]| allowed_origins(&o.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let listed = |o: &[&str]| {
+            allowed_origins(
+                &o.iter()
+                    .map(std::string::ToString::to_string)
+                    .collect::<Vec<_>>(),
+            )
+        };
         assert_eq!(
             listed(&["https://app.example.org/", " http://localhost:5173", ""]).unwrap(),
             ["https://app.example.org", "http://localhost:5173"]

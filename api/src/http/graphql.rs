@@ -340,15 +340,12 @@ pub async fn get(
     if query_string.is_empty() && wants_html(&request) && state.playground {
         return playground::page();
     }
-    let mut gql_request = match async_graphql::http::parse_query_string(query_string) {
-        Ok(r) => r,
-        Err(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                Code::BadUserInput,
-                "Pass the operation as `?query=...`, with optional `variables` (JSON) and `operationName`.",
-            )
-        }
+    let Ok(mut gql_request) = async_graphql::http::parse_query_string(query_string) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            Code::BadUserInput,
+            "Pass the operation as `?query=...`, with optional `variables` (JSON) and `operationName`.",
+        );
     };
     // Checked before the method rule, so that the mutation test below reads a bounded,
     // parsed document; and only once (`run` takes the measure).

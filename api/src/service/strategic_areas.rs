@@ -37,7 +37,7 @@ impl StrategicAreaFilter {
         let mut condition = Condition::all();
         match self.archived {
             Some(true) => {
-                condition = condition.add(strategic_area::Column::ArchivedAt.is_not_null())
+                condition = condition.add(strategic_area::Column::ArchivedAt.is_not_null());
             }
             Some(false) => condition = condition.add(strategic_area::Column::ArchivedAt.is_null()),
             None => {}

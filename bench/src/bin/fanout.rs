@@ -135,7 +135,7 @@ async fn open(address: &str, token: &str) -> anyhow::Result<Socket> {
                     Some("ping") => {
                         socket
                             .send(Message::text(json!({ "type": "pong" }).to_string()))
-                            .await?
+                            .await?;
                     }
                     _ => bail!("expected connection_ack, got {message}"),
                 }
@@ -284,7 +284,7 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(args.interval_ms)).await;
     }
-    latencies.sort_by(|a, b| a.total_cmp(b));
+    latencies.sort_by(f64::total_cmp);
     let (p50, p99, max) = (
         percentile(&latencies, 50.0),
         percentile(&latencies, 99.0),

@@ -172,13 +172,13 @@ on_both_databases! {
                 strategic_area_slugs: vec!["speech-and-audio".into()],
                 links: vec![],
             };
-            let n = workflow::submit(&app.db, &merve, submission, None).await.map_err(|e| e.into_anyhow()).unwrap();
-            let n = workflow::start_review(&app.db, &merve, n.id, n.version).await.map_err(|e| e.into_anyhow()).unwrap();
+            let n = workflow::submit(&app.db, &merve, submission, None).await.map_err(api::error::ServiceError::into_anyhow).unwrap();
+            let n = workflow::start_review(&app.db, &merve, n.id, n.version).await.map_err(api::error::ServiceError::into_anyhow).unwrap();
 
             let deadline = Duration::from_micros(step * step * 150);
             let decided = tokio::time::timeout(deadline, workflow::decide(&app.db, &omar, n.id, Decision::Accept, "ok", n.version)).await;
             match decided {
-                Ok(result) => { result.map_err(|e| e.into_anyhow()).unwrap(); completed += 1; }
+                Ok(result) => { result.map_err(api::error::ServiceError::into_anyhow).unwrap(); completed += 1; }
                 Err(_) => cut += 1,
             }
             // Let a dropped transaction finish rolling back before looking.

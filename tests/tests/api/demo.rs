@@ -88,12 +88,12 @@ on_both_databases! {
     async fn the_demo_loads_only_into_an_empty_database(backend) {
         let app = TestApp::with_demo(backend).await;
         let people_before = person::Entity::find().count(&app.db).await.unwrap();
-        let outcome = api::demo::load(&app.db).await.map_err(|e| e.into_anyhow()).unwrap();
+        let outcome = api::demo::load(&app.db).await.map_err(api::error::ServiceError::into_anyhow).unwrap();
         assert_eq!(outcome, api::demo::Outcome::DatabaseNotEmpty);
         assert_eq!(person::Entity::find().count(&app.db).await.unwrap(), people_before);
 
         let empty = TestApp::empty(backend).await;
-        let outcome = api::demo::load(&empty.db).await.map_err(|e| e.into_anyhow()).unwrap();
+        let outcome = api::demo::load(&empty.db).await.map_err(api::error::ServiceError::into_anyhow).unwrap();
         assert_eq!(outcome, api::demo::Outcome::Loaded);
         assert_eq!(person::Entity::find().count(&empty.db).await.unwrap(), people_before);
     }

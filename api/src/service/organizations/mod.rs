@@ -187,10 +187,10 @@ impl MembershipFilter {
         }
         match self.active {
             Some(true) => {
-                condition = condition.add(foundation_membership::Column::EndedOn.is_null())
+                condition = condition.add(foundation_membership::Column::EndedOn.is_null());
             }
             Some(false) => {
-                condition = condition.add(foundation_membership::Column::EndedOn.is_not_null())
+                condition = condition.add(foundation_membership::Column::EndedOn.is_not_null());
             }
             None => {}
         }
