@@ -28,6 +28,17 @@ pub enum Code {
 }
 
 impl Code {
+    pub const ALL: [Code; 8] = [
+        Code::Unauthenticated,
+        Code::Forbidden,
+        Code::NotFound,
+        Code::BadUserInput,
+        Code::Conflict,
+        Code::RateLimited,
+        Code::QueryTooComplex,
+        Code::InternalServerError,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Unauthenticated => "UNAUTHENTICATED",
@@ -77,6 +88,9 @@ pub enum ServiceError {
     Misconfigured(String),
     /// Anything else that went wrong on our side.
     Internal(anyhow::Error),
+    /// A failure that already went through the mapping below, in a batched load that
+    /// several fields shared (a nested connection's count), passed on as it was mapped.
+    Mapped(async_graphql::Error),
 }
 
 impl ServiceError {
@@ -120,6 +134,13 @@ impl ServiceError {
             ServiceError::Unavailable(_)
             | ServiceError::Misconfigured(_)
             | ServiceError::Internal(_) => Code::InternalServerError,
+            ServiceError::Mapped(err) => Code::ALL
+                .into_iter()
+                .find(|code| {
+                    err.extensions.as_ref().and_then(|ext| ext.get("code"))
+                        == Some(&async_graphql::Value::from(code.as_str()))
+                })
+                .unwrap_or(Code::InternalServerError),
         }
     }
 
@@ -158,6 +179,7 @@ impl ServiceError {
             }
             ServiceError::Misconfigured(m) => m.clone(),
             ServiceError::Internal(_) => "An internal error occurred.".to_owned(),
+            ServiceError::Mapped(err) => err.message.clone(),
         }
     }
 }
@@ -301,6 +323,9 @@ fn is_unavailable(err: &DbErr) -> bool {
 
 impl From<ServiceError> for async_graphql::Error {
     fn from(err: ServiceError) -> Self {
+        if let ServiceError::Mapped(mapped) = err {
+            return mapped;
+        }
         match &err {
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
@@ -328,11 +353,6 @@ impl From<ServiceError> for async_graphql::Error {
             }
         })
     }
-}
-
-/// An error for the GraphQL layer's own refusals (arguments it parses itself).
-pub fn graphql_error(code: Code, message: impl Into<String>) -> async_graphql::Error {
-    async_graphql::Error::new(message.into()).extend_with(|_, ext| ext.set("code", code.as_str()))
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,9 +1,9 @@
 //! Relay connection types. Every list of the API is one of these, built from a
 //! [`crate::service::page::Page`]; see that module for the paging rules.
 
-use async_graphql::{Context, SimpleObject};
+use async_graphql::{Context, SimpleObject, Value};
 
-use crate::service::page::{CursorKeys, Page, PageArgs};
+use crate::service::page::{CursorKeys, Page, PageArgs, Window};
 
 /// Where a page sits in the whole list.
 #[derive(SimpleObject, Clone)]
@@ -53,6 +53,52 @@ pub fn nodes_select(ctx: &Context<'_>, field: &str) -> bool {
     let selection = ctx.look_ahead();
     selection.field("edges").field("node").field(field).exists()
         || selection.field("nodes").field(field).exists()
+}
+
+/// The windows that the nodes of the connection being resolved ask of their nested
+/// connection `field` (one per occurrence: aliases may ask for different pages), so that
+/// a list can load the nested pages of all its rows before their resolvers run. An
+/// occurrence whose arguments are invalid is left out: its resolver reports the error.
+pub fn nested_windows(ctx: &Context<'_>, field: &str, scope: &str) -> Vec<Window> {
+    let selection = ctx.look_ahead();
+    let occurrences = [
+        selection.field("edges").field("node").field(field),
+        selection.field("nodes").field(field),
+    ];
+    let mut windows: Vec<Window> = Vec::new();
+    for occurrence in occurrences
+        .iter()
+        .flat_map(async_graphql::Lookahead::selection_fields)
+    {
+        let Ok(arguments) = occurrence.arguments() else {
+            continue;
+        };
+        let argument = |name: &str| arguments.iter().find(|(n, _)| n.as_str() == name);
+        let count = |name: &str| match argument(name) {
+            Some((_, Value::Number(n))) => n.as_i64().map(|n| i32::try_from(n).ok()),
+            Some((_, Value::Null)) | None => Some(None),
+            Some(_) => None,
+        };
+        let cursor = |name: &str| match argument(name) {
+            Some((_, Value::String(text))) => Some(Some(text.clone())),
+            Some((_, Value::Null)) | None => Some(None),
+            Some(_) => None,
+        };
+        let (Some(first), Some(last), Some(after), Some(before)) = (
+            count("first"),
+            count("last"),
+            cursor("after"),
+            cursor("before"),
+        ) else {
+            continue;
+        };
+        if let Ok(window) = page_args(ctx, first, after, last, before).window(scope) {
+            if !windows.contains(&window) {
+                windows.push(window);
+            }
+        }
+    }
+    windows
 }
 
 /// The keys that sign and verify this server's cursors (list and event cursors alike).

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::Context;
@@ -14,7 +15,9 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter};
 
+use crate::error::ServiceError;
 use crate::service;
+use crate::service::page::{self, Cursor, Page, TotalCount, Window};
 
 /// Rows of one table by id.
 pub struct ById<E> {
@@ -93,6 +96,44 @@ macro_rules! grouped_loader {
     };
 }
 
+/// The page a nested connection asks of one parent's list: the parent's id and the
+/// window.
+pub type PageUnder = (i64, Window);
+
+/// Declares a loader of one window of the rows under each parent, for a nested
+/// connection: the parents asking for the same window share one statement.
+macro_rules! page_loader {
+    ($name:ident, $doc:literal, $model:ty, $load:expr) => {
+        #[doc = $doc]
+        pub struct $name(DatabaseConnection);
+
+        impl Loader<PageUnder> for $name {
+            type Value = Vec<$model>;
+            type Error = async_graphql::Error;
+
+            async fn load(
+                &self,
+                keys: &[PageUnder],
+            ) -> Result<HashMap<PageUnder, Vec<$model>>, Self::Error> {
+                let mut by_window: HashMap<&Window, Vec<i64>> = HashMap::new();
+                for (parent, window) in keys {
+                    by_window.entry(window).or_default().push(*parent);
+                }
+                let mut pages = HashMap::with_capacity(keys.len());
+                for (window, parents) in by_window {
+                    let mut rows = $load(&self.0, &parents, window).await?;
+                    // Every key gets an answer, as in `grouped_loader`.
+                    for parent in parents {
+                        let page = rows.remove(&parent).unwrap_or_default();
+                        pages.insert((parent, window.clone()), page);
+                    }
+                }
+                Ok(pages)
+            }
+        }
+    };
+}
+
 /// The fellow record of each person, if they have one.
 pub struct FellowByPerson(DatabaseConnection);
 
@@ -105,23 +146,41 @@ impl Loader<i64> for FellowByPerson {
         Ok(keys.iter().map(|key| (*key, fellows.remove(key))).collect())
     }
 }
-grouped_loader!(
+page_loader!(
     ContributionsByFellow,
-    "The contributions of each fellow.",
-    Vec<contribution::Model>,
+    "A page of the contributions of each fellow.",
+    contribution::Model,
     service::fellows::contributions_of
 );
 grouped_loader!(
+    ContributionCounts,
+    "How many contributions each fellow has.",
+    u64,
+    service::fellows::contribution_counts
+);
+page_loader!(
     StrategicAreasByFellow,
-    "The strategic areas of each fellow.",
-    Vec<strategic_area::Model>,
+    "A page of the strategic areas of each fellow.",
+    strategic_area::Model,
     service::fellows::strategic_areas_of
 );
 grouped_loader!(
+    StrategicAreaCounts,
+    "How many strategic areas each fellow works in.",
+    u64,
+    service::fellows::strategic_area_counts
+);
+page_loader!(
     ChildrenByOrganization,
-    "The organizations directly under each organization.",
-    Vec<organization::Model>,
+    "A page of the organizations directly under each organization.",
+    organization::Model,
     service::organizations::children_of
+);
+grouped_loader!(
+    ChildCounts,
+    "How many organizations sit directly under each organization.",
+    u64,
+    service::organizations::child_counts
 );
 grouped_loader!(
     BoardSeatsByMembership,
@@ -129,21 +188,43 @@ grouped_loader!(
     Vec<(board_seat::Model, person::Model)>,
     service::organizations::board_seats_of
 );
-grouped_loader!(
+page_loader!(
     MembershipsByMember,
-    "The memberships each organization holds.",
-    Vec<foundation_membership::Model>,
-    |db, keys| service::organizations::memberships_by(
+    "A page of the memberships each organization holds.",
+    foundation_membership::Model,
+    |db, keys, window| service::organizations::memberships_by(
+        db,
+        foundation_membership::Column::MemberId,
+        keys,
+        window
+    )
+);
+grouped_loader!(
+    MembershipCountsByMember,
+    "How many memberships each organization holds.",
+    u64,
+    |db, keys| service::organizations::membership_counts(
         db,
         foundation_membership::Column::MemberId,
         keys
     )
 );
-grouped_loader!(
+page_loader!(
     MembershipsByFoundation,
-    "The memberships each foundation has.",
-    Vec<foundation_membership::Model>,
-    |db, keys| service::organizations::memberships_by(
+    "A page of the memberships each foundation has.",
+    foundation_membership::Model,
+    |db, keys, window| service::organizations::memberships_by(
+        db,
+        foundation_membership::Column::FoundationId,
+        keys,
+        window
+    )
+);
+grouped_loader!(
+    MembershipCountsByFoundation,
+    "How many memberships each foundation has.",
+    u64,
+    |db, keys| service::organizations::membership_counts(
         db,
         foundation_membership::Column::FoundationId,
         keys
@@ -197,11 +278,16 @@ pub struct Loaders {
     pub board_seats: Cached<ById<board_seat::Entity>>,
     pub fellow_by_person: Cached<FellowByPerson>,
     pub contributions_by_fellow: Cached<ContributionsByFellow>,
+    pub contribution_counts: Cached<ContributionCounts>,
     pub strategic_areas_by_fellow: Cached<StrategicAreasByFellow>,
+    pub strategic_area_counts: Cached<StrategicAreaCounts>,
     pub children_by_organization: Cached<ChildrenByOrganization>,
+    pub child_counts: Cached<ChildCounts>,
     pub board_seats_by_membership: Cached<BoardSeatsByMembership>,
     pub memberships_by_member: Cached<MembershipsByMember>,
+    pub membership_counts_by_member: Cached<MembershipCountsByMember>,
     pub memberships_by_foundation: Cached<MembershipsByFoundation>,
+    pub membership_counts_by_foundation: Cached<MembershipCountsByFoundation>,
     pub nominations: Cached<ById<nomination::Entity>>,
     pub endorsements: Cached<ById<endorsement::Entity>>,
     pub benefit_grants: Cached<ById<benefit_grant::Entity>>,
@@ -218,7 +304,11 @@ pub struct Loaders {
 /// adds latency here: a request runs on its worker's single-threaded runtime, so the
 /// batch task cannot start before every sibling field polled in the same pass has added
 /// its key, and each level of a response already costs one statement per relation.
-fn loader<T: Loader<i64>>(inner: T) -> Cached<T> {
+fn loader<K, T>(inner: T) -> Cached<T>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: Loader<K>,
+{
     DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default())
         .delay(std::time::Duration::ZERO)
 }
@@ -246,11 +336,16 @@ impl Loaders {
             board_seats: by_id(db),
             fellow_by_person: loader(FellowByPerson(db.clone())),
             contributions_by_fellow: loader(ContributionsByFellow(db.clone())),
+            contribution_counts: loader(ContributionCounts(db.clone())),
             strategic_areas_by_fellow: loader(StrategicAreasByFellow(db.clone())),
+            strategic_area_counts: loader(StrategicAreaCounts(db.clone())),
             children_by_organization: loader(ChildrenByOrganization(db.clone())),
+            child_counts: loader(ChildCounts(db.clone())),
             board_seats_by_membership: loader(BoardSeatsByMembership(db.clone())),
             memberships_by_member: loader(MembershipsByMember(db.clone())),
+            membership_counts_by_member: loader(MembershipCountsByMember(db.clone())),
             memberships_by_foundation: loader(MembershipsByFoundation(db.clone())),
+            membership_counts_by_foundation: loader(MembershipCountsByFoundation(db.clone())),
             nominations: by_id(db),
             endorsements: by_id(db),
             benefit_grants: by_id(db),
@@ -287,12 +382,17 @@ impl Loaders {
         self.memberships.clear::<i64>();
         self.board_seats.clear::<i64>();
         self.fellow_by_person.clear::<i64>();
-        self.contributions_by_fellow.clear::<i64>();
-        self.strategic_areas_by_fellow.clear::<i64>();
-        self.children_by_organization.clear::<i64>();
+        self.contributions_by_fellow.clear::<PageUnder>();
+        self.contribution_counts.clear::<i64>();
+        self.strategic_areas_by_fellow.clear::<PageUnder>();
+        self.strategic_area_counts.clear::<i64>();
+        self.children_by_organization.clear::<PageUnder>();
+        self.child_counts.clear::<i64>();
         self.board_seats_by_membership.clear::<i64>();
-        self.memberships_by_member.clear::<i64>();
-        self.memberships_by_foundation.clear::<i64>();
+        self.memberships_by_member.clear::<PageUnder>();
+        self.membership_counts_by_member.clear::<i64>();
+        self.memberships_by_foundation.clear::<PageUnder>();
+        self.membership_counts_by_foundation.clear::<i64>();
         self.nominations.clear::<i64>();
         self.endorsements.clear::<i64>();
         self.benefit_grants.clear::<i64>();
@@ -305,9 +405,44 @@ impl Loaders {
     }
 }
 
+/// One page of a nested connection: the rows of `parent`'s list in `window`, read
+/// through `pages` with the other parents asking for the same window, and a
+/// `totalCount` read, only when asked, through `counts` with the other parents' counts.
+pub async fn nested_page<P, C, M>(
+    ctx: &Context<'_>,
+    pages: fn(&Loaders) -> &Cached<P>,
+    counts: fn(&Loaders) -> &Cached<C>,
+    parent: i64,
+    window: Window,
+    scope: &str,
+    cursor_of: impl Fn(&M) -> Cursor,
+) -> async_graphql::Result<Page<M>>
+where
+    P: Loader<PageUnder, Value = Vec<M>, Error = async_graphql::Error>,
+    C: Loader<i64, Value = u64, Error = async_graphql::Error>,
+    M: Send + Sync + Clone + 'static,
+{
+    let shared = ctx.data_unchecked::<Arc<Loaders>>().clone();
+    let rows = pages(&shared)
+        .load_one((parent, window.clone()))
+        .await?
+        .unwrap_or_default();
+    let total = TotalCount::Deferred(Arc::new(move || {
+        let loaders = shared.clone();
+        Box::pin(async move {
+            let count = counts(&loaders)
+                .load_one(parent)
+                .await
+                .map_err(ServiceError::Mapped)?;
+            Ok(count.unwrap_or(0))
+        })
+    }));
+    Ok(page::finish(rows, &window, scope, cursor_of, total))
+}
+
 /// The loaders of the request being executed.
 pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
-    ctx.data_unchecked::<std::sync::Arc<Loaders>>()
+    ctx.data_unchecked::<Arc<Loaders>>()
 }
 
 /// A row that a foreign key guarantees exists; its absence is our bug, not the caller's.

@@ -20,6 +20,7 @@
 //! secret and the old cursors have aged out (a page cursor lives as long as a client
 //! pages; an event cursor the event retention), drop the previous one.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -28,10 +29,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr, UnionType,
+    WindowStatement,
+};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, JoinType, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef,
+    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, RelationDef, Select,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -137,7 +142,7 @@ impl CursorKeys {
 }
 
 /// The value of a sort key inside a cursor.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KeyValue {
     Text(String),
     Date(NaiveDate),
@@ -156,7 +161,7 @@ impl From<KeyValue> for sea_orm::Value {
 
 /// A position in an ordered list: the row's sort key (none when ordered by id alone)
 /// and its id, which breaks ties. Cursors order as (key, id).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cursor {
     pub key: Option<KeyValue>,
     pub id: i64,
@@ -173,6 +178,10 @@ impl Cursor {
 }
 
 /// What one page request asks for, validated.
+///
+/// Two windows are equal when they ask for the same rows, whatever keys sign their
+/// cursors (those are the server's, the same for every window): nested connections
+/// asking for the same page of their parents' lists share one statement.
 #[derive(Debug, Clone)]
 pub struct Window {
     /// Sign the cursors of the page.
@@ -182,6 +191,26 @@ pub struct Window {
     pub backward: bool,
     pub after: Option<Cursor>,
     pub before: Option<Cursor>,
+}
+
+impl Window {
+    fn asks(&self) -> (u64, bool, &Option<Cursor>, &Option<Cursor>) {
+        (self.size, self.backward, &self.after, &self.before)
+    }
+}
+
+impl PartialEq for Window {
+    fn eq(&self, other: &Self) -> bool {
+        self.asks() == other.asks()
+    }
+}
+
+impl Eq for Window {}
+
+impl std::hash::Hash for Window {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.asks().hash(state);
+    }
 }
 
 impl PageArgs {
@@ -267,10 +296,19 @@ impl KeysetOrder {
 
     /// Restricts `query` to the window and orders and limits it; fetch one row more
     /// than the page size, then hand the rows to [`finish`].
-    pub fn apply<Q>(&self, mut query: Q, window: &Window) -> Q
+    pub fn apply<Q>(&self, query: Q, window: &Window) -> Q
     where
         Q: QueryFilter + QueryOrder + QuerySelect,
     {
+        let mut query = self.restrict(query, window);
+        for (expr, order) in self.ordering(window) {
+            query = query.order_by(expr, order);
+        }
+        query.limit(window.size + 1)
+    }
+
+    /// Keeps the rows between the window's cursors.
+    fn restrict<Q: QueryFilter>(&self, mut query: Q, window: &Window) -> Q {
         // "after" means further along the requested order.
         if let Some(after) = &window.after {
             query = query.filter(self.beyond(after, !self.descending));
@@ -278,14 +316,18 @@ impl KeysetOrder {
         if let Some(before) = &window.before {
             query = query.filter(self.beyond(before, self.descending));
         }
+        query
+    }
+
+    /// The order the window reads rows in: from its far end backwards for `last`.
+    fn ordering(&self, window: &Window) -> Vec<(SimpleExpr, Order)> {
         let ascending = self.descending == window.backward;
         let order = if ascending { Order::Asc } else { Order::Desc };
-        if let Some(key) = &self.key {
-            query = query.order_by(key.clone(), order.clone());
-        }
-        query
-            .order_by(self.id.clone(), order)
-            .limit(window.size + 1)
+        self.key
+            .iter()
+            .chain([&self.id])
+            .map(|expr| (expr.clone(), order.clone()))
+            .collect()
     }
 
     /// Rows strictly greater (or smaller) than the cursor in (key, id) order.
@@ -478,30 +520,149 @@ pub fn keys_in(backend: DatabaseBackend, column: impl ColumnTrait, ids: &[i64]) 
     }
 }
 
-/// Pages a short list already in memory (the contributions of one fellow, say) with
-/// the same cursors and rules as a keyset query. `cursor_of` gives each item's place;
-/// the items are sorted here by it.
-pub fn slice<T>(
-    mut items: Vec<T>,
+/// A page of the rows under each of many parents (the contributions of each fellow on
+/// a page of fellows, say), read in one statement whatever the number of parents.
+///
+/// `query` selects the child rows, with any join they need, and `parent` is the column
+/// that names each row's parent. Each parent's page is read as a top-level page is, from
+/// the cursor through the `(parent, key, id)` index and stopped by its own `LIMIT`, so a
+/// foundation with thousands of members costs what one with twenty does: on PostgreSQL
+/// as a `LATERAL` subquery for each element of the bound array of parents (one text of
+/// SQL whatever their number, so one prepared statement), on SQLite, which has no
+/// `LATERAL`, as a `UNION ALL` of one such subquery per parent. Rows come numbered in
+/// the window's order within their parent; hand each parent's rows to [`finish`].
+pub async fn under_each<E, C>(
+    db: &DatabaseConnection,
+    query: Select<E>,
+    parent: C,
+    parents: &[i64],
+    keyset: &KeysetOrder,
     window: &Window,
-    scope: &str,
-    cursor_of: impl Fn(&T) -> Cursor,
-) -> Page<T> {
-    let total = items.len() as u64;
-    items.sort_by_key(|item| cursor_of(item));
-    let mut rows: Vec<T> = items
-        .into_iter()
-        .filter(|item| {
-            let place = cursor_of(item);
-            window.after.as_ref().is_none_or(|c| place > *c)
-                && window.before.as_ref().is_none_or(|c| place < *c)
-        })
-        .collect();
-    if window.backward {
-        rows.reverse();
+) -> ServiceResult<HashMap<i64, Vec<E::Model>>>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    if parents.is_empty() {
+        return Ok(HashMap::new());
     }
-    rows.truncate(window.size as usize + 1);
-    finish(rows, window, scope, cursor_of, TotalCount::Known(total))
+    let backend = db.get_database_backend();
+    // One parent's page, each row with its parent and its place in the page.
+    let page_of = |parent_key: SimpleExpr| -> SelectStatement {
+        let rows = query
+            .clone()
+            .filter(Expr::col(parent.as_column_ref()).eq(parent_key));
+        let mut rows = keyset.apply(rows, window);
+        let mut order = WindowStatement::new();
+        for (expr, direction) in keyset.ordering(window) {
+            order.order_by_expr(expr, direction);
+        }
+        QueryTrait::query(&mut rows)
+            .expr_as(Expr::col(parent.as_column_ref()), Alias::new(PAGE_PARENT))
+            .expr_window_as(Expr::cust("ROW_NUMBER()"), order, Alias::new(PAGE_PLACE));
+        rows.into_query()
+    };
+    let statements: Vec<SelectStatement> = match backend {
+        DatabaseBackend::Postgres => {
+            let each = Alias::new("parents");
+            let page = page_of(Expr::col((each.clone(), each.clone())));
+            vec![Query::select()
+                .column((Alias::new("page"), Asterisk))
+                .from_function(
+                    // Typed, so that the statement prepares without its values too.
+                    Func::cust("unnest")
+                        .arg(Expr::val(parents.to_vec()).cast_as(Alias::new("bigint[]"))),
+                    each,
+                )
+                .join_lateral(
+                    JoinType::InnerJoin,
+                    page,
+                    Alias::new("page"),
+                    Expr::cust("TRUE"),
+                )
+                .take()]
+        }
+        _ => parents
+            .chunks(SQLITE_PARENTS_PER_STATEMENT)
+            .map(|chunk| {
+                let mut members = chunk.iter().enumerate().map(|(i, id)| {
+                    Query::select()
+                        .column(Asterisk)
+                        .from_subquery(page_of(Expr::val(*id)), Alias::new(format!("page_{i}")))
+                        .take()
+                });
+                let mut compound = members.next().unwrap_or_default();
+                compound.unions(members.map(|member| (UnionType::All, member)));
+                compound
+            })
+            .collect(),
+    };
+    let mut rows = Vec::new();
+    for statement in statements {
+        rows.extend(
+            Under::<E::Model>::find_by_statement(backend.build(&statement))
+                .all(db)
+                .await?,
+        );
+    }
+    rows.sort_by_key(|row| (row.parent, row.place));
+    let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
+    for Under { parent, row, .. } in rows {
+        grouped.entry(parent).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// The columns [`under_each`] adds to each row: its parent and its place in the page.
+const PAGE_PARENT: &str = "page_parent";
+const PAGE_PLACE: &str = "page_place";
+
+/// Parents per statement on SQLite, well under its limit of 500 members of a compound
+/// select.
+const SQLITE_PARENTS_PER_STATEMENT: usize = 100;
+
+/// How many rows `query` selects under each of `parents`, in one statement: the
+/// `totalCount` of the nested connections that [`under_each`] pages.
+pub async fn counts_under<E, C>(
+    db: &DatabaseConnection,
+    query: Select<E>,
+    parent: C,
+    parents: &[i64],
+) -> ServiceResult<HashMap<i64, u64>>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    let counts: Vec<(i64, i64)> = query
+        .select_only()
+        .column(parent)
+        .column_as(Expr::cust("COUNT(*)"), "total")
+        .filter(keys_in(db.get_database_backend(), parent, parents))
+        .group_by(parent)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(parent, total)| (parent, u64::try_from(total).unwrap_or(0)))
+        .collect())
+}
+
+/// A row of [`under_each`] with the parent it was read under and its place there.
+struct Under<M> {
+    parent: i64,
+    place: i64,
+    row: M,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Under<M> {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(Under {
+            parent: row.try_get(prefix, PAGE_PARENT)?,
+            place: row.try_get(prefix, PAGE_PLACE)?,
+            row: M::from_query_result(row, prefix)?,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -620,27 +781,20 @@ mod tests {
     }
 
     #[test]
-    fn slicing_by_name_keeps_cursor_order_across_pages() {
-        let names = vec![(3, "b"), (1, "c"), (2, "a"), (4, "b")];
-        let place = |(id, name): &(i64, &str)| Cursor::new(KeyValue::Text((*name).into()), *id);
-        let mut seen = Vec::new();
-        let mut after = None;
-        loop {
-            let window = PageArgs {
-                first: Some(1),
-                after: after.clone(),
-                ..no_args()
-            }
-            .window("s/name")
-            .unwrap();
-            let page = slice(names.clone(), &window, "s/name", place);
-            seen.extend(page.edges.iter().map(|(_, (id, _))| *id));
-            if !page.has_next_page {
-                break;
-            }
-            after = page.edges.last().map(|(c, _)| c.clone());
-        }
-        assert_eq!(seen, vec![2, 3, 4, 1]);
+    fn windows_asking_for_the_same_rows_are_one_batch_key() {
+        let two = args(Some(2), None).window("s/id").unwrap();
+        let signed_elsewhere = PageArgs {
+            keys: CursorKeys::new(b"another secret, also long enough", None),
+            ..args(Some(2), None)
+        };
+        assert_eq!(two, signed_elsewhere.window("s/id").unwrap());
+        assert_ne!(two, args(Some(3), None).window("s/id").unwrap());
+        assert_ne!(two, args(None, Some(2)).window("s/id").unwrap());
+        let after_three = PageArgs {
+            after: Some(encode_cursor("s/id", &Cursor::by_id(3))),
+            ..args(Some(2), None)
+        };
+        assert_ne!(two, after_three.window("s/id").unwrap());
     }
 
     #[test]
@@ -652,35 +806,5 @@ mod tests {
         assert!(args(None, Some(101)).window("s").is_err());
         assert!(args(Some(1), Some(1)).window("s").is_err());
         assert!(args(None, Some(5)).window("s").unwrap().backward);
-    }
-
-    #[test]
-    fn slicing_pages_forward_and_backward_without_repeats() {
-        let items: Vec<i64> = (1..=7).collect();
-        let mut seen = Vec::new();
-        let mut after = None;
-        loop {
-            let window = PageArgs {
-                first: Some(3),
-                after: after.clone(),
-                ..no_args()
-            }
-            .window("s/id")
-            .unwrap();
-            let page = slice(items.clone(), &window, "s/id", |i| Cursor::by_id(*i));
-            seen.extend(page.edges.iter().map(|(_, i)| *i));
-            if !page.has_next_page {
-                break;
-            }
-            after = page.edges.last().map(|(c, _)| c.clone());
-        }
-        assert_eq!(seen, items);
-
-        let window = args(None, Some(2)).window("s/id").unwrap();
-        let page = slice(items.clone(), &window, "s/id", |i| Cursor::by_id(*i));
-        let last_two: Vec<i64> = page.edges.iter().map(|(_, i)| *i).collect();
-        assert_eq!(last_two, vec![6, 7]);
-        assert!(page.has_previous_page);
-        assert!(!page.has_next_page);
     }
 }

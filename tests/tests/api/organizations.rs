@@ -139,4 +139,109 @@ on_both_databases! {
         assert_eq!(costs, [2, 2, 2], "statements for 1, 10 and 30 memberships");
     }
 
+
+    async fn every_foundations_members_are_paged_in_one_statement(backend) {
+        let app = TestApp::empty(backend).await;
+        let now = Utc::now();
+        // Three foundations with 7, 0 and 3 members, recorded interleaved so that no
+        // foundation's memberships have consecutive ids.
+        let mut foundations = Vec::new();
+        for (slug, name) in [("alpha-foundation", "Alpha"), ("beta-foundation", "Beta"), ("gamma-foundation", "Gamma")] {
+            let foundation = organization::ActiveModel {
+                slug: Set(slug.into()),
+                name: Set(name.into()),
+                kind: Set(OrganizationKind::Foundation),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&app.db)
+            .await
+            .unwrap();
+            foundations.push(foundation);
+        }
+        let mut expected: Vec<Vec<String>> = vec![Vec::new(); 3];
+        for i in 0..7 {
+            for (f, count) in [(0, 7), (2, 3)] {
+                if i >= count {
+                    continue;
+                }
+                let slug = format!("member-{f}-{i}");
+                let member = seed::organization(&app.db, &slug, &format!("Member {f} {i}")).await;
+                foundation_membership::ActiveModel {
+                    member_id: Set(member.id),
+                    foundation_id: Set(foundations[f].id),
+                    tier: Set(MembershipTier::General),
+                    joined_on: Set(NaiveDate::from_ymd_opt(2024, 1, 1)),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&app.db)
+                .await
+                .unwrap();
+                expected[f].push(slug);
+            }
+        }
+
+        // One foundation's members, forward and backward, page by page.
+        let one = r#"query($slug: String!, $first: Int, $after: String, $last: Int, $before: String) {
+            organization(slug: $slug) { members(first: $first, after: $after, last: $last, before: $before) {
+                totalCount edges { cursor node { member { slug } } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"#;
+        let mut forward = Vec::new();
+        let mut after = serde_json::Value::Null;
+        loop {
+            let data = app.query(one, json!({ "slug": "alpha-foundation", "first": 3, "after": after })).await;
+            let members = &data["organization"]["members"];
+            assert_eq!(members["totalCount"], 7);
+            assert_eq!(members["pageInfo"]["hasPreviousPage"], !after.is_null());
+            forward.extend(members["edges"].as_array().unwrap().iter().map(|e| e["node"]["member"]["slug"].as_str().unwrap().to_owned()));
+            if members["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = members["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(forward, expected[0]);
+        let mut backward: Vec<Vec<String>> = Vec::new();
+        let mut before = serde_json::Value::Null;
+        loop {
+            let data = app.query(one, json!({ "slug": "alpha-foundation", "last": 3, "before": before })).await;
+            let members = &data["organization"]["members"];
+            backward.push(members["edges"].as_array().unwrap().iter().map(|e| e["node"]["member"]["slug"].as_str().unwrap().to_owned()).collect());
+            if members["pageInfo"]["hasPreviousPage"] == false {
+                break;
+            }
+            before = members["pageInfo"]["startCursor"].clone();
+        }
+        assert_eq!(backward[0], expected[0][4..].to_vec());
+        backward.reverse();
+        assert_eq!(backward.concat(), expected[0]);
+
+        // Every foundation's first two members in one list: one statement for the
+        // foundations, one for all their pages, one for all their counts, whether the
+        // list holds one foundation or three.
+        let all = r#"query($first: Int) { organizations(first: $first, filter: { kind: FOUNDATION }) {
+            nodes { slug members(first: 2) { totalCount nodes { member { slug } } pageInfo { hasNextPage } } } } }"#;
+        let mut costs = Vec::new();
+        for first in [1, 3] {
+            let before = app.statements_sent().await;
+            let data = app.query(all, json!({ "first": first })).await;
+            costs.push(app.statements_sent().await - before);
+            let nodes = data["organizations"]["nodes"].as_array().unwrap();
+            assert_eq!(nodes.len(), first);
+            for node in nodes {
+                let f = foundations.iter().position(|o| o.slug == node["slug"]).unwrap();
+                let members = &node["members"];
+                let slugs: Vec<&str> = members["nodes"].as_array().unwrap().iter().map(|n| n["member"]["slug"].as_str().unwrap()).collect();
+                assert_eq!(slugs, expected[f].iter().take(2).map(String::as_str).collect::<Vec<_>>(), "{node}");
+                assert_eq!(members["totalCount"], expected[f].len(), "{node}");
+                assert_eq!(members["pageInfo"]["hasNextPage"], expected[f].len() > 2, "{node}");
+            }
+        }
+        assert_eq!(costs[0], costs[1], "statements for 1 and 3 foundations: {costs:?}");
+        assert!(costs[1] <= 5, "statements for 3 foundations: {costs:?}");
+    }
 }

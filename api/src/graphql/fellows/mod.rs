@@ -6,19 +6,22 @@ use super::people::Person;
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entity::{contribution, fellow, person};
+use entity::{contribution, fellow, person, strategic_area};
 
 use super::benefits::BenefitGrant;
-use super::connection::{connection, nodes_select, page_args};
+use super::connection::{connection, nested_windows, nodes_select, page_args};
 use super::ids::{self, NodeType};
-use super::loaders::{loaders, required};
+use super::loaders::{loaders, nested_page, required, PageUnder};
 use super::scalars::Date;
 use super::strategic_areas::{StrategicArea, StrategicAreaConnection};
 use super::{db, viewer, OrderDirection};
 use crate::error::ServiceError;
 use crate::service::fellows::{FellowFilter as ServiceFilter, FellowOrder as ServiceOrder};
 use crate::service::page::{Cursor, KeyValue};
-use crate::service::{self, access, page};
+use crate::service::{self, access};
+
+const CONTRIBUTIONS_SCOPE: &str = "fellow.contributions/id";
+const STRATEGIC_AREAS_SCOPE: &str = "fellow.strategicAreas/name";
 
 /// Whether a fellow is in the program now.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -162,16 +165,19 @@ impl Fellow {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<ContributionConnection> {
-        const SCOPE: &str = "fellow.contributions/id";
+        const SCOPE: &str = CONTRIBUTIONS_SCOPE;
         let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
-        let items = loaders(ctx)
-            .contributions_by_fellow
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        Ok(ContributionConnection(
-            page::slice(items, &window, SCOPE, |c| Cursor::by_id(c.id)).map(Contribution),
-        ))
+        let page = nested_page(
+            ctx,
+            |l| &l.contributions_by_fellow,
+            |l| &l.contribution_counts,
+            self.0.id,
+            window,
+            SCOPE,
+            |c: &contribution::Model| Cursor::by_id(c.id),
+        )
+        .await?;
+        Ok(ContributionConnection(page.map(Contribution)))
     }
 
     /// The strategic areas the fellow works in, by name.
@@ -183,16 +189,18 @@ impl Fellow {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<StrategicAreaConnection> {
-        const SCOPE: &str = "fellow.strategicAreas/name";
+        const SCOPE: &str = STRATEGIC_AREAS_SCOPE;
         let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
-        let items = loaders(ctx)
-            .strategic_areas_by_fellow
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        let page = page::slice(items, &window, SCOPE, |a| {
-            Cursor::new(KeyValue::Text(a.name.clone()), a.id)
-        });
+        let page = nested_page(
+            ctx,
+            |l| &l.strategic_areas_by_fellow,
+            |l| &l.strategic_area_counts,
+            self.0.id,
+            window,
+            SCOPE,
+            |a: &strategic_area::Model| Cursor::new(KeyValue::Text(a.name.clone()), a.id),
+        )
+        .await?;
         Ok(StrategicAreaConnection(page.map(StrategicArea)))
     }
 
@@ -329,19 +337,23 @@ async fn prefetch_relations(
         .collect();
     nominators.sort_unstable();
     nominators.dedup();
+    let pages_of = |field: &str, scope: &str| -> Vec<PageUnder> {
+        nested_windows(ctx, field, scope)
+            .into_iter()
+            .flat_map(|window| fellow_ids.iter().map(move |id| (*id, window.clone())))
+            .collect()
+    };
     let contributions = async {
-        if wants("contributions") {
-            l.contributions_by_fellow
-                .load_many(fellow_ids.clone())
-                .await?;
+        let keys = pages_of("contributions", CONTRIBUTIONS_SCOPE);
+        if !keys.is_empty() {
+            l.contributions_by_fellow.load_many(keys).await?;
         }
         Ok::<_, async_graphql::Error>(())
     };
     let areas = async {
-        if wants("strategicAreas") {
-            l.strategic_areas_by_fellow
-                .load_many(fellow_ids.clone())
-                .await?;
+        let keys = pages_of("strategicAreas", STRATEGIC_AREAS_SCOPE);
+        if !keys.is_empty() {
+            l.strategic_areas_by_fellow.load_many(keys).await?;
         }
         Ok::<_, async_graphql::Error>(())
     };

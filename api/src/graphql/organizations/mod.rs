@@ -8,13 +8,13 @@ use entity::{board_seat, foundation_membership, organization};
 
 use super::connection::{connection, nodes_select, page_args};
 use super::ids::{self, NodeType};
-use super::loaders::{loaders, required};
+use super::loaders::{loaders, nested_page, required};
 use super::people::Person;
 use super::scalars::Date;
 use super::{db, OrderDirection};
 use crate::error::ServiceError;
+use crate::service;
 use crate::service::page::Cursor;
-use crate::service::{self, page};
 
 /// What sort of body an organization is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -97,14 +97,17 @@ impl Organization {
     ) -> Result<OrganizationConnection> {
         const SCOPE: &str = "organization.children/id";
         let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
-        let items = loaders(ctx)
-            .children_by_organization
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        Ok(OrganizationConnection(
-            page::slice(items, &window, SCOPE, |o| Cursor::by_id(o.id)).map(Organization),
-        ))
+        let page = nested_page(
+            ctx,
+            |l| &l.children_by_organization,
+            |l| &l.child_counts,
+            self.0.id,
+            window,
+            SCOPE,
+            |row: &organization::Model| Cursor::by_id(row.id),
+        )
+        .await?;
+        Ok(OrganizationConnection(page.map(Organization)))
     }
 
     /// Foundations this organization is or was a member of.
@@ -118,13 +121,18 @@ impl Organization {
     ) -> Result<FoundationMembershipConnection> {
         const SCOPE: &str = "organization.memberships/id";
         let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
-        let items = loaders(ctx)
-            .memberships_by_member
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let page = nested_page(
+            ctx,
+            |l| &l.memberships_by_member,
+            |l| &l.membership_counts_by_member,
+            self.0.id,
+            window,
+            SCOPE,
+            |row: &foundation_membership::Model| Cursor::by_id(row.id),
+        )
+        .await?;
         Ok(FoundationMembershipConnection(
-            page::slice(items, &window, SCOPE, |m| Cursor::by_id(m.id)).map(FoundationMembership),
+            page.map(FoundationMembership),
         ))
     }
 
@@ -139,13 +147,18 @@ impl Organization {
     ) -> Result<FoundationMembershipConnection> {
         const SCOPE: &str = "organization.members/id";
         let window = page_args(ctx, first, after, last, before).window(SCOPE)?;
-        let items = loaders(ctx)
-            .memberships_by_foundation
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let page = nested_page(
+            ctx,
+            |l| &l.memberships_by_foundation,
+            |l| &l.membership_counts_by_foundation,
+            self.0.id,
+            window,
+            SCOPE,
+            |row: &foundation_membership::Model| Cursor::by_id(row.id),
+        )
+        .await?;
         Ok(FoundationMembershipConnection(
-            page::slice(items, &window, SCOPE, |m| Cursor::by_id(m.id)).map(FoundationMembership),
+            page.map(FoundationMembership),
         ))
     }
 

@@ -12,7 +12,7 @@ use entity::{contribution, fellow, fellow_strategic_area, person, strategic_area
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    QuerySelect, RelationTrait,
 };
 
 use crate::error::{ServiceError, ServiceResult};
@@ -253,46 +253,80 @@ pub async fn by_person_ids(
     Ok(fellows.into_iter().map(|f| (f.person_id, f)).collect())
 }
 
-/// Contributions of each fellow, oldest first.
+/// A page of each fellow's contributions, oldest first.
 pub async fn contributions_of(
     db: &DatabaseConnection,
     fellow_ids: &[i64],
+    window: &page::Window,
 ) -> ServiceResult<HashMap<i64, Vec<contribution::Model>>> {
-    let rows = contribution::Entity::find()
-        .filter(contribution::Column::FellowId.is_in(fellow_ids.iter().copied()))
-        // In the order of the (fellow_id, id) index, so the database sorts nothing.
-        .order_by_asc(contribution::Column::FellowId)
-        .order_by_asc(contribution::Column::Id)
-        .all(db)
-        .await?;
-    let mut by_fellow: HashMap<i64, Vec<contribution::Model>> = HashMap::new();
-    for row in rows {
-        by_fellow.entry(row.fellow_id).or_default().push(row);
-    }
-    Ok(by_fellow)
+    let keyset = KeysetOrder::by_id(column(contribution::Entity, contribution::Column::Id));
+    page::under_each(
+        db,
+        contribution::Entity::find(),
+        contribution::Column::FellowId,
+        fellow_ids,
+        &keyset,
+        window,
+    )
+    .await
 }
 
-/// Strategic areas each fellow works in, by name.
+/// How many contributions each fellow has.
+pub async fn contribution_counts(
+    db: &DatabaseConnection,
+    fellow_ids: &[i64],
+) -> ServiceResult<HashMap<i64, u64>> {
+    page::counts_under(
+        db,
+        contribution::Entity::find(),
+        contribution::Column::FellowId,
+        fellow_ids,
+    )
+    .await
+}
+
+/// The strategic areas a fellow works in, joined through their links.
+fn linked_areas() -> sea_orm::Select<strategic_area::Entity> {
+    strategic_area::Entity::find().join(
+        JoinType::InnerJoin,
+        strategic_area::Relation::FellowStrategicArea.def(),
+    )
+}
+
+/// A page of the strategic areas each fellow works in, by name.
 pub async fn strategic_areas_of(
     db: &DatabaseConnection,
     fellow_ids: &[i64],
+    window: &page::Window,
 ) -> ServiceResult<HashMap<i64, Vec<strategic_area::Model>>> {
-    let rows = fellow_strategic_area::Entity::find()
-        .find_also_related(strategic_area::Entity)
-        .filter(fellow_strategic_area::Column::FellowId.is_in(fellow_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let mut by_fellow: HashMap<i64, Vec<strategic_area::Model>> = HashMap::new();
-    for (link, area) in rows {
-        if let Some(area) = area {
-            by_fellow.entry(link.fellow_id).or_default().push(area);
-        }
-    }
-    // A fellow works in a few areas: sorted here, not by a sort of every row in SQL.
-    for areas in by_fellow.values_mut() {
-        areas.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-    }
-    Ok(by_fellow)
+    let keyset = KeysetOrder {
+        key: Some(column(strategic_area::Entity, strategic_area::Column::Name)),
+        id: column(strategic_area::Entity, strategic_area::Column::Id),
+        descending: false,
+    };
+    page::under_each(
+        db,
+        linked_areas(),
+        fellow_strategic_area::Column::FellowId,
+        fellow_ids,
+        &keyset,
+        window,
+    )
+    .await
+}
+
+/// How many strategic areas each fellow works in.
+pub async fn strategic_area_counts(
+    db: &DatabaseConnection,
+    fellow_ids: &[i64],
+) -> ServiceResult<HashMap<i64, u64>> {
+    page::counts_under(
+        db,
+        linked_areas(),
+        fellow_strategic_area::Column::FellowId,
+        fellow_ids,
+    )
+    .await
 }
 
 /// The fellow each accepted nomination admitted.

@@ -132,24 +132,37 @@ pub async fn by_slug(
         .await?)
 }
 
-/// Organizations directly under each parent, by name.
+/// A page of the organizations directly under each parent, in the order they were
+/// registered.
 pub async fn children_of(
     db: &DatabaseConnection,
     parent_ids: &[i64],
+    window: &page::Window,
 ) -> ServiceResult<HashMap<i64, Vec<organization::Model>>> {
-    let rows = organization::Entity::find()
-        .filter(organization::Column::ParentId.is_in(parent_ids.iter().copied()))
-        .order_by_asc(organization::Column::ParentId)
-        .order_by_asc(organization::Column::Id)
-        .all(db)
-        .await?;
-    let mut by_parent: HashMap<i64, Vec<organization::Model>> = HashMap::new();
-    for row in rows {
-        if let Some(parent) = row.parent_id {
-            by_parent.entry(parent).or_default().push(row);
-        }
-    }
-    Ok(by_parent)
+    let keyset = KeysetOrder::by_id(org_column(organization::Column::Id));
+    page::under_each(
+        db,
+        organization::Entity::find(),
+        organization::Column::ParentId,
+        parent_ids,
+        &keyset,
+        window,
+    )
+    .await
+}
+
+/// How many organizations sit directly under each parent.
+pub async fn child_counts(
+    db: &DatabaseConnection,
+    parent_ids: &[i64],
+) -> ServiceResult<HashMap<i64, u64>> {
+    page::counts_under(
+        db,
+        organization::Entity::find(),
+        organization::Column::ParentId,
+        parent_ids,
+    )
+    .await
 }
 
 #[derive(Debug, Default, Clone)]
@@ -221,28 +234,40 @@ pub async fn memberships(
     .await
 }
 
-/// Memberships grouped by the given organization column (member or foundation).
+/// A page of the memberships under each of the given organizations, in the order they
+/// were recorded: those each holds (`column` is `MemberId`) or each has as a foundation
+/// (`FoundationId`).
 pub async fn memberships_by(
     db: &DatabaseConnection,
     column: foundation_membership::Column,
     organization_ids: &[i64],
+    window: &page::Window,
 ) -> ServiceResult<HashMap<i64, Vec<foundation_membership::Model>>> {
-    let rows = foundation_membership::Entity::find()
-        .filter(column.is_in(organization_ids.iter().copied()))
-        // In the order of the (member_id, id) and (foundation_id, id) indexes.
-        .order_by_asc(column)
-        .order_by_asc(foundation_membership::Column::Id)
-        .all(db)
-        .await?;
-    let mut grouped: HashMap<i64, Vec<foundation_membership::Model>> = HashMap::new();
-    for row in rows {
-        let key = match column {
-            foundation_membership::Column::FoundationId => row.foundation_id,
-            _ => row.member_id,
-        };
-        grouped.entry(key).or_default().push(row);
-    }
-    Ok(grouped)
+    let keyset = KeysetOrder::by_id(membership_column(foundation_membership::Column::Id));
+    page::under_each(
+        db,
+        foundation_membership::Entity::find(),
+        column,
+        organization_ids,
+        &keyset,
+        window,
+    )
+    .await
+}
+
+/// How many memberships each organization holds or has, by `column` as above.
+pub async fn membership_counts(
+    db: &DatabaseConnection,
+    column: foundation_membership::Column,
+    organization_ids: &[i64],
+) -> ServiceResult<HashMap<i64, u64>> {
+    page::counts_under(
+        db,
+        foundation_membership::Entity::find(),
+        column,
+        organization_ids,
+    )
+    .await
 }
 
 /// Board seats of each membership, current and past, oldest first, each with its
