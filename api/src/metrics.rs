@@ -1,19 +1,26 @@
 //! Process metrics, exposed on `GET /metrics` in the Prometheus text format: GraphQL
 //! operations by name and outcome, error codes, latency, limit refusals, SQL statements
-//! and the connection pool.
+//! and the connection pool, and the standard process metrics (`process_start_time_seconds`,
+//! CPU, resident memory, open files). The `prometheus` crate keeps the series and
+//! renders them; this module decides what is counted and under which labels.
 //!
 //! Operation names come from clients, and every distinct label is a series the scraper
 //! stores for good, so a name becomes a label only when it is a GraphQL name of at most
 //! [`MAX_NAME_LEN`] characters (nothing is rewritten into one), first seen on an
 //! operation that ran without error (a document the server refused names nothing), and
 //! one of the first [`MAX_OPERATION_NAMES`] such names; everything else counts as
-//! `other`. Operations without a name count as `anonymous`.
+//! `other`. Operations without a name count as `anonymous`. Error codes and limits are
+//! the server's own words, a fixed set.
 
-use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
+
+use prometheus::core::Collector;
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
 
 /// Most distinct operation names labelled; a client flooding names fills at most these.
 pub const MAX_OPERATION_NAMES: usize = 100;
@@ -23,44 +30,46 @@ pub const MAX_NAME_LEN: usize = 64;
 /// Upper bounds of the latency histogram, in seconds.
 const LATENCY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
-#[derive(Debug, Default)]
 pub struct Metrics {
-    db_statements: AtomicU64,
-    db_statement_failures: AtomicU64,
-    operations: Mutex<Operations>,
-    error_codes: Mutex<BTreeMap<String, u64>>,
-    refusals: Mutex<BTreeMap<String, u64>>,
-    latency: Mutex<Histogram>,
-    websockets_open: AtomicU64,
-    websockets_total: AtomicU64,
-    rate_limit_syncs: AtomicU64,
-    rate_limit_sync_failures: AtomicU64,
-    rate_limit_direct_charges: AtomicU64,
+    registry: Registry,
+    db_statements: IntCounter,
+    db_statement_failures: IntCounter,
+    operations: IntCounterVec,
+    /// The operation names admitted as labels.
+    operation_names: Mutex<HashSet<String>>,
+    error_codes: IntCounterVec,
+    refusals: IntCounterVec,
+    latency: Histogram,
+    websockets_open: IntGauge,
+    websockets_total: IntCounter,
+    rate_limit_syncs: IntCounter,
+    rate_limit_sync_failures: IntCounter,
+    rate_limit_direct_charges: IntCounter,
+    pool_connections: IntGauge,
+    pool_idle_connections: IntGauge,
+    pool_max_connections: IntGauge,
 }
 
-/// Operation counts by (label, outcome), and the names admitted as labels.
-#[derive(Debug, Default)]
-struct Operations {
-    counts: BTreeMap<(String, String), u64>,
-    names: HashSet<String>,
-}
-
-impl Operations {
-    /// The label an operation of this name counts under (see the module's rule).
-    fn label(&mut self, name: Option<&str>, ran_clean: bool) -> String {
-        let name = match name {
-            None | Some("") => return "anonymous".to_owned(),
-            Some(name) => name,
-        };
-        if self.names.contains(name) {
-            return name.to_owned();
-        }
-        if ran_clean && is_trusted_name(name) && self.names.len() < MAX_OPERATION_NAMES {
-            self.names.insert(name.to_owned());
-            return name.to_owned();
-        }
-        "other".to_owned()
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
     }
+}
+
+/// The label an operation of this name counts under (see the module's rule).
+fn label(names: &mut HashSet<String>, name: Option<&str>, ran_clean: bool) -> String {
+    let name = match name {
+        None | Some("") => return "anonymous".to_owned(),
+        Some(name) => name,
+    };
+    if names.contains(name) {
+        return name.to_owned();
+    }
+    if ran_clean && is_trusted_name(name) && names.len() < MAX_OPERATION_NAMES {
+        names.insert(name.to_owned());
+        return name.to_owned();
+    }
+    "other".to_owned()
 }
 
 /// A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`), short enough to be a label, and not one
@@ -76,13 +85,6 @@ fn is_trusted_name(name: &str) -> bool {
         && name != "anonymous"
 }
 
-#[derive(Debug, Default)]
-struct Histogram {
-    buckets: [u64; LATENCY_BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
 /// What the pool looks like right now.
 pub struct PoolUsage {
     pub size: u32,
@@ -90,200 +92,137 @@ pub struct PoolUsage {
     pub max: u32,
 }
 
+// The metrics are built once, at start, from the literal names below: an invalid or
+// repeated name is a bug of this file, which the tests below catch, not a condition to
+// handle at run time.
+
+/// Adds `metric` to `registry` and hands it back.
+fn registered<M: Collector + Clone + 'static>(registry: &Registry, metric: M) -> M {
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("metric names are distinct");
+    metric
+}
+
+fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
+    registered(
+        registry,
+        IntCounter::new(name, help).expect("a valid metric name"),
+    )
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    registered(
+        registry,
+        IntGauge::new(name, help).expect("a valid metric name"),
+    )
+}
+
+fn counters_by(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric names");
+    registered(registry, metric)
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("metric names are distinct");
+        let latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "fellowship_graphql_duration_seconds",
+                "Time to answer a GraphQL operation.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )
+        .expect("a valid metric name and buckets");
+        Metrics {
+            db_statements: counter(&registry, "fellowship_db_statements_total", "SQL statements sent to the database."),
+            db_statement_failures: counter(&registry, "fellowship_db_statement_failures_total", "SQL statements that returned an error."),
+            operations: counters_by(&registry, "fellowship_graphql_operations_total", "GraphQL operations by name and outcome (ok or the first error code).", &["operation", "outcome"]),
+            operation_names: Mutex::new(HashSet::new()),
+            error_codes: counters_by(&registry, "fellowship_graphql_errors_total", "Errors returned, by code.", &["code"]),
+            refusals: counters_by(&registry, "fellowship_limit_refusals_total", "Documents refused before running, by limit.", &["limit"]),
+            latency: registered(&registry, latency),
+            websockets_open: gauge(&registry, "fellowship_websockets_open", "WebSocket connections open now."),
+            websockets_total: counter(&registry, "fellowship_websockets_total", "WebSocket connections accepted."),
+            rate_limit_syncs: counter(&registry, "fellowship_rate_limit_syncs_total", "Batches of rate-limit spending sent to the shared store."),
+            rate_limit_sync_failures: counter(&registry, "fellowship_rate_limit_sync_failures_total", "Batches the shared rate-limit store did not take (down, slow or refusing)."),
+            rate_limit_direct_charges: counter(&registry, "fellowship_rate_limit_direct_charges_total", "Requests charged straight to the shared store: more callers than a process tracks."),
+            pool_connections: gauge(&registry, "fellowship_db_pool_connections", "Connections the pool holds now."),
+            pool_idle_connections: gauge(&registry, "fellowship_db_pool_idle_connections", "Connections idle in the pool now."),
+            pool_max_connections: gauge(&registry, "fellowship_db_pool_max_connections", "Most connections the pool opens."),
+            registry,
+        }
+    }
+}
+
 impl Metrics {
     pub fn record_statement(&self, failed: bool) {
-        self.db_statements.fetch_add(1, Ordering::Relaxed);
+        self.db_statements.inc();
         if failed {
-            self.db_statement_failures.fetch_add(1, Ordering::Relaxed);
+            self.db_statement_failures.inc();
         }
     }
 
     /// One GraphQL operation: its name, `ok` or the first error code, and how long.
     pub fn record_operation(&self, name: Option<&str>, codes: &[String], elapsed: Duration) {
-        let outcome = codes.first().cloned().unwrap_or_else(|| "ok".to_owned());
-        if let Ok(mut operations) = self.operations.lock() {
-            let label = operations.label(name, codes.is_empty());
-            *operations.counts.entry((label, outcome)).or_default() += 1;
+        let outcome = codes.first().map_or("ok", String::as_str);
+        if let Ok(mut names) = self.operation_names.lock() {
+            let label = label(&mut names, name, codes.is_empty());
+            self.operations
+                .with_label_values(&[label.as_str(), outcome])
+                .inc();
         }
-        if let Ok(mut counts) = self.error_codes.lock() {
-            for code in codes {
-                *counts.entry(code.clone()).or_default() += 1;
-            }
+        for code in codes {
+            self.error_codes.with_label_values(&[code.as_str()]).inc();
         }
-        if let Ok(mut latency) = self.latency.lock() {
-            let seconds = elapsed.as_secs_f64();
-            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    latency.buckets[i] += 1;
-                }
-            }
-            latency.count += 1;
-            latency.sum += seconds;
-        }
+        self.latency.observe(elapsed.as_secs_f64());
     }
 
-    /// A document refused before it ran, by the limit it broke.
     pub fn websocket_opened(&self) {
-        self.websockets_open.fetch_add(1, Ordering::Relaxed);
-        self.websockets_total.fetch_add(1, Ordering::Relaxed);
+        self.websockets_open.inc();
+        self.websockets_total.inc();
     }
 
     pub fn websocket_closed(&self) {
-        self.websockets_open.fetch_sub(1, Ordering::Relaxed);
+        self.websockets_open.dec();
     }
 
+    /// A document refused before it ran, by the limit it broke.
     pub fn record_refusal(&self, limit: &str) {
-        if let Ok(mut refusals) = self.refusals.lock() {
-            *refusals.entry(limit.to_owned()).or_default() += 1;
-        }
+        self.refusals.with_label_values(&[limit]).inc();
     }
 
     /// One batch sent to the shared rate-limit store, and whether it failed.
     pub fn record_rate_limit_sync(&self, failed: bool) {
-        self.rate_limit_syncs.fetch_add(1, Ordering::Relaxed);
+        self.rate_limit_syncs.inc();
         if failed {
-            self.rate_limit_sync_failures
-                .fetch_add(1, Ordering::Relaxed);
+            self.rate_limit_sync_failures.inc();
         }
     }
 
     /// A request charged straight to the shared store, its caller not tracked in memory.
     pub fn record_rate_limit_direct_charge(&self) {
-        self.rate_limit_direct_charges
-            .fetch_add(1, Ordering::Relaxed);
+        self.rate_limit_direct_charges.inc();
     }
 
+    /// Every series, in the Prometheus text format.
     pub fn render(&self, pool: Option<PoolUsage>) -> String {
-        let mut out = String::new();
-        let mut counter = |name: &str, help: &str, value: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-            );
-        };
-        counter(
-            "fellowship_db_statements_total",
-            "SQL statements sent to the database.",
-            self.db_statements.load(Ordering::Relaxed),
-        );
-        counter(
-            "fellowship_db_statement_failures_total",
-            "SQL statements that returned an error.",
-            self.db_statement_failures.load(Ordering::Relaxed),
-        );
-        counter(
-            "fellowship_rate_limit_syncs_total",
-            "Batches of rate-limit spending sent to the shared store.",
-            self.rate_limit_syncs.load(Ordering::Relaxed),
-        );
-        counter(
-            "fellowship_rate_limit_sync_failures_total",
-            "Batches the shared rate-limit store did not take (down, slow or refusing).",
-            self.rate_limit_sync_failures.load(Ordering::Relaxed),
-        );
-        counter(
-            "fellowship_rate_limit_direct_charges_total",
-            "Requests charged straight to the shared store: more callers than a process tracks.",
-            self.rate_limit_direct_charges.load(Ordering::Relaxed),
-        );
-        counter(
-            "fellowship_websockets_total",
-            "WebSocket connections accepted.",
-            self.websockets_total.load(Ordering::Relaxed),
-        );
-        let _ = writeln!(
-            out,
-            "# HELP fellowship_websockets_open WebSocket connections open now.\n# TYPE fellowship_websockets_open gauge\nfellowship_websockets_open {}",
-            self.websockets_open.load(Ordering::Relaxed)
-        );
-
-        let _ = writeln!(out, "# HELP fellowship_graphql_operations_total GraphQL operations by name and outcome (ok or the first error code).");
-        let _ = writeln!(out, "# TYPE fellowship_graphql_operations_total counter");
-        if let Ok(operations) = self.operations.lock() {
-            for ((name, outcome), count) in &operations.counts {
-                let _ = writeln!(out, "fellowship_graphql_operations_total{{operation=\"{name}\",outcome=\"{outcome}\"}} {count}");
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP fellowship_graphql_errors_total Errors returned, by code."
-        );
-        let _ = writeln!(out, "# TYPE fellowship_graphql_errors_total counter");
-        if let Ok(codes) = self.error_codes.lock() {
-            for (code, count) in codes.iter() {
-                let _ = writeln!(
-                    out,
-                    "fellowship_graphql_errors_total{{code=\"{code}\"}} {count}"
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP fellowship_limit_refusals_total Documents refused before running, by limit."
-        );
-        let _ = writeln!(out, "# TYPE fellowship_limit_refusals_total counter");
-        if let Ok(refusals) = self.refusals.lock() {
-            for (limit, count) in refusals.iter() {
-                let _ = writeln!(
-                    out,
-                    "fellowship_limit_refusals_total{{limit=\"{limit}\"}} {count}"
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP fellowship_graphql_duration_seconds Time to answer a GraphQL operation."
-        );
-        let _ = writeln!(out, "# TYPE fellowship_graphql_duration_seconds histogram");
-        if let Ok(latency) = self.latency.lock() {
-            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "fellowship_graphql_duration_seconds_bucket{{le=\"{bound}\"}} {}",
-                    latency.buckets[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "fellowship_graphql_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-                latency.count
-            );
-            let _ = writeln!(
-                out,
-                "fellowship_graphql_duration_seconds_sum {}",
-                latency.sum
-            );
-            let _ = writeln!(
-                out,
-                "fellowship_graphql_duration_seconds_count {}",
-                latency.count
-            );
-        }
         if let Some(pool) = pool {
-            for (name, help, value) in [
-                (
-                    "fellowship_db_pool_connections",
-                    "Connections the pool holds now.",
-                    pool.size,
-                ),
-                (
-                    "fellowship_db_pool_idle_connections",
-                    "Connections idle in the pool now.",
-                    pool.idle,
-                ),
-                (
-                    "fellowship_db_pool_max_connections",
-                    "Most connections the pool opens.",
-                    pool.max,
-                ),
-            ] {
-                let _ = writeln!(
-                    out,
-                    "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-                );
-            }
+            self.pool_connections.set(pool.size.into());
+            self.pool_idle_connections.set(pool.idle.into());
+            self.pool_max_connections.set(pool.max.into());
         }
-        out
+        let mut out = Vec::new();
+        if let Err(err) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!(error = %err, "metrics could not be rendered");
+        }
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
@@ -291,12 +230,16 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    /// The operation labels that have a series.
     fn labels(metrics: &Metrics) -> HashSet<String> {
-        let operations = metrics.operations.lock().unwrap();
-        operations
-            .counts
-            .keys()
-            .map(|(name, _)| name.clone())
+        metrics
+            .render(None)
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix("fellowship_graphql_operations_total{operation=\"")
+            })
+            .filter_map(|rest| rest.split('"').next())
+            .map(str::to_owned)
             .collect()
     }
 
@@ -331,5 +274,16 @@ mod tests {
         assert_eq!(seen.len(), MAX_OPERATION_NAMES + 1);
         assert!(seen.contains("other") && seen.contains("Op0"));
         assert!(!seen.contains(&format!("Op{MAX_OPERATION_NAMES}")));
+    }
+
+    #[test]
+    fn the_standard_process_metrics_are_exported() {
+        let text = Metrics::default().render(None);
+        assert!(text.contains("process_start_time_seconds"), "{text}");
+        assert!(text.contains("process_resident_memory_bytes"), "{text}");
+        assert!(
+            text.contains("# TYPE fellowship_db_statements_total counter"),
+            "{text}"
+        );
     }
 }
