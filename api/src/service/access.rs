@@ -81,10 +81,6 @@ impl NominationRule {
     }
 }
 
-pub fn can_list_nominations(viewer: &Viewer) -> bool {
-    NominationRule::readable_by(viewer).is_some()
-}
-
 pub fn can_read_nomination(viewer: &Viewer, nomination: &nomination::Model) -> bool {
     NominationRule::readable_by(viewer).is_some_and(|rule| rule.admits(nomination))
 }
