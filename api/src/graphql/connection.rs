@@ -55,6 +55,19 @@ pub fn nodes_select(ctx: &Context<'_>, field: &str) -> bool {
         || selection.field("nodes").field(field).exists()
 }
 
+/// Whether the nodes of the connection being resolved select `inner` of their field
+/// `field` (`totalCount` of a nested connection, say).
+pub fn nodes_select_within(ctx: &Context<'_>, field: &str, inner: &str) -> bool {
+    let selection = ctx.look_ahead();
+    selection
+        .field("edges")
+        .field("node")
+        .field(field)
+        .field(inner)
+        .exists()
+        || selection.field("nodes").field(field).field(inner).exists()
+}
+
 /// The windows that the nodes of the connection being resolved ask of their nested
 /// connection `field` (one per occurrence: aliases may ask for different pages), so that
 /// a list can load the nested pages of all its rows before their resolvers run. An

@@ -520,22 +520,38 @@ pub fn keys_in(backend: DatabaseBackend, column: impl ColumnTrait, ids: &[i64]) 
     }
 }
 
+/// How many rows one parent may have under it, as the domain knows it: the choice of
+/// how [`under_each`] reads a page of each parent's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breadth {
+    /// A handful (a fellow's contributions, the areas a fellow works in, the
+    /// memberships one organization holds). Every parent's rows are read in one index
+    /// scan and numbered in the database, which keeps only each parent's page: on a
+    /// page of twenty fellows, about half the cost of a subquery per parent.
+    Handful,
+    /// Without a useful bound (a foundation's members, an organization's children).
+    /// Each parent's page is read from its cursor through the index and stopped by its
+    /// own `LIMIT`, so a foundation with thousands of members costs what one with
+    /// twenty does: on PostgreSQL a `LATERAL` subquery for each element of the bound
+    /// array of parents (one text of SQL whatever their number), on SQLite, which has
+    /// no `LATERAL`, a `UNION ALL` of one such subquery per parent.
+    Unbounded,
+}
+
 /// A page of the rows under each of many parents (the contributions of each fellow on
-/// a page of fellows, say), read in one statement whatever the number of parents.
+/// a page of fellows, say), read in one statement whatever the number of parents, in
+/// the way `breadth` calls for.
 ///
 /// `query` selects the child rows, with any join they need, and `parent` is the column
-/// that names each row's parent. Each parent's page is read as a top-level page is, from
-/// the cursor through the `(parent, key, id)` index and stopped by its own `LIMIT`, so a
-/// foundation with thousands of members costs what one with twenty does: on PostgreSQL
-/// as a `LATERAL` subquery for each element of the bound array of parents (one text of
-/// SQL whatever their number, so one prepared statement), on SQLite, which has no
-/// `LATERAL`, as a `UNION ALL` of one such subquery per parent. Rows come numbered in
-/// the window's order within their parent; hand each parent's rows to [`finish`].
+/// that names each row's parent. Only the rows of each parent's page leave the
+/// database, numbered in the window's order within their parent; hand each parent's
+/// rows to [`finish`].
 pub async fn under_each<E, C>(
     db: &DatabaseConnection,
     query: Select<E>,
     parent: C,
     parents: &[i64],
+    breadth: Breadth,
     keyset: &KeysetOrder,
     window: &Window,
 ) -> ServiceResult<HashMap<i64, Vec<E::Model>>>
@@ -547,23 +563,40 @@ where
         return Ok(HashMap::new());
     }
     let backend = db.get_database_backend();
-    // One parent's page, each row with its parent and its place in the page.
-    let page_of = |parent_key: SimpleExpr| -> SelectStatement {
-        let rows = query
-            .clone()
-            .filter(Expr::col(parent.as_column_ref()).eq(parent_key));
-        let mut rows = keyset.apply(rows, window);
-        let mut order = WindowStatement::new();
+    let parent_column = || Expr::col(parent.as_column_ref());
+    let numbered_in = |mut rows: Select<E>, partitioned: bool| -> SelectStatement {
+        let mut order = if partitioned {
+            WindowStatement::partition_by(parent.as_column_ref())
+        } else {
+            WindowStatement::new()
+        };
         for (expr, direction) in keyset.ordering(window) {
             order.order_by_expr(expr, direction);
         }
         QueryTrait::query(&mut rows)
-            .expr_as(Expr::col(parent.as_column_ref()), Alias::new(PAGE_PARENT))
+            .expr_as(parent_column(), Alias::new(PAGE_PARENT))
             .expr_window_as(Expr::cust("ROW_NUMBER()"), order, Alias::new(PAGE_PLACE));
         rows.into_query()
     };
-    let statements: Vec<SelectStatement> = match backend {
-        DatabaseBackend::Postgres => {
+    // One parent's page, read from its cursor and stopped by its LIMIT.
+    let page_of = |parent_key: SimpleExpr| -> SelectStatement {
+        let rows = query.clone().filter(parent_column().eq(parent_key));
+        numbered_in(keyset.apply(rows, window), false)
+    };
+    let statements: Vec<SelectStatement> = match (breadth, backend) {
+        (Breadth::Handful, _) => parents
+            .chunks(PARENTS_PER_STATEMENT)
+            .map(|chunk| {
+                let rows = query.clone().filter(keys_in(backend, parent, chunk));
+                let numbered = numbered_in(keyset.restrict(rows, window), true);
+                Query::select()
+                    .column(Asterisk)
+                    .from_subquery(numbered, Alias::new("numbered"))
+                    .and_where(Expr::col(Alias::new(PAGE_PLACE)).lte(window.size + 1))
+                    .take()
+            })
+            .collect(),
+        (Breadth::Unbounded, DatabaseBackend::Postgres) => {
             let each = Alias::new("parents");
             let page = page_of(Expr::col((each.clone(), each.clone())));
             vec![Query::select()
@@ -582,8 +615,8 @@ where
                 )
                 .take()]
         }
-        _ => parents
-            .chunks(SQLITE_PARENTS_PER_STATEMENT)
+        (Breadth::Unbounded, _) => parents
+            .chunks(PARENTS_PER_STATEMENT)
             .map(|chunk| {
                 let mut members = chunk.iter().enumerate().map(|(i, id)| {
                     Query::select()
@@ -617,9 +650,9 @@ where
 const PAGE_PARENT: &str = "page_parent";
 const PAGE_PLACE: &str = "page_place";
 
-/// Parents per statement on SQLite, well under its limit of 500 members of a compound
-/// select.
-const SQLITE_PARENTS_PER_STATEMENT: usize = 100;
+/// Parents per statement where their number shapes it: well under SQLite's limit of
+/// 500 members of a compound select, and a page's worth of a list.
+const PARENTS_PER_STATEMENT: usize = 100;
 
 /// How many rows `query` selects under each of `parents`, in one statement: the
 /// `totalCount` of the nested connections that [`under_each`] pages.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{contribution, fellow, person, strategic_area};
 
 use super::benefits::BenefitGrant;
-use super::connection::{connection, nested_windows, nodes_select, page_args};
+use super::connection::{connection, nested_windows, nodes_select, nodes_select_within, page_args};
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, nested_page, required, PageUnder};
 use super::scalars::Date;
@@ -343,10 +343,17 @@ async fn prefetch_relations(
             .flat_map(|window| fellow_ids.iter().map(move |id| (*id, window.clone())))
             .collect()
     };
+    // A nested connection's totalCount is loaded here too when asked for, so that the
+    // counts of the whole page come in one batch however the executor interleaves the
+    // fields that ask for them.
+    let counted = |field: &str| nodes_select_within(ctx, field, "totalCount");
     let contributions = async {
         let keys = pages_of("contributions", CONTRIBUTIONS_SCOPE);
         if !keys.is_empty() {
             l.contributions_by_fellow.load_many(keys).await?;
+        }
+        if counted("contributions") {
+            l.contribution_counts.load_many(fellow_ids.clone()).await?;
         }
         Ok::<_, async_graphql::Error>(())
     };
@@ -354,6 +361,11 @@ async fn prefetch_relations(
         let keys = pages_of("strategicAreas", STRATEGIC_AREAS_SCOPE);
         if !keys.is_empty() {
             l.strategic_areas_by_fellow.load_many(keys).await?;
+        }
+        if counted("strategicAreas") {
+            l.strategic_area_counts
+                .load_many(fellow_ids.clone())
+                .await?;
         }
         Ok::<_, async_graphql::Error>(())
     };

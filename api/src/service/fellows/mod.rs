@@ -16,7 +16,9 @@ use sea_orm::{
 };
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::service::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
+use crate::service::page::{
+    self, Breadth, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount,
+};
 use crate::service::search;
 
 /// Which fellows a list shows.
@@ -265,6 +267,7 @@ pub async fn contributions_of(
         contribution::Entity::find(),
         contribution::Column::FellowId,
         fellow_ids,
+        Breadth::Handful,
         &keyset,
         window,
     )
@@ -309,6 +312,7 @@ pub async fn strategic_areas_of(
         linked_areas(),
         fellow_strategic_area::Column::FellowId,
         fellow_ids,
+        Breadth::Handful,
         &keyset,
         window,
     )

@@ -17,7 +17,9 @@ use sea_orm::{
 };
 
 use crate::error::ServiceResult;
-use crate::service::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
+use crate::service::page::{
+    self, Breadth, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount,
+};
 use crate::service::search;
 
 #[derive(Debug, Default, Clone)]
@@ -145,6 +147,7 @@ pub async fn children_of(
         organization::Entity::find(),
         organization::Column::ParentId,
         parent_ids,
+        Breadth::Unbounded,
         &keyset,
         window,
     )
@@ -244,11 +247,17 @@ pub async fn memberships_by(
     window: &page::Window,
 ) -> ServiceResult<HashMap<i64, Vec<foundation_membership::Model>>> {
     let keyset = KeysetOrder::by_id(membership_column(foundation_membership::Column::Id));
+    // An organization is a member of a few foundations; a foundation may have thousands.
+    let breadth = match column {
+        foundation_membership::Column::FoundationId => Breadth::Unbounded,
+        _ => Breadth::Handful,
+    };
     page::under_each(
         db,
         foundation_membership::Entity::find(),
         column,
         organization_ids,
+        breadth,
         &keyset,
         window,
     )
