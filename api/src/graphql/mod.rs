@@ -138,6 +138,21 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
+/// What one request's resolvers read besides the schema's data: who is calling, what
+/// the rate limit left them, and the request's own loaders. Both transports attach it here, and only here.
+///
+/// Not an async-graphql extension: with any extension the executor sends every field
+/// of the response through its slower path, which is what the `lean` schema (see
+/// [`Schemas`]) exists to avoid.
+pub fn for_caller(
+    request: async_graphql::Request,
+    viewer: Viewer,
+    usage: crate::service::rate_limits::Usage,
+    loaders: Arc<loaders::Loaders>,
+) -> async_graphql::Request {
+    request.data(viewer).data(usage).data(loaders)
+}
+
 /// The database connection of the running server.
 pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()

@@ -426,7 +426,7 @@ async fn run(
         )
     });
     let loaders = std::sync::Arc::new(Loaders::new(&state.db));
-    let mut gql_request = gql_request.data(viewer).data(usage).data(loaders.clone());
+    let mut gql_request = crate::graphql::for_caller(gql_request, viewer, usage, loaders.clone());
     if let Some(value) = request.headers().get("idempotency-key") {
         match value.to_str().ok().and_then(IdempotencyKey::parse) {
             Some(key) => gql_request = gql_request.data(key),
@@ -453,11 +453,8 @@ async fn run(
         (&outcome, replay)
     {
         if crate::graphql::needs_exact_nulls(response) {
-            let mut again = async_graphql::Request::new(query)
-                .variables(variables)
-                .data(viewer)
-                .data(usage)
-                .data(loaders);
+            let again = async_graphql::Request::new(query).variables(variables);
+            let mut again = crate::graphql::for_caller(again, viewer, usage, loaders);
             again.operation_name = name;
             outcome = gate.run(state.schema.exact.execute(again)).await;
         }

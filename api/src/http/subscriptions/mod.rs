@@ -507,13 +507,19 @@ impl Connection {
             .rate_limits
             .charge_request(&signed_in.viewer, &signed_in.caller, cost)
             .await;
-        if let Err(usage) = charged {
-            state.metrics.record_refusal("rate");
-            return self.send_error(&id, Code::RateLimited, usage.spent_message());
-        }
-        let request = request
-            .data(signed_in.viewer.clone())
-            .data(Arc::new(Loaders::new(&state.db)));
+        let usage = match charged {
+            Ok(usage) => usage,
+            Err(usage) => {
+                state.metrics.record_refusal("rate");
+                return self.send_error(&id, Code::RateLimited, usage.spent_message());
+            }
+        };
+        let request = crate::graphql::for_caller(
+            request,
+            signed_in.viewer.clone(),
+            usage,
+            Arc::new(Loaders::new(&state.db)),
+        );
         let responses = state.schema.exact.execute_stream(request);
         self.started += 1;
         let task = actix_web::rt::spawn(forward(
