@@ -4,83 +4,23 @@
 //! (The in-process suite in `tests/` covers the same on SQLite and PostgreSQL.)
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use api::auth::Role;
+use fellowship_tests::process::{ServeCommand, ServeProcess};
 use fellowship_tests::ws::{Received, WsClient, NOMINATION_EVENTS};
-use fellowship_tests::{Backend, TestDatabase, TEST_SECRET};
+use fellowship_tests::{Backend, TestDatabase};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
-/// One `api serve` process.
-struct Replica {
-    child: Child,
-    address: String,
-}
-
-impl Replica {
-    async fn start(database_url: &str, demo: bool) -> Replica {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
-        command
-            .arg("serve")
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", database_url)
-            .env("JWT_SECRET", TEST_SECRET)
-            // Only LISTEN/NOTIFY tells a replica of another's events in time.
-            .env("EVENT_POLL_INTERVAL", "1h")
-            .env("SHUTDOWN_DELAY", "2s")
-            .env("SHUTDOWN_TIMEOUT", "3s")
-            .env("RATE_LIMIT_USER", "100000000")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if demo {
-            command.arg("--demo");
-        }
-        // Owned by a Replica at once, so that it is killed and reaped however this ends.
-        let replica = Replica {
-            child: command.spawn().expect("start api serve"),
-            address: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..150 {
-            let ready = client
-                .get(format!("{}/readyz", replica.address))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ready {
-                return replica;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the replica on port {port} did not become ready");
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// One `api serve` process on the database at `database_url`.
+async fn start_replica(database_url: &str, demo: bool) -> ServeProcess {
+    let command = ServeCommand::new(env!("CARGO_BIN_EXE_api"), database_url)
+        // Only LISTEN/NOTIFY tells a replica of another's events in time.
+        .env("EVENT_POLL_INTERVAL", "1h")
+        .env("SHUTDOWN_DELAY", "2s")
+        .env("SHUTDOWN_TIMEOUT", "3s");
+    if demo { command.demo() } else { command }.start().await
 }
 
 fn staff_token() -> String {
@@ -113,12 +53,19 @@ mod postgres {
     async fn two_processes_deliver_every_event_in_commit_order_through_a_replica_crash() {
         let backend = Backend::postgres().await;
         let database = TestDatabase::create(backend).await;
-        let mut subscribed_to = Replica::start(&database.url, true).await;
-        let written_to = Replica::start(&database.url, false).await;
+        let mut subscribed_to = start_replica(&database.url, true).await;
+        let written_to = start_replica(&database.url, false).await;
         let token = staff_token();
 
-        let mut subscriber = subscribe(&subscribed_to.address, &token, None).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // From where the events stand now: every later change arrives, however soon after
+        // the subscribe it commits.
+        let now = fellowship_tests::events_cursor(
+            &reqwest::Client::new(),
+            &subscribed_to.address,
+            &token,
+        )
+        .await;
+        let mut subscriber = subscribe(&subscribed_to.address, &token, Some(&now)).await;
 
         const TOTAL: usize = 1000;
         const WORKERS: usize = 10;
@@ -153,7 +100,7 @@ mod postgres {
                 Some(Received::Closed { .. }) => {
                     assert!(crashed, "the socket closed although nothing crashed");
                     let url = database.url.clone();
-                    subscribed_to = Replica::start(&url, false).await;
+                    subscribed_to = start_replica(&url, false).await;
                     subscriber = subscribe(&subscribed_to.address, &token, cursor.as_deref()).await;
                 }
                 other => panic!(

@@ -8,15 +8,15 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use api::auth::Role;
+use fellowship_tests::process::{ServeCommand, ServeProcess};
 use fellowship_tests::ws::{WsClient, NOMINATION_EVENTS};
-use fellowship_tests::{on_both_databases, Backend, TestDatabase, TEST_SECRET};
+use fellowship_tests::{on_both_databases, Backend, TestDatabase};
 use serde_json::{json, Value};
 
 const MIB: u64 = 1024 * 1024;
@@ -29,7 +29,7 @@ const ALLOWED_GROWTH: u64 = 20 * MIB;
 
 /// One `api serve` process on a fresh database with the demo data.
 struct Server {
-    child: Child,
+    process: ServeProcess,
     port: u16,
     address: String,
     /// Keeps the database until the server is gone.
@@ -39,51 +39,27 @@ struct Server {
 impl Server {
     async fn start(backend: Backend, init_timeout: &str) -> Server {
         let database = TestDatabase::create(backend).await;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_api"))
-            .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", &database.url)
-            .env("JWT_SECRET", TEST_SECRET)
+        let process = ServeCommand::new(env!("CARGO_BIN_EXE_api"), &database.url)
+            .demo()
             .env("WS_INIT_TIMEOUT", init_timeout)
-            .env("RATE_LIMIT_USER", "100000000")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start api serve");
-        let server = Server {
-            child,
-            port,
-            address: format!("http://127.0.0.1:{port}"),
+            .start()
+            .await;
+        Server {
+            port: process.port,
+            address: process.address.clone(),
+            process,
             _database: database,
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..300 {
-            let ready = client
-                .get(format!("{}/readyz", server.address))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ready {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("api serve on port {port} did not become ready");
     }
 
     /// The server's resident memory, in bytes.
     fn rss(&self) -> u64 {
-        rss_of(self.child.id())
+        rss_of(self.process.id())
     }
 
     /// Samples the server's resident memory until the returned sampler is stopped.
     fn watch_memory(&self) -> PeakMemory {
-        let pid = self.child.id();
+        let pid = self.process.id();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let thread = std::thread::spawn(move || {
@@ -118,13 +94,6 @@ impl Server {
         assert_eq!(event["kind"], "SUBMITTED");
         assert_eq!(event["nomination"]["nomineeHandle"], nominee);
         subscriber.close().await;
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

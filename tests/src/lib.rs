@@ -10,6 +10,7 @@
 //! unrun; `cargo suite` (tests/src/bin/suite.rs) leaves them out, visibly, when no
 //! PostgreSQL answers.
 
+pub mod process;
 pub mod seed;
 pub mod ws;
 
@@ -349,63 +350,21 @@ impl TestApp {
     }
 
     pub async fn spawn(backend: Backend, demo: bool) -> TestApp {
-        let database = TestDatabase::create(backend).await;
-        Self::spawn_on(database, demo).await
+        let builder = TestApp::builder(TestDatabase::create(backend).await);
+        if demo { builder.demo() } else { builder }.spawn().await
     }
 
-    pub async fn spawn_on(database: TestDatabase, demo: bool) -> TestApp {
-        Self::spawn_with_auth(database, demo, AuthSettings::with_secret(TEST_SECRET)).await
-    }
-
-    /// A server whose token settings are `auth`.
-    pub async fn spawn_with_auth(
-        database: TestDatabase,
-        demo: bool,
-        auth: AuthSettings,
-    ) -> TestApp {
-        Self::spawn_with(database, demo, auth, test_server_settings()).await
-    }
-
-    /// A server with the given token and HTTP settings.
-    pub async fn spawn_with(
-        database: TestDatabase,
-        demo: bool,
-        auth: AuthSettings,
-        server: ServerSettings,
-    ) -> TestApp {
-        Self::spawn_with_pool(database, demo, auth, server, 5, Duration::from_secs(3)).await
-    }
-
-    /// A server with a pool of `max_connections` that waits `acquire_timeout` for one.
-    pub async fn spawn_with_pool(
-        database: TestDatabase,
-        demo: bool,
-        auth: AuthSettings,
-        server: ServerSettings,
-        max_connections: u32,
-        acquire_timeout: Duration,
-    ) -> TestApp {
-        let settings = DatabaseSettings {
-            url: DatabaseUrl::new(database.url.clone()),
-            max_connections: Some(max_connections),
-            acquire_timeout,
-            statement_timeout: Duration::from_secs(10),
-            generic_plans: true,
-        };
-        let app = Application::build(&settings, &server, &auth, ServeOptions { demo, workers: 1 })
-            .await
-            .expect("build the application");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-        let db = database.connect().await;
-        TestApp {
-            address,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("an HTTP client"),
-            db,
+    /// A server on `database`, set up by the builder's methods, started by its `spawn`:
+    /// test settings ([`test_server_settings`], [`TEST_SECRET`], a pool of 5 waiting 3 s)
+    /// unless a test says otherwise.
+    pub fn builder(database: TestDatabase) -> TestAppBuilder {
+        TestAppBuilder {
             database,
+            demo: false,
+            auth: AuthSettings::with_secret(TEST_SECRET),
+            server: test_server_settings(),
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(3),
         }
     }
 
@@ -501,6 +460,12 @@ impl TestApp {
         self.graphql(query, variables).await.expect_ok()
     }
 
+    /// Where the nomination events that `token`'s caller may follow stand now
+    /// (`nominationEventsCursor`): subscribe after it to receive every later change.
+    pub async fn events_cursor(&self, token: &str) -> String {
+        events_cursor(&self.client, &self.address, token).await
+    }
+
     /// How many SQL statements the server has sent, from `/metrics`.
     pub async fn statements_sent(&self) -> u64 {
         let text = self
@@ -516,6 +481,72 @@ impl TestApp {
             .find_map(|line| line.strip_prefix("fellowship_db_statements_total "))
             .and_then(|n| n.trim().parse().ok())
             .expect("fellowship_db_statements_total in /metrics")
+    }
+}
+
+/// How a test's server is set up; see [`TestApp::builder`].
+pub struct TestAppBuilder {
+    database: TestDatabase,
+    demo: bool,
+    auth: AuthSettings,
+    server: ServerSettings,
+    max_connections: u32,
+    acquire_timeout: Duration,
+}
+
+impl TestAppBuilder {
+    /// Loads the demo data at start.
+    pub fn demo(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    /// Token settings other than [`TEST_SECRET`] alone.
+    pub fn auth(mut self, auth: AuthSettings) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// HTTP settings other than [`test_server_settings`].
+    pub fn server(mut self, server: ServerSettings) -> Self {
+        self.server = server;
+        self
+    }
+
+    /// A pool of `max_connections` that waits `acquire_timeout` for one.
+    pub fn pool(mut self, max_connections: u32, acquire_timeout: Duration) -> Self {
+        self.max_connections = max_connections;
+        self.acquire_timeout = acquire_timeout;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::new(self.database.url.clone()),
+            max_connections: Some(self.max_connections),
+            acquire_timeout: self.acquire_timeout,
+            statement_timeout: Duration::from_secs(10),
+            generic_plans: true,
+        };
+        let options = ServeOptions {
+            demo: self.demo,
+            workers: 1,
+        };
+        let app = Application::build(&settings, &self.server, &self.auth, options)
+            .await
+            .expect("build the application");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let db = self.database.connect().await;
+        TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("an HTTP client"),
+            db,
+            database: self.database,
+        }
     }
 }
 
@@ -614,6 +645,24 @@ pub fn user_token(role: Role, handle: &str) -> String {
 
 /// Submits a nomination of `handle` to the server at `address` and insists that it
 /// was accepted.
+/// Where the nomination events that `token`'s caller may follow stand now on the server
+/// at `address` (`nominationEventsCursor`): subscribe after it to receive every later
+/// change, however soon it commits.
+pub async fn events_cursor(client: &reqwest::Client, address: &str, token: &str) -> String {
+    let response = client
+        .post(format!("{address}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ nominationEventsCursor }" }))
+        .send()
+        .await
+        .expect("POST /graphql");
+    let body: Value = response.json().await.expect("a JSON response");
+    body["data"]["nominationEventsCursor"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a cursor: {body}"))
+        .to_owned()
+}
+
 pub async fn submit_nomination(client: &reqwest::Client, address: &str, token: &str, handle: &str) {
     let body: Value = client
         .post(format!("{address}/graphql"))

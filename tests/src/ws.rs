@@ -147,6 +147,21 @@ impl WsClient {
             .await;
     }
 
+    /// Subscribes `id` to `query` with `filter` (a `NominationEventFilter`) and `after:
+    /// cursor`. With a cursor read from `nominationEventsCursor` before a change, the
+    /// change's event arrives however soon after the subscribe it commits: the API's
+    /// own way to miss nothing, so that no test waits for a subscription to be live.
+    pub async fn subscribe_after(
+        &mut self,
+        id: &str,
+        query: &str,
+        mut filter: Value,
+        cursor: &str,
+    ) {
+        filter["after"] = json!(cursor);
+        self.subscribe(id, query, json!({ "filter": filter })).await;
+    }
+
     /// The next protocol message or the close, answering and skipping the server's
     /// pings; `None` if nothing came within `within`.
     pub async fn receive(&mut self, within: Duration) -> Option<Received> {

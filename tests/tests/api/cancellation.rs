@@ -14,7 +14,7 @@ use api::service::nominations::workflow::{self, Decision, Submission};
 use entity::enums::NominationStatus;
 use entity::{audit_event, fellow, idempotency_record, nomination, nomination_event, person};
 use fellowship_tests::{
-    on_both_databases, on_postgres, test_server_settings, TestApp, TestDatabase, TEST_SECRET,
+    on_both_databases, on_postgres, test_server_settings, TestApp, TestDatabase,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
@@ -83,8 +83,8 @@ fn server_with_deadline(deadline: Duration) -> api::config::ServerSettings {
 
 on_both_databases! {
     async fn a_request_past_its_deadline_is_answered_503_and_writes_nothing(backend) {
-        let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
-            api::config::AuthSettings::with_secret(TEST_SECRET), server_with_deadline(Duration::ZERO)).await;
+        let app = TestApp::builder(TestDatabase::create(backend).await).demo()
+            .server(server_with_deadline(Duration::ZERO)).spawn().await;
         let token = app.token(api::auth::Role::Staff, "merve");
         let before = written(&app).await;
         let (status, body) = submit_to(&app, &app.address, &token, "deadline-key", "ada").await;
@@ -211,13 +211,11 @@ mod during_the_commit {
         /// outcome is the answer, so the client is told its nomination was saved. (SQLite has
         /// no way to slow a COMMIT from outside; the gate's own tests in `api::db` cover that.)
         async fn a_deadline_landing_during_the_commit_is_answered_with_what_was_committed(backend) {
-            let app = TestApp::spawn_with(
-                TestDatabase::create(backend).await,
-                true,
-                api::config::AuthSettings::with_secret(TEST_SECRET),
-                server_with_deadline(Duration::from_secs(1)),
-            )
-            .await;
+            let app = TestApp::builder(TestDatabase::create(backend).await)
+                .demo()
+                .server(server_with_deadline(Duration::from_secs(1)))
+                .spawn()
+                .await;
             for sql in [
                 "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$",
                 "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON nominations DEFERRABLE INITIALLY DEFERRED \

@@ -6,13 +6,11 @@
 use std::time::Duration;
 
 use api::auth::Role;
-use api::config::{AuthSettings, ServerSettings};
+use api::config::ServerSettings;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use fellowship_tests::ws::{Received, WsClient, NOMINATION_EVENTS};
-use fellowship_tests::{
-    on_both_databases, test_server_settings, TestApp, TestDatabase, TEST_SECRET,
-};
+use fellowship_tests::{on_both_databases, test_server_settings, TestApp, TestDatabase};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -33,13 +31,11 @@ fn signed_with(secret: Option<&str>, previous: Option<&str>) -> ServerSettings {
 }
 
 async fn spawn(backend: fellowship_tests::Backend, server: ServerSettings) -> TestApp {
-    TestApp::spawn_with(
-        TestDatabase::create(backend).await,
-        true,
-        AuthSettings::with_secret(TEST_SECRET),
-        server,
-    )
-    .await
+    TestApp::builder(TestDatabase::create(backend).await)
+        .demo()
+        .server(server)
+        .spawn()
+        .await
 }
 
 /// POSTs `query` to the server at `address` (this app or one of its replicas).

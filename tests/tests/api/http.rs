@@ -94,8 +94,8 @@ on_both_databases! {
     async fn introspection_can_be_turned_off_for_an_environment(backend) {
         let mut server = test_server_settings();
         server.introspection = false;
-        let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
-            api::config::AuthSettings::with_secret(TEST_SECRET), server).await;
+        let app = TestApp::builder(TestDatabase::create(backend).await).demo()
+            .server(server).spawn().await;
         // The library answers as if the fields were empty: nothing of the schema leaks.
         let response = app.graphql("{ __schema { types { name } } __type(name: \"Fellow\") { name } }", json!({})).await;
         assert_eq!(response.body["data"]["__schema"], Value::Null, "{}", response.body);
@@ -397,8 +397,8 @@ mod stalled_bodies {
         async fn a_body_that_stalls_is_answered_408_and_its_connection_closed(backend) {
             let mut server = test_server_settings();
             server.body_timeout = Duration::from_secs(1);
-            let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
-                api::config::AuthSettings::with_secret(TEST_SECRET), server).await;
+            let app = TestApp::builder(TestDatabase::create(backend).await).demo()
+                .server(server).spawn().await;
 
             // Half declare a length, half send chunks; both stall after their first bytes.
             let stalled: Vec<_> = (0..50)

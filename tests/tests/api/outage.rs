@@ -133,8 +133,8 @@ mod under_load {
 
 on_both_databases! {
     async fn an_exhausted_pool_answers_promptly_with_503_and_recovers(backend) {
-        let app = TestApp::spawn_with_pool(TestDatabase::create(backend).await, true,
-            api::config::AuthSettings::with_secret(TEST_SECRET), test_server_settings(), 2, Duration::from_millis(300)).await;
+        let app = TestApp::builder(TestDatabase::create(backend).await).demo()
+            .pool(2, Duration::from_millis(300)).spawn().await;
         let staff = app.token(Role::Staff, "merve");
         // The test takes the write lock (SQLite) or a row lock (PostgreSQL) that the
         // next two writes need: each waits on it holding one of the pool's two connections.

@@ -3,9 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use fellowship_tests::{
-    on_both_databases, test_server_settings, Backend, TestApp, TestDatabase, TEST_SECRET,
-};
+use fellowship_tests::{on_both_databases, test_server_settings, Backend, TestApp, TestDatabase};
 use futures::future::join_all;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
@@ -21,8 +19,8 @@ on_both_databases! {
         // ran across the hour: one of ten years is all but never turning.
         let window = 10 * 365 * 24 * 3600;
         server.rate_limit_window = std::time::Duration::from_secs(window);
-        let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
-            api::config::AuthSettings::with_secret(TEST_SECRET), server.clone()).await;
+        let app = TestApp::builder(TestDatabase::create(backend).await).demo()
+            .server(server.clone()).spawn().await;
         let other_replica = app.replica(server).await;
 
         // 1 + 20 * (1 + 1) = 41 points a time: two fit in 100, the third does not.
@@ -99,8 +97,8 @@ on_both_databases! {
         // Nothing listens on port 1.
         server.rate_limit_sharing.redis_url = Some("redis://127.0.0.1:1/0".into());
         server.rate_limit_sharing.sync_timeout = Duration::from_millis(100);
-        let app = TestApp::spawn_with(TestDatabase::create(backend).await, true,
-            api::config::AuthSettings::with_secret(TEST_SECRET), server).await;
+        let app = TestApp::builder(TestDatabase::create(backend).await).demo()
+            .server(server).spawn().await;
 
         let query = json!({ "query": "{ fellows { nodes { handle } } rateLimit { cost used } }" });
         let started = Instant::now();
@@ -162,13 +160,10 @@ async fn three_replicas(backend: Backend, redis_prefix: Option<&str>) -> (TestAp
         server.rate_limit_sharing.redis_url = Some(REDIS_URL.into());
         server.rate_limit_sharing.key_prefix = prefix.to_owned();
     }
-    let app = TestApp::spawn_with(
-        TestDatabase::create(backend).await,
-        false,
-        api::config::AuthSettings::with_secret(TEST_SECRET),
-        server.clone(),
-    )
-    .await;
+    let app = TestApp::builder(TestDatabase::create(backend).await)
+        .server(server.clone())
+        .spawn()
+        .await;
     let second = app.replica(server.clone()).await;
     let third = app.replica(server).await;
     let addresses = vec![app.address.clone(), second, third];

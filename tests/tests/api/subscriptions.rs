@@ -52,6 +52,16 @@ async fn submit(app: &TestApp, token: &str, handle: &str) -> String {
     payload["nomination"]["id"].as_str().unwrap().to_owned()
 }
 
+/// Subscribes `client`, signed in as `token`, to the events of the changes committed from
+/// now on that match `filter`: reads where the events stand, then subscribes after that
+/// point, so nothing waits for the subscription to be live.
+async fn follow(app: &TestApp, client: &mut WsClient, token: &str, id: &str, filter: Value) {
+    let cursor = app.events_cursor(token).await;
+    client
+        .subscribe_after(id, NOMINATION_EVENTS, filter, &cursor)
+        .await;
+}
+
 /// A token for `handle` that expires after `seconds`.
 fn short_token(role: Role, handle: &str, seconds: i64) -> String {
     let keys = KeyRing::from_settings(&AuthSettings::with_secret(TEST_SECRET)).unwrap();
@@ -59,13 +69,11 @@ fn short_token(role: Role, handle: &str, seconds: i64) -> String {
 }
 
 async fn with_settings(backend: fellowship_tests::Backend, server: ServerSettings) -> TestApp {
-    TestApp::spawn_with(
-        TestDatabase::create(backend).await,
-        true,
-        AuthSettings::with_secret(TEST_SECRET),
-        server,
-    )
-    .await
+    TestApp::builder(TestDatabase::create(backend).await)
+        .demo()
+        .server(server)
+        .spawn()
+        .await
 }
 
 /// The nominations of the outbox's events, in the order the outbox holds them.
@@ -94,9 +102,7 @@ on_both_databases! {
         let omar = app.token(Role::Staff, "espejelomar");
         let maria = app.token(Role::Fellow, "mariagrandury");
         let mut dashboard = WsClient::signed_in(&app.address, &merve).await;
-        dashboard.subscribe("events", NOMINATION_EVENTS, json!({})).await;
-        // The subscription is live once the server has it; give it a moment.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut dashboard, &merve, "events", json!({})).await;
 
         let id = submit(&app, &maria, "ada").await;
         mutate(&app, &omar, ENDORSE, json!({ "id": id })).await;
@@ -130,8 +136,7 @@ on_both_databases! {
         let maria = app.token(Role::Fellow, "mariagrandury");
         let manuel = app.token(Role::Fellow, "mrm8488");
         let mut follower = WsClient::signed_in(&app.address, &maria).await;
-        follower.subscribe("mine", NOMINATION_EVENTS, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut follower, &maria, "mine", json!({})).await;
 
         let others = submit(&app, &manuel, "someone-else").await;
         let own = submit(&app, &maria, "ada").await;
@@ -170,9 +175,8 @@ on_both_databases! {
         let maria = app.token(Role::Fellow, "mariagrandury");
         let first = submit(&app, &maria, "ada").await;
         let mut client = WsClient::signed_in(&app.address, &merve).await;
-        client.subscribe("one", NOMINATION_EVENTS, json!({ "filter": { "nominationId": first } })).await;
-        client.subscribe("kinds", NOMINATION_EVENTS, json!({ "filter": { "kinds": ["REVIEW_STARTED"] } })).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut client, &merve, "one", json!({ "nominationId": first })).await;
+        follow(&app, &mut client, &merve, "kinds", json!({ "kinds": ["REVIEW_STARTED"] })).await;
 
         let second = submit(&app, &maria, "grace").await;
         mutate(&app, &omar, ENDORSE, json!({ "id": first })).await;
@@ -262,8 +266,7 @@ on_both_databases! {
         let merve = app.token(Role::Staff, "merve");
         let mut client = WsClient::connect_with(&app.address, Some(&format!("Bearer {merve}"))).await;
         assert_eq!(client.init(None).await, Received::Message(json!({ "type": "connection_ack" })));
-        client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut client, &merve, "e", json!({})).await;
         submit(&app, &app.token(Role::Fellow, "mariagrandury"), "ada").await;
         assert_eq!(client.next_event("e").await["kind"], "SUBMITTED");
     }
@@ -296,8 +299,7 @@ on_both_databases! {
         let merve = app.token(Role::Staff, "merve");
         let maria = app.token(Role::Fellow, "mariagrandury");
         let mut first = WsClient::signed_in(&app.address, &merve).await;
-        first.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut first, &merve, "e", json!({})).await;
         let mut submitted = Vec::new();
         for n in 0..3 {
             submitted.push(submit(&app, &maria, &format!("early-{n}")).await);
@@ -342,8 +344,7 @@ on_both_databases! {
         };
         app.db.execute_unprepared(sabotage).await.unwrap();
         let mut client = WsClient::signed_in(&app.address, &merve).await;
-        client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut client, &merve, "e", json!({})).await;
 
         let failed = app.graphql_as(Some(&merve), SUBMIT, json!({ "input": submission("doomed") })).await;
         let error = &failed.body["errors"][0];
@@ -369,8 +370,7 @@ on_both_databases! {
         let maria = app.token(Role::Fellow, "mariagrandury");
         let id = submit(&app, &maria, "ada").await;
         let mut client = WsClient::signed_in(&app.address, &merve).await;
-        client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut client, &merve, "e", json!({})).await;
         // A stale version, a second submission for an open nominee, a self-endorsement:
         // each is refused and rolled back.
         let stale = app.graphql_as(Some(&merve), START, json!({ "id": id, "v": 7 })).await.expect_ok();
@@ -398,8 +398,7 @@ on_both_databases! {
         let replica = app.replica(settings).await;
         let merve = app.token(Role::Staff, "merve");
         let mut dashboard = WsClient::signed_in(&replica, &merve).await;
-        dashboard.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        follow(&app, &mut dashboard, &merve, "e", json!({})).await;
 
         const TOTAL: usize = 1000;
         const WORKERS: usize = 10;
@@ -476,8 +475,8 @@ on_both_databases! {
         // Large events (the rationale ten times over, some 50 kB each), so that the
         // kernel's socket buffers (megabytes on loopback) fill after a few hundred.
         let fields: String = (0..10).map(|n| format!("r{n}: rationale ")).collect();
-        slow.subscribe("e", &format!("subscription {{ nominationEvents {{ cursor nomination {{ {fields} }} }} }}"), json!({})).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        let large = format!("subscription($filter: NominationEventFilter) {{ nominationEvents(filter: $filter) {{ cursor nomination {{ {fields} }} }} }}");
+        slow.subscribe_after("e", &large, json!({}), &app.events_cursor(&merve).await).await;
         // The client reads nothing while events pile up.
         let rationale = "An open-source maintainer of speech models. ".repeat(110);
         let writers = (0..8).map(|worker| {
@@ -503,8 +502,7 @@ on_both_databases! {
         assert!(reason.contains("Slow consumer"), "{reason}");
         // The server is fine, and a fresh subscriber works.
         let mut fresh = WsClient::signed_in(&app.address, &merve).await;
-        fresh.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut fresh, &merve, "e", json!({})).await;
         submit(&app, &merve, "after").await;
         assert_eq!(fresh.next_event("e").await["kind"], "SUBMITTED");
     }
@@ -518,8 +516,7 @@ on_both_databases! {
         let app = with_settings(backend, server).await;
         let merve = app.token(Role::Staff, "merve");
         let mut first = WsClient::signed_in(&app.address, &merve).await;
-        first.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut first, &merve, "e", json!({})).await;
         submit(&app, &merve, "first").await;
         let cursor = first.next_event("e").await["cursor"].clone();
         first.close().await;
@@ -617,8 +614,7 @@ on_both_databases! {
         let merve = app.token(Role::Staff, "merve");
         let id = submit(&app, &merve, "ada").await;
         let mut client = WsClient::signed_in(&app.address, &merve).await;
-        client.subscribe("e", NOMINATION_EVENTS, json!({ "filter": { "after": null } })).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        follow(&app, &mut client, &merve, "e", json!({})).await;
         mutate(&app, &app.token(Role::Staff, "espejelomar"), ENDORSE, json!({ "id": id })).await;
         let cursor = client.next_event("e").await["cursor"].clone();
         // Age both events past the retention (7 days).
@@ -733,8 +729,7 @@ mod lost_notifications {
             let merve = app.token(Role::Staff, "merve");
             let name = app.database.postgres_name().unwrap().to_owned();
             let mut client = WsClient::signed_in(&replica, &merve).await;
-            client.subscribe("e", NOMINATION_EVENTS, json!({})).await;
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            follow(&app, &mut client, &merve, "e", json!({})).await;
             let before = submit(&app, &merve, "before").await;
             assert_eq!(
                 client.next_event("e").await["nomination"]["id"],

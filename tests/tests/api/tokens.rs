@@ -347,7 +347,13 @@ on_both_databases! {
 
 async fn app_with_keys(auth: AuthSettings) -> Option<TestApp> {
     let backend = Backend::Sqlite;
-    Some(TestApp::spawn_with_auth(TestDatabase::create(backend).await, true, auth).await)
+    Some(
+        TestApp::builder(TestDatabase::create(backend).await)
+            .demo()
+            .auth(auth)
+            .spawn()
+            .await,
+    )
 }
 
 fn public_key_settings(file: std::path::PathBuf) -> AuthSettings {

@@ -1,0 +1,109 @@
+//! The binary as a separate process, for the tests that need one (a replica killed
+//! mid-stream, a server's memory under attack): started with the test settings of the
+//! in-process [`crate::TestApp`] where the two overlap, ready once `/readyz` answers,
+//! killed and reaped however the test ends.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::TEST_SECRET;
+
+/// How to start one `api serve`.
+pub struct ServeCommand {
+    command: Command,
+    port: u16,
+}
+
+impl ServeCommand {
+    /// `api serve` of `binary` (a test's `env!("CARGO_BIN_EXE_api")`) on `database_url`,
+    /// on a free port of its own, with tokens signed by [`TEST_SECRET`], rate limits no
+    /// test reaches, and warnings only in its log, which is not kept.
+    pub fn new(binary: &str, database_url: &str) -> ServeCommand {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut command = Command::new(binary);
+        command
+            .arg("serve")
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("JWT_SECRET", TEST_SECRET)
+            .env("RATE_LIMIT_USER", "100000000")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        ServeCommand { command, port }
+    }
+
+    /// Loads the demo data at start.
+    pub fn demo(mut self) -> Self {
+        self.command.arg("--demo");
+        self
+    }
+
+    /// A setting, as the operator's environment gives it.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.command.env(name, value);
+        self
+    }
+
+    /// Starts the process and waits until it is ready (`/readyz` answers 200).
+    pub async fn start(mut self) -> ServeProcess {
+        // Owned at once, so that it is killed and reaped however this ends.
+        let process = ServeProcess {
+            child: self.command.spawn().expect("start api serve"),
+            port: self.port,
+            address: format!("http://127.0.0.1:{}", self.port),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            let ready = client
+                .get(format!("{}/readyz", process.address))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("api serve on port {} did not become ready", self.port);
+    }
+}
+
+/// A running `api serve`.
+pub struct ServeProcess {
+    child: Child,
+    pub port: u16,
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+}
+
+impl ServeProcess {
+    /// The process id, to read its memory or signal it.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Ends it at once, as a crash would, and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks it to stop, as an orchestrator does (SIGTERM).
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {}", self.child.id());
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
