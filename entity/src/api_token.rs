@@ -59,4 +59,4 @@ impl Related<super::audit_event::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(created_at);

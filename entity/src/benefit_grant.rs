@@ -53,4 +53,4 @@ impl Related<super::fellow::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(created_at, version);

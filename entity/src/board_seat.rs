@@ -50,4 +50,4 @@ impl Related<super::person::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(created_at, updated_at);

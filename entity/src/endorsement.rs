@@ -45,4 +45,4 @@ impl Related<super::person::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(created_at);

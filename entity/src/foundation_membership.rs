@@ -74,4 +74,4 @@ impl Linked for FoundationLink {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(created_at, updated_at, version);

@@ -7,6 +7,7 @@ pub mod prelude;
 
 pub mod enums;
 pub mod folding;
+pub mod stamps;
 
 pub mod account;
 pub mod api_token;

@@ -121,11 +121,13 @@ impl Related<super::strategic_area::Entity> for Entity {
 
 #[async_trait::async_trait]
 impl ActiveModelBehavior for ActiveModel {
-    /// Keeps the folded copies in step with the texts they fold.
-    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+    /// Keeps the folded copies in step with the texts they fold, and fills the
+    /// bookkeeping columns the write left unset ([`crate::stamps`]).
+    async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, DbErr>
     where
         C: ConnectionTrait,
     {
+        crate::stamp!(self, insert; created_at, updated_at, version);
         refold(&self.nominee_handle, &mut self.nominee_handle_folded);
         Ok(self)
     }

@@ -7,7 +7,6 @@
 //! an account that exists is refused, never merged: running the command twice changes
 //! nothing the second time.
 
-use chrono::Utc;
 use entity::enums::AccountRole;
 use entity::{account, person};
 use sea_orm::sea_query::Expr;
@@ -89,7 +88,6 @@ async fn insert(
         ))
         .one(&txn)
         .await?;
-    let now = Utc::now();
     let (person, new_person) = match found {
         Some((_, Some(existing))) => {
             return Err(ServiceError::Conflict(format!(
@@ -108,8 +106,6 @@ async fn insert(
             let person = person::ActiveModel {
                 name: Set(name),
                 handle: Set(Some(handle.to_owned())),
-                created_at: Set(now),
-                updated_at: Set(now),
                 ..Default::default()
             }
             .insert(&txn)
@@ -120,7 +116,6 @@ async fn insert(
     let account = account::ActiveModel {
         person_id: Set(person.id),
         role: Set(role),
-        created_at: Set(now),
         disabled_at: Set(None),
         ..Default::default()
     }

@@ -66,8 +66,6 @@ pub async fn grant_benefit(
         revoked_at: Set(None),
         revoked_by_person_id: Set(None),
         revocation_note: Set(None),
-        version: Set(1),
-        created_at: Set(Utc::now()),
         ..Default::default()
     }
     .insert(&txn)

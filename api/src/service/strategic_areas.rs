@@ -134,16 +134,12 @@ pub async fn create(
     let slug = domain::slug("input.slug", slug)?;
     let name = domain::text("input.name", name, 1, 200)?;
     let description = domain::optional_text("input.description", description, 5000)?;
-    let now = Utc::now();
     let txn = db.begin().await?;
     let inserted = strategic_area::ActiveModel {
         slug: Set(slug.clone()),
         name: Set(name),
         description: Set(description),
         archived_at: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)

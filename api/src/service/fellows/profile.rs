@@ -184,7 +184,6 @@ pub async fn add_contribution(
         url: Set(url),
         metric: Set(metric),
         occurred_on: Set(new.occurred_on),
-        created_at: Set(Utc::now()),
         ..Default::default()
     }
     .insert(&txn)

@@ -89,7 +89,6 @@ pub async fn record_membership(
         ));
     }
     let announcement_url = optional_url("input.announcementUrl", new.announcement_url.as_deref())?;
-    let now = Utc::now();
     let txn = db.begin().await?;
     let inserted = foundation_membership::ActiveModel {
         member_id: Set(new.member_id),
@@ -98,9 +97,6 @@ pub async fn record_membership(
         joined_on: Set(new.joined_on),
         ended_on: Set(None),
         announcement_url: Set(announcement_url),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)

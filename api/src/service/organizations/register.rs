@@ -2,7 +2,6 @@
 //! umbrella, never under itself or its own descendants, and a foundation stays one
 //! while memberships name it.
 
-use chrono::Utc;
 use entity::enums::OrganizationKind;
 use entity::{foundation_membership, organization};
 use sea_orm::sea_query::Expr;
@@ -59,7 +58,6 @@ pub async fn create_organization(
     if let Some(parent) = new.parent_id {
         organization(db, parent, "input.parentId").await?;
     }
-    let now = Utc::now();
     let txn = db.begin().await?;
     let inserted = organization::ActiveModel {
         slug: Set(slug.clone()),
@@ -68,9 +66,6 @@ pub async fn create_organization(
         parent_id: Set(new.parent_id),
         description: Set(description),
         website_url: Set(website_url),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
