@@ -2,9 +2,10 @@
 //! (many fellows at once, a row inserted between two page requests).
 
 use chrono::{NaiveDate, Utc};
-use entity::enums::{ContributionKind, FellowStatus, OrganizationKind};
+use entity::enums::{ContributionKind, FellowStatus, MembershipTier, OrganizationKind};
 use entity::{
-    account, contribution, fellow, fellow_strategic_area, organization, person, strategic_area,
+    account, contribution, fellow, fellow_strategic_area, foundation_membership, organization,
+    person, strategic_area,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -142,11 +143,46 @@ pub async fn link_area(db: &DatabaseConnection, fellow_id: i64, area_id: i64) {
 }
 
 pub async fn organization(db: &DatabaseConnection, slug: &str, name: &str) -> organization::Model {
+    organization_of_kind(db, slug, name, OrganizationKind::Company).await
+}
+
+pub async fn foundation(db: &DatabaseConnection, slug: &str, name: &str) -> organization::Model {
+    organization_of_kind(db, slug, name, OrganizationKind::Foundation).await
+}
+
+/// A general membership of `member` in `foundation`, joined on 1 January 2024.
+pub async fn membership(
+    db: &DatabaseConnection,
+    member_id: i64,
+    foundation_id: i64,
+) -> foundation_membership::Model {
+    let now = Utc::now();
+    foundation_membership::ActiveModel {
+        member_id: Set(member_id),
+        foundation_id: Set(foundation_id),
+        tier: Set(MembershipTier::General),
+        joined_on: Set(NaiveDate::from_ymd_opt(2024, 1, 1)),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert a membership")
+}
+
+async fn organization_of_kind(
+    db: &DatabaseConnection,
+    slug: &str,
+    name: &str,
+    kind: OrganizationKind,
+) -> organization::Model {
     let now = Utc::now();
     organization::ActiveModel {
         slug: Set(slug.to_owned()),
         name: Set(name.to_owned()),
-        kind: Set(OrganizationKind::Company),
+        kind: Set(kind),
         parent_id: Set(None),
         description: Set(None),
         website_url: Set(None),

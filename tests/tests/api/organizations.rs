@@ -1,8 +1,7 @@
 //! Organizations and foundation memberships.
 
-use chrono::{NaiveDate, Utc};
-use entity::enums::{MembershipTier, OrganizationKind};
-use entity::{board_seat, foundation_membership, organization};
+use chrono::Utc;
+use entity::board_seat;
 use fellowship_tests::{on_both_databases, page_backward, page_forward, seed, TestApp};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
@@ -79,33 +78,10 @@ on_both_databases! {
     async fn foundation_members_with_their_seats_cost_two_statements_at_any_size(backend) {
         let app = TestApp::empty(backend).await;
         let now = Utc::now();
-        let foundation = organization::ActiveModel {
-            slug: Set("open-models-foundation".into()),
-            name: Set("Open Models Foundation".into()),
-            kind: Set(OrganizationKind::Foundation),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .unwrap();
+        let foundation = seed::foundation(&app.db, "open-models-foundation", "Open Models Foundation").await;
         for i in 0..30 {
             let member = seed::organization(&app.db, &format!("member-{i:02}"), &format!("Member {i:02}")).await;
-            let membership = foundation_membership::ActiveModel {
-                member_id: Set(member.id),
-                foundation_id: Set(foundation.id),
-                tier: Set(MembershipTier::General),
-                joined_on: Set(NaiveDate::from_ymd_opt(2024, 1, 1)),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&app.db)
-            .await
-            .unwrap();
+            let membership = seed::membership(&app.db, member.id, foundation.id).await;
             let representative = seed::person(&app.db, &format!("Representative {i:02}"), None).await;
             board_seat::ActiveModel {
                 membership_id: Set(membership.id),
@@ -142,24 +118,11 @@ on_both_databases! {
 
     async fn every_foundations_members_are_paged_in_one_statement(backend) {
         let app = TestApp::empty(backend).await;
-        let now = Utc::now();
         // Three foundations with 7, 0 and 3 members, recorded interleaved so that no
         // foundation's memberships have consecutive ids.
         let mut foundations = Vec::new();
         for (slug, name) in [("alpha-foundation", "Alpha"), ("beta-foundation", "Beta"), ("gamma-foundation", "Gamma")] {
-            let foundation = organization::ActiveModel {
-                slug: Set(slug.into()),
-                name: Set(name.into()),
-                kind: Set(OrganizationKind::Foundation),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&app.db)
-            .await
-            .unwrap();
-            foundations.push(foundation);
+            foundations.push(seed::foundation(&app.db, slug, name).await);
         }
         let mut expected: Vec<Vec<String>> = vec![Vec::new(); 3];
         for i in 0..7 {
@@ -169,19 +132,7 @@ on_both_databases! {
                 }
                 let slug = format!("member-{f}-{i}");
                 let member = seed::organization(&app.db, &slug, &format!("Member {f} {i}")).await;
-                foundation_membership::ActiveModel {
-                    member_id: Set(member.id),
-                    foundation_id: Set(foundations[f].id),
-                    tier: Set(MembershipTier::General),
-                    joined_on: Set(NaiveDate::from_ymd_opt(2024, 1, 1)),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&app.db)
-                .await
-                .unwrap();
+                seed::membership(&app.db, member.id, foundations[f].id).await;
                 expected[f].push(slug);
             }
         }
