@@ -16,13 +16,10 @@ use sea_orm::{
 use serde_json::json;
 
 use super::Viewer;
-use crate::domain;
+use crate::domain::{Handle, Line};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::audit::{self, Change};
 use crate::service::search;
-
-/// The longest name a person may have, as for a nominee.
-pub const MAX_NAME_CHARS: usize = 200;
 
 pub struct NewAccount<'a> {
     pub handle: &'a str,
@@ -47,10 +44,10 @@ pub struct CreatedAccount {
 /// Only operators call this (from the command line, with the database's credentials),
 /// so there is no viewer to check; the audit log records it with no actor.
 pub async fn create(db: &DatabaseConnection, new: NewAccount<'_>) -> ServiceResult<CreatedAccount> {
-    let handle = domain::handle("--handle", new.handle)?;
+    let handle = Handle::parse("--handle", new.handle)?;
     let name = new
         .name
-        .map(|name| domain::text("--name", name, 1, MAX_NAME_CHARS))
+        .map(|name| Line::parse("--name", name))
         .transpose()?;
     let result = insert(db, &handle, name, new.role).await;
     match result {
@@ -75,8 +72,8 @@ fn duplicate(handle: &str) -> ServiceError {
 
 async fn insert(
     db: &DatabaseConnection,
-    handle: &str,
-    name: Option<String>,
+    handle: &Handle,
+    name: Option<Line>,
     role: AccountRole,
 ) -> ServiceResult<CreatedAccount> {
     let txn = db.begin().await?;
@@ -84,7 +81,7 @@ async fn insert(
         .find_also_related(account::Entity)
         .filter(search::equals_ignoring_case(
             Expr::col((person::Entity, person::Column::Handle)),
-            handle,
+            handle.as_str(),
         ))
         .one(&txn)
         .await?;
@@ -104,8 +101,8 @@ async fn insert(
                 ));
             };
             let person = person::ActiveModel {
-                name: Set(name),
-                handle: Set(Some(handle.to_owned())),
+                name: Set(name.into()),
+                handle: Set(Some(handle.to_string())),
                 ..Default::default()
             }
             .insert(&txn)

@@ -14,13 +14,15 @@ use super::audit::{self, Change};
 use super::idempotency::{self, Claim};
 use super::page::{self, Cursor, KeysetOrder, Page, PageArgs};
 use crate::auth::{token_hash, KeyRing, NewClaims, Role, Scope, Viewer};
+use crate::domain::Text;
 use crate::error::{ServiceError, ServiceResult};
 
 /// How long a token lives when its creator does not say.
 pub const DEFAULT_LIFETIME: Duration = Duration::days(90);
 /// The longest a token may live: tokens that never expire are tokens nobody rotates.
 pub const MAX_LIFETIME: Duration = Duration::days(366);
-pub const MAX_NAME_CHARS: usize = 100;
+/// What a token is for, in its creator's words ("CRM sync"): at most 100 characters.
+pub type TokenName = Text<100>;
 
 #[derive(serde::Serialize)]
 pub struct NewApiToken {
@@ -116,13 +118,7 @@ pub async fn create(
             "Your token names no person known to this service.".into(),
         ));
     };
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ServiceError::invalid(
-            "input.name",
-            format!("A name is 1 to {MAX_NAME_CHARS} characters."),
-        ));
-    }
+    let name = TokenName::parse("input.name", &input.name)?;
     let mut scopes: Vec<Scope> = Vec::new();
     for (i, text) in input.scopes.iter().enumerate() {
         let scope = Scope::parse(text).ok_or_else(|| {
@@ -169,7 +165,7 @@ pub async fn create(
 
     let mut row = api_token::Model {
         id: 0,
-        name,
+        name: name.into(),
         jti: uuid::Uuid::new_v4().to_string(),
         secret_hash: String::new(),
         scopes: json!(scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>()),

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use crate::auth::Viewer;
-use crate::domain::{self};
+use crate::domain::Note;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::access;
 use crate::service::audit::{self, Change};
@@ -55,12 +55,12 @@ pub async fn grant_benefit(
             "Benefits are granted to active fellows only.".into(),
         ));
     }
-    let description = domain::optional_text("input.description", description.as_deref(), 2000)?;
+    let description = Note::optional("input.description", description.as_deref())?;
     let txn = db.begin().await?;
     let grant = benefit_grant::ActiveModel {
         fellow_id: Set(fellow_id),
         kind: Set(kind),
-        description: Set(description),
+        description: Set(description.map(Into::into)),
         granted_on: Set(granted_on.unwrap_or_else(|| Utc::now().date_naive())),
         granted_by_person_id: Set(viewer.person_id()),
         revoked_at: Set(None),
@@ -93,7 +93,7 @@ pub async fn revoke_benefit(
     note: &str,
 ) -> ServiceResult<benefit_grant::Model> {
     access::require_staff(viewer, "revoke benefits")?;
-    let note = domain::text("input.note", note, 1, 2000)?;
+    let note = Note::parse("input.note", note)?;
     let current = benefit_grant::Entity::find_by_id(grant_id)
         .one(db)
         .await?
@@ -111,7 +111,10 @@ pub async fn revoke_benefit(
             benefit_grant::Column::RevokedByPersonId,
             Expr::val(viewer.person_id()),
         )
-        .col_expr(benefit_grant::Column::RevocationNote, Expr::val(note))
+        .col_expr(
+            benefit_grant::Column::RevocationNote,
+            Expr::val(note.as_str()),
+        )
         .filter(benefit_grant::Column::Id.eq(grant_id))
         .filter(benefit_grant::Column::RevokedAt.is_null())
         .exec(&txn)

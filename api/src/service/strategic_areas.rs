@@ -17,7 +17,7 @@ use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCoun
 use super::search;
 use super::versioned;
 use crate::auth::Viewer;
-use crate::domain;
+use crate::domain::{Line, Prose, Slug};
 use crate::error::{ServiceError, ServiceResult};
 
 #[derive(Debug, Default, Clone)]
@@ -131,14 +131,14 @@ pub async fn create(
     description: Option<&str>,
 ) -> ServiceResult<strategic_area::Model> {
     access::require_staff(viewer, "create strategic areas")?;
-    let slug = domain::slug("input.slug", slug)?;
-    let name = domain::text("input.name", name, 1, 200)?;
-    let description = domain::optional_text("input.description", description, 5000)?;
+    let slug = Slug::parse("input.slug", slug)?;
+    let name = Line::parse("input.name", name)?;
+    let description = Prose::optional("input.description", description)?;
     let txn = db.begin().await?;
     let inserted = strategic_area::ActiveModel {
-        slug: Set(slug.clone()),
-        name: Set(name),
-        description: Set(description),
+        slug: Set(slug.to_string()),
+        name: Set(name.into()),
+        description: Set(description.map(Into::into)),
         archived_at: Set(None),
         ..Default::default()
     }
@@ -230,12 +230,12 @@ pub async fn update(
     let name = edit
         .name
         .as_deref()
-        .map(|n| domain::text("input.name", n, 1, 200))
+        .map(|n| Line::parse("input.name", n))
         .transpose()?;
     let description = edit
         .description
         .as_deref()
-        .map(|d| domain::optional_text("input.description", Some(d), 5000))
+        .map(|d| Prose::optional("input.description", Some(d)))
         .transpose()?;
     change(
         db,
@@ -250,10 +250,13 @@ pub async fn update(
                     strategic_area::Column::NameFolded,
                     Expr::val(search::fold(&name)),
                 );
-                u = u.col_expr(strategic_area::Column::Name, Expr::val(name));
+                u = u.col_expr(strategic_area::Column::Name, Expr::val(String::from(name)));
             }
             if let Some(description) = description {
-                u = u.col_expr(strategic_area::Column::Description, Expr::val(description));
+                u = u.col_expr(
+                    strategic_area::Column::Description,
+                    Expr::val(description.map(String::from)),
+                );
             }
             u
         },

@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::auth::Viewer;
-use crate::domain::{self, LinkInput};
+use crate::domain::{HttpUrl, Line, LinkInput, Links, Prose, Text};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::audit::{self, Change};
 use crate::service::search;
@@ -72,22 +72,22 @@ pub async fn update_profile(
     let name = edit
         .name
         .as_deref()
-        .map(|n| domain::text("input.name", n, 1, 200))
+        .map(|n| Line::parse("input.name", n))
         .transpose()?;
     let headline = edit
         .headline
         .as_deref()
-        .map(|h| domain::optional_text("input.headline", Some(h), 200))
+        .map(|h| Line::optional("input.headline", Some(h)))
         .transpose()?;
     let bio = edit
         .bio
         .as_deref()
-        .map(|b| domain::optional_text("input.bio", Some(b), 5000))
+        .map(|b| Prose::optional("input.bio", Some(b)))
         .transpose()?;
     let links = edit
         .links
         .as_deref()
-        .map(|l| domain::links("input.links", l))
+        .map(|l| Links::parse("input.links", l))
         .transpose()?;
 
     let txn = db.begin().await?;
@@ -98,13 +98,16 @@ pub async fn update_profile(
             fellow::Column::HeadlineFolded,
             Expr::val(headline.as_deref().map(search::fold)),
         );
-        update = update.col_expr(fellow::Column::Headline, Expr::val(headline));
+        update = update.col_expr(
+            fellow::Column::Headline,
+            Expr::val(headline.map(String::from)),
+        );
     }
     if let Some(bio) = bio {
-        update = update.col_expr(fellow::Column::Bio, Expr::val(bio));
+        update = update.col_expr(fellow::Column::Bio, Expr::val(bio.map(String::from)));
     }
     if let Some(links) = links {
-        update = update.col_expr(fellow::Column::Links, Expr::val(links));
+        update = update.col_expr(fellow::Column::Links, Expr::val(links.to_json()));
     }
     let Some(updated) = versioned::apply(update, &txn).await? else {
         txn.rollback().await?;
@@ -119,7 +122,7 @@ pub async fn update_profile(
         None => person,
         Some(name) => person::Entity::update_many()
             .col_expr(person::Column::NameFolded, Expr::val(search::fold(&name)))
-            .col_expr(person::Column::Name, Expr::val(name))
+            .col_expr(person::Column::Name, Expr::val(String::from(name)))
             .col_expr(person::Column::UpdatedAt, Expr::val(Utc::now()))
             .filter(person::Column::Id.eq(current.person_id))
             .exec_with_returning(&txn)
@@ -160,15 +163,10 @@ pub async fn add_contribution(
 ) -> ServiceResult<contribution::Model> {
     let fellow = find_fellow(db, fellow_id, "input.fellowId").await?;
     require_self_or_staff(viewer, &fellow, "add contributions")?;
-    let title = domain::text("input.title", &new.title, 1, 200)?;
-    let description = domain::optional_text("input.description", new.description.as_deref(), 5000)?;
-    let url = new
-        .url
-        .as_deref()
-        .filter(|u| !u.trim().is_empty())
-        .map(|u| domain::http_url("input.url", u))
-        .transpose()?;
-    let metric = domain::optional_text("input.metric", new.metric.as_deref(), 100)?;
+    let title = Line::parse("input.title", &new.title)?;
+    let description = Prose::optional("input.description", new.description.as_deref())?;
+    let url = HttpUrl::optional("input.url", new.url.as_deref())?;
+    let metric = Text::<100>::optional("input.metric", new.metric.as_deref())?;
     if new.occurred_on.is_some_and(|d| d > Utc::now().date_naive()) {
         return Err(ServiceError::invalid(
             "input.occurredOn",
@@ -179,10 +177,10 @@ pub async fn add_contribution(
     let row = contribution::ActiveModel {
         fellow_id: Set(fellow_id),
         kind: Set(new.kind),
-        title: Set(title),
-        description: Set(description),
-        url: Set(url),
-        metric: Set(metric),
+        title: Set(title.into()),
+        description: Set(description.map(Into::into)),
+        url: Set(url.map(Into::into)),
+        metric: Set(metric.map(Into::into)),
         occurred_on: Set(new.occurred_on),
         ..Default::default()
     }

@@ -30,7 +30,7 @@ use sea_orm::{
 use serde_json::{json, Value};
 
 use crate::auth::Viewer;
-use crate::domain::{self, LinkInput};
+use crate::domain::{Email, Handle, Line, LinkInput, Links, Note, Prose};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::access;
 use crate::service::audit::{self, Change};
@@ -108,10 +108,6 @@ async fn staff_member(
 ) -> ServiceResult<person::Model> {
     access::require_staff(viewer, what)?;
     acting_member(db, viewer, what).await
-}
-
-fn same_handle(a: Option<&str>, b: &str) -> bool {
-    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
 }
 
 fn no_such_nomination() -> ServiceError {
@@ -235,17 +231,18 @@ pub async fn submit(
     if let Some(first) = replay(db, claim.as_ref()).await? {
         return Ok(first);
     }
-    let nominee_name = domain::text("input.nomineeName", &s.nominee_name, 1, 200)?;
-    let nominee_handle = domain::handle("input.nomineeHandle", &s.nominee_handle)?;
-    let nominee_email = domain::email("input.nomineeEmail", &s.nominee_email)?;
-    let rationale = domain::text("input.rationale", &s.rationale, 1, 5000)?;
-    let support_requested = domain::optional_text(
-        "input.supportRequested",
-        s.support_requested.as_deref(),
-        2000,
-    )?;
-    let links = domain::links("input.links", &s.links)?;
-    if same_handle(nominator.handle.as_deref(), &nominee_handle) {
+    let nominee_name = Line::parse("input.nomineeName", &s.nominee_name)?;
+    let nominee_handle = Handle::parse("input.nomineeHandle", &s.nominee_handle)?;
+    let nominee_email = Email::parse("input.nomineeEmail", &s.nominee_email)?;
+    let rationale = Prose::parse("input.rationale", &s.rationale)?;
+    let support_requested =
+        Note::optional("input.supportRequested", s.support_requested.as_deref())?;
+    let links = Links::parse("input.links", &s.links)?;
+    if nominator
+        .handle
+        .as_deref()
+        .is_some_and(|h| nominee_handle.is(h))
+    {
         return Err(ServiceError::not_permitted(
             Some("input.nomineeHandle"),
             "Nobody nominates themselves.",
@@ -301,12 +298,12 @@ pub async fn submit(
     let now = Utc::now();
     let txn = db.begin().await?;
     let inserted = nomination::ActiveModel {
-        nominee_name: Set(nominee_name),
-        nominee_handle: Set(nominee_handle.clone()),
-        nominee_email: Set(nominee_email),
-        rationale: Set(rationale),
-        support_requested: Set(support_requested),
-        links: Set(links),
+        nominee_name: Set(nominee_name.into()),
+        nominee_handle: Set(nominee_handle.to_string()),
+        nominee_email: Set(nominee_email.into()),
+        rationale: Set(rationale.into()),
+        support_requested: Set(support_requested.map(Into::into)),
+        links: Set(links.to_json()),
         status: Set(NominationStatus::Submitted),
         nominator_person_id: Set(nominator.id),
         reviewer_person_id: Set(None),
@@ -415,9 +412,13 @@ pub async fn endorse(
     comment: Option<String>,
 ) -> ServiceResult<nomination::Model> {
     let endorser = acting_member(db, viewer, "endorse nominations").await?;
-    let comment = domain::optional_text("input.comment", comment.as_deref(), 2000)?;
+    let comment = Note::optional("input.comment", comment.as_deref())?;
     let current = find_for(db, viewer, id).await?;
-    if same_handle(endorser.handle.as_deref(), &current.nominee_handle) {
+    let own = endorser
+        .handle
+        .as_deref()
+        .is_some_and(|h| h.eq_ignore_ascii_case(&current.nominee_handle));
+    if own {
         return Err(ServiceError::not_permitted(
             None,
             "Nobody endorses their own nomination.",
@@ -438,7 +439,7 @@ pub async fn endorse(
     let inserted = endorsement::ActiveModel {
         nomination_id: Set(id),
         endorser_person_id: Set(endorser.id),
-        comment: Set(comment),
+        comment: Set(comment.map(Into::into)),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -573,7 +574,7 @@ pub async fn decide(
     expected_version: i32,
 ) -> ServiceResult<Decided> {
     let decider = staff_member(db, viewer, "decide nominations").await?;
-    let note = domain::text("input.note", note, 1, 2000)?;
+    let note = Note::parse("input.note", note)?;
     let current = find(db, id).await?;
     if current.nominator_person_id == decider.id {
         return Err(ServiceError::not_permitted(
@@ -608,7 +609,7 @@ pub async fn decide(
             u.col_expr(nomination::Column::Status, Expr::val(status.as_str()))
                 .col_expr(nomination::Column::DecidedByPersonId, Expr::val(decider.id))
                 .col_expr(nomination::Column::DecidedAt, Expr::val(now))
-                .col_expr(nomination::Column::DecisionNote, Expr::val(note.clone()))
+                .col_expr(nomination::Column::DecisionNote, Expr::val(note.as_str()))
         },
     )
     .await?

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::memberships::membership;
 use crate::auth::Viewer;
-use crate::domain;
+use crate::domain::{Handle, Line};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::access;
 use crate::service::audit::{self, Change};
@@ -65,13 +65,11 @@ pub async fn appoint_representative(
             ),
         ));
     }
-    let board = domain::text(
+    let board = Line::parse(
         "input.board",
         appointment.board.as_deref().unwrap_or("Governing Board"),
-        1,
-        200,
     )?;
-    let title = domain::optional_text("input.title", appointment.title.as_deref(), 200)?;
+    let title = Line::optional("input.title", appointment.title.as_deref())?;
     let since = appointment.since.unwrap_or_else(|| Utc::now().date_naive());
     if current.joined_on.is_some_and(|joined| since < joined) {
         return Err(ServiceError::invalid(
@@ -90,12 +88,8 @@ pub async fn appoint_representative(
             (Some(person), None)
         }
         Representative::New { name, handle } => {
-            let name = domain::text("input.representativeName", &name, 1, 200)?;
-            let handle = handle
-                .as_deref()
-                .filter(|h| !h.trim().is_empty())
-                .map(|h| domain::handle("input.representativeHandle", h))
-                .transpose()?;
+            let name = Line::parse("input.representativeName", &name)?;
+            let handle = Handle::optional("input.representativeHandle", handle.as_deref())?;
             let known = match &handle {
                 Some(handle) => {
                     person::Entity::find()
@@ -137,8 +131,8 @@ pub async fn appoint_representative(
         (Some(person), _) => person,
         (None, Some((name, handle))) => {
             person::ActiveModel {
-                name: Set(name),
-                handle: Set(handle),
+                name: Set(name.into()),
+                handle: Set(handle.map(Into::into)),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -176,9 +170,9 @@ pub async fn appoint_representative(
     }
     let seat = board_seat::ActiveModel {
         membership_id: Set(current.id),
-        board: Set(board),
+        board: Set(board.into()),
         representative_person_id: Set(representative.id),
-        title: Set(title),
+        title: Set(title.map(Into::into)),
         since: Set(Some(since)),
         until: Set(None),
         created_at: Set(now),

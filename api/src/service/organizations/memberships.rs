@@ -13,8 +13,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::register::{optional_url, organization};
+use super::register::organization;
 use crate::auth::Viewer;
+use crate::domain::HttpUrl;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::access;
 use crate::service::audit::{self, Change};
@@ -88,7 +89,8 @@ pub async fn record_membership(
             "A membership cannot begin in the future.",
         ));
     }
-    let announcement_url = optional_url("input.announcementUrl", new.announcement_url.as_deref())?;
+    let announcement_url =
+        HttpUrl::optional("input.announcementUrl", new.announcement_url.as_deref())?;
     let txn = db.begin().await?;
     let inserted = foundation_membership::ActiveModel {
         member_id: Set(new.member_id),
@@ -96,7 +98,7 @@ pub async fn record_membership(
         tier: Set(new.tier),
         joined_on: Set(new.joined_on),
         ended_on: Set(None),
-        announcement_url: Set(announcement_url),
+        announcement_url: Set(announcement_url.map(Into::into)),
         ..Default::default()
     }
     .insert(&txn)

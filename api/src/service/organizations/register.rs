@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::auth::Viewer;
-use crate::domain;
+use crate::domain::{HttpUrl, Line, Prose, Slug};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::access;
 use crate::service::audit::{self, Change};
@@ -39,33 +39,27 @@ pub struct NewOrganization {
     pub website_url: Option<String>,
 }
 
-pub(super) fn optional_url(field: &str, url: Option<&str>) -> ServiceResult<Option<String>> {
-    url.filter(|u| !u.trim().is_empty())
-        .map(|u| domain::http_url(field, u))
-        .transpose()
-}
-
 pub async fn create_organization(
     db: &DatabaseConnection,
     viewer: &Viewer,
     new: NewOrganization,
 ) -> ServiceResult<organization::Model> {
     access::require_staff(viewer, "create organizations")?;
-    let slug = domain::slug("input.slug", &new.slug)?;
-    let name = domain::text("input.name", &new.name, 1, 200)?;
-    let description = domain::optional_text("input.description", new.description.as_deref(), 5000)?;
-    let website_url = optional_url("input.websiteUrl", new.website_url.as_deref())?;
+    let slug = Slug::parse("input.slug", &new.slug)?;
+    let name = Line::parse("input.name", &new.name)?;
+    let description = Prose::optional("input.description", new.description.as_deref())?;
+    let website_url = HttpUrl::optional("input.websiteUrl", new.website_url.as_deref())?;
     if let Some(parent) = new.parent_id {
         organization(db, parent, "input.parentId").await?;
     }
     let txn = db.begin().await?;
     let inserted = organization::ActiveModel {
-        slug: Set(slug.clone()),
-        name: Set(name),
+        slug: Set(slug.to_string()),
+        name: Set(name.into()),
         kind: Set(new.kind),
         parent_id: Set(new.parent_id),
-        description: Set(description),
-        website_url: Set(website_url),
+        description: Set(description.map(Into::into)),
+        website_url: Set(website_url.map(Into::into)),
         ..Default::default()
     }
     .insert(&txn)
@@ -117,17 +111,17 @@ pub async fn update_organization(
     let name = edit
         .name
         .as_deref()
-        .map(|n| domain::text("input.name", n, 1, 200))
+        .map(|n| Line::parse("input.name", n))
         .transpose()?;
     let description = edit
         .description
         .as_deref()
-        .map(|d| domain::optional_text("input.description", Some(d), 5000))
+        .map(|d| Prose::optional("input.description", Some(d)))
         .transpose()?;
     let website_url = edit
         .website_url
         .as_deref()
-        .map(|u| optional_url("input.websiteUrl", Some(u)))
+        .map(|u| HttpUrl::optional("input.websiteUrl", Some(u)))
         .transpose()?;
     if let Some(Some(parent)) = edit.parent_id {
         organization(db, parent, "input.parentId").await?;
@@ -140,7 +134,7 @@ pub async fn update_organization(
             organization::Column::NameFolded,
             Expr::val(search::fold(&name)),
         );
-        update = update.col_expr(organization::Column::Name, Expr::val(name));
+        update = update.col_expr(organization::Column::Name, Expr::val(String::from(name)));
     }
     if let Some(kind) = edit.kind {
         update = update.col_expr(organization::Column::Kind, Expr::val(kind.as_str()));
@@ -149,10 +143,16 @@ pub async fn update_organization(
         update = update.col_expr(organization::Column::ParentId, Expr::val(parent));
     }
     if let Some(description) = description {
-        update = update.col_expr(organization::Column::Description, Expr::val(description));
+        update = update.col_expr(
+            organization::Column::Description,
+            Expr::val(description.map(String::from)),
+        );
     }
     if let Some(url) = website_url {
-        update = update.col_expr(organization::Column::WebsiteUrl, Expr::val(url));
+        update = update.col_expr(
+            organization::Column::WebsiteUrl,
+            Expr::val(url.map(String::from)),
+        );
     }
     if edit.parent_id.is_some() {
         // Parent changes take turns from here to commit: two that each look fine alone
