@@ -28,7 +28,7 @@ fn staff_token() -> String {
 }
 
 async fn submit(client: &reqwest::Client, address: &str, token: &str, handle: &str) {
-    fellowship_tests::submit_nomination(client, address, token, handle).await;
+    fellowship_tests::nominations::submit_to(client, address, token, handle).await;
 }
 
 /// Subscribes on `address`, resuming after `cursor` when given.

@@ -123,7 +123,7 @@ fn staff_token() -> String {
 }
 
 async fn submit(client: &reqwest::Client, address: &str, token: &str, handle: &str) {
-    fellowship_tests::submit_nomination(client, address, token, handle).await;
+    fellowship_tests::nominations::submit_to(client, address, token, handle).await;
 }
 
 const TEXT: u8 = 0x1;

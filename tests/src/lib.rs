@@ -10,6 +10,7 @@
 //! unrun; `cargo suite` (tests/src/bin/suite.rs) leaves them out, visibly, when no
 //! PostgreSQL answers.
 
+pub mod nominations;
 pub mod process;
 pub mod seed;
 pub mod ws;
@@ -661,32 +662,6 @@ pub async fn events_cursor(client: &reqwest::Client, address: &str, token: &str)
         .as_str()
         .unwrap_or_else(|| panic!("a cursor: {body}"))
         .to_owned()
-}
-
-pub async fn submit_nomination(client: &reqwest::Client, address: &str, token: &str, handle: &str) {
-    let body: Value = client
-        .post(format!("{address}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({
-            "query": "mutation($input: SubmitNominationInput!) { submitNomination(input: $input) { nomination { id } userErrors { code message } } }",
-            "variables": { "input": {
-                "nomineeName": format!("Nominee {handle}"), "nomineeHandle": handle,
-                "nomineeEmail": format!("{handle}@example.org"),
-                "rationale": "Maintains widely used open models.",
-                "strategicAreaSlugs": [], "links": []
-            } }
-        }))
-        .send()
-        .await
-        .expect("POST /graphql")
-        .json()
-        .await
-        .expect("a JSON body");
-    assert_eq!(
-        body["data"]["submitNomination"]["userErrors"],
-        json!([]),
-        "{body}"
-    );
 }
 
 #[cfg(test)]

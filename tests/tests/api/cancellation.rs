@@ -13,11 +13,11 @@ use api::auth::{User, Viewer};
 use api::service::nominations::workflow::{self, Decision, Submission};
 use entity::enums::NominationStatus;
 use entity::{audit_event, fellow, idempotency_record, nomination, nomination_event, person};
+use fellowship_tests::nominations;
 use fellowship_tests::{
     on_both_databases, on_postgres, test_server_settings, TestApp, TestDatabase,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::json;
 
 async fn staff(app: &TestApp, handle: &str) -> Viewer {
     let person = person::Entity::find()
@@ -30,12 +30,6 @@ async fn staff(app: &TestApp, handle: &str) -> Viewer {
         handle: handle.to_owned(),
         person_id: Some(person.id),
     })
-}
-
-const SUBMIT: &str = "mutation($i: SubmitNominationInput!) { submitNomination(input: $i) { nomination { id } userErrors { code } } }";
-
-fn submission(handle: &str) -> serde_json::Value {
-    json!({ "i": { "nomineeName": "Ada", "nomineeHandle": handle, "nomineeEmail": "ada@example.org", "rationale": "r" } })
 }
 
 /// What a submission leaves behind: nominations, idempotency records, audit rows and
@@ -55,7 +49,8 @@ async fn written(app: &TestApp) -> [u64; 4] {
     ]
 }
 
-/// POSTs `SUBMIT` to a server at `base` with a staff token and an Idempotency-Key.
+/// Submits a nomination of `handle` to the server at `base` with a staff token and an
+/// Idempotency-Key; returns the status and the body.
 async fn submit_to(
     app: &TestApp,
     base: &str,
@@ -63,16 +58,14 @@ async fn submit_to(
     key: &str,
     handle: &str,
 ) -> (u16, serde_json::Value) {
-    let response = app
-        .client
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&json!({ "query": SUBMIT, "variables": submission(handle) }))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    nominations::post(
+        &app.client,
+        base,
+        token,
+        &[("Idempotency-Key", key)],
+        handle,
+    )
+    .await
 }
 
 fn server_with_deadline(deadline: Duration) -> api::config::ServerSettings {

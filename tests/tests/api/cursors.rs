@@ -20,8 +20,6 @@ const SECRET_B: &str = "cursor-secret-b-for-tests-0123456789abcdef";
 const AREAS: &str = r#"query($after: String) {
   strategicAreas(first: 1, after: $after) { edges { node { slug } } pageInfo { endCursor } } }"#;
 const POSITION: &str = "{ nominationEventsCursor }";
-const SUBMIT: &str = r#"mutation($input: SubmitNominationInput!) { submitNomination(input: $input) {
-    nomination { id } userErrors { code } } }"#;
 
 fn signed_with(secret: Option<&str>, previous: Option<&str>) -> ServerSettings {
     let mut server = test_server_settings();
@@ -116,15 +114,6 @@ async fn resumes_from(address: &str, token: &str, cursor: &str) -> Option<String
     }
 }
 
-async fn submit(app: &TestApp, token: &str, handle: &str) {
-    let input = json!({ "input": {
-        "nomineeName": format!("Nominee {handle}"), "nomineeHandle": handle,
-        "nomineeEmail": format!("{handle}@example.org"),
-        "rationale": "Maintains widely used open speech models.", "strategicAreaSlugs": [], "links": [] } });
-    let data = app.graphql_as(Some(token), SUBMIT, input).await.expect_ok();
-    assert_eq!(data["submitNomination"]["userErrors"], json!([]));
-}
-
 /// A cursor laid out as they were before they were signed: 12 hex digits of a public
 /// SHA-256 checksum, then the payload. Anyone could compute one.
 fn unsigned_cursor(payload: &str) -> String {
@@ -146,7 +135,7 @@ on_both_databases! {
         // An event position: from the first event on, now.
         let now = chrono::Utc::now().timestamp();
         let forged = unsigned_cursor(&format!(r#"["nominationEventPosition/occurredAt",{{"Int":{now}}},0]"#));
-        submit(&app, &staff, "ada").await;
+        app.submit_nomination(&staff, "ada").await;
         assert_eq!(resumes_from(&app.address, &staff, &forged).await, None);
         // The server's own cursors still work.
         let issued = list_cursor(&app, &app.address).await;
@@ -163,7 +152,7 @@ on_both_databases! {
         assert!(!pages_from(&app, &other, &cursor).await);
 
         let from = position(&app, &app.address, &staff).await;
-        submit(&app, &staff, "ada").await;
+        app.submit_nomination(&staff, "ada").await;
         assert!(resumes_from(&app.address, &staff, &from).await.is_some());
         assert_eq!(resumes_from(&other, &staff, &from).await, None);
     }
@@ -185,12 +174,12 @@ on_both_databases! {
         assert!(!pages_from(&app, &done, &before).await);
 
         let from = position(&app, &app.address, &staff).await;
-        submit(&app, &staff, "ada").await;
+        app.submit_nomination(&staff, "ada").await;
         let event_cursor = resumes_from(&rotated, &staff, &from).await
             .expect("the rotated server resumes from a position the old secret signed");
         assert_eq!(resumes_from(&done, &staff, &from).await, None);
         // An event's own cursor, signed by the rotated server, is the new secret's.
-        submit(&app, &staff, "grace").await;
+        app.submit_nomination(&staff, "grace").await;
         assert!(resumes_from(&done, &staff, &event_cursor).await.is_some());
     }
 

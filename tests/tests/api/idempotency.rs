@@ -2,20 +2,14 @@
 
 use api::auth::Role;
 use entity::{api_token, audit_event, nomination};
+use fellowship_tests::nominations::{submission, variables, SUBMIT_NOMINATION};
 use fellowship_tests::{on_both_databases, TestApp};
 use futures::future::join_all;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 
-const SUBMIT: &str = r#"mutation($input: SubmitNominationInput!) { submitNomination(input: $input) {
-    nomination { id version } userErrors { field message code } } }"#;
 const CREATE_TOKEN: &str = r#"mutation($name: String!) { createApiToken(input: { name: $name, scopes: ["benefits:read"] }) {
     token apiToken { id } userErrors { code } } }"#;
-
-fn submission(handle: &str) -> Value {
-    json!({ "input": { "nomineeName": "Ada Lovelace", "nomineeHandle": handle, "nomineeEmail": "ada@example.org",
-        "rationale": "Open models and mentoring." } })
-}
 
 async fn counts(app: &TestApp) -> (u64, u64, u64) {
     (
@@ -30,9 +24,9 @@ on_both_databases! {
         let app = TestApp::with_demo(backend).await;
         let maria = app.token(Role::Fellow, "mariagrandury");
         let key = [("Idempotency-Key", "2b1d6f0e-submit-ada")];
-        let first = app.graphql_with(Some(&maria), &key, SUBMIT, submission("ada")).await.expect_ok();
+        let first = app.graphql_with(Some(&maria), &key, SUBMIT_NOMINATION, variables(submission("ada"))).await.expect_ok();
         let after_first = counts(&app).await;
-        let retry = app.graphql_with(Some(&maria), &key, SUBMIT, submission("ada")).await.expect_ok();
+        let retry = app.graphql_with(Some(&maria), &key, SUBMIT_NOMINATION, variables(submission("ada"))).await.expect_ok();
         assert_eq!(retry["submitNomination"]["nomination"]["id"], first["submitNomination"]["nomination"]["id"]);
         assert_eq!(retry["submitNomination"]["userErrors"], json!([]));
         assert_eq!(counts(&app).await, after_first, "the retry wrote again");
@@ -41,13 +35,13 @@ on_both_databases! {
         assert!(records[0].expires_at - records[0].created_at >= chrono::Duration::hours(24), "kept at least a day");
 
         // The same key with other input is refused, and writes nothing.
-        let other = app.graphql_with(Some(&maria), &key, SUBMIT, submission("grace")).await.expect_ok();
+        let other = app.graphql_with(Some(&maria), &key, SUBMIT_NOMINATION, variables(submission("grace"))).await.expect_ok();
         assert_eq!(other["submitNomination"]["userErrors"][0]["code"], "CONFLICT");
         assert_eq!(counts(&app).await, after_first);
 
         // Keys belong to their caller: another caller's identical key is a new request.
         let manuel = app.token(Role::Fellow, "mrm8488");
-        let theirs = app.graphql_with(Some(&manuel), &key, SUBMIT, submission("grace")).await.expect_ok();
+        let theirs = app.graphql_with(Some(&manuel), &key, SUBMIT_NOMINATION, variables(submission("grace"))).await.expect_ok();
         assert_eq!(theirs["submitNomination"]["userErrors"], json!([]));
     }
 
@@ -55,7 +49,7 @@ on_both_databases! {
         let app = TestApp::with_demo(backend).await;
         let staff = app.token(Role::Staff, "merve");
         let key = [("Idempotency-Key", "race-key-1")];
-        let attempts = (0..10).map(|_| app.graphql_with(Some(&staff), &key, SUBMIT, submission("ada")));
+        let attempts = (0..10).map(|_| app.graphql_with(Some(&staff), &key, SUBMIT_NOMINATION, variables(submission("ada"))));
         let results = join_all(attempts).await;
         let ids: Vec<Value> = results.into_iter()
             .map(|r| r.expect_ok()["submitNomination"]["nomination"]["id"].clone())
@@ -86,7 +80,7 @@ on_both_databases! {
         let app = TestApp::with_demo(backend).await;
         let staff = app.token(Role::Staff, "merve");
         let long = "k".repeat(300);
-        let response = app.graphql_with(Some(&staff), &[("Idempotency-Key", long.as_str())], SUBMIT, submission("ada")).await;
+        let response = app.graphql_with(Some(&staff), &[("Idempotency-Key", long.as_str())], SUBMIT_NOMINATION, variables(submission("ada"))).await;
         assert_eq!(response.status, 400);
         assert_eq!(response.error_codes(), ["BAD_USER_INPUT"]);
         assert_eq!(nomination::Entity::find().count(&app.db).await.unwrap(), 0);

@@ -273,14 +273,12 @@ on_both_databases! {
         let app = TestApp::with_demo(backend).await;
         let (maria, merve, omar) = (app.token(api::auth::Role::Fellow, "mariagrandury"),
             app.token(api::auth::Role::Staff, "merve"), app.token(api::auth::Role::Staff, "espejelomar"));
-        fellowship_tests::submit_nomination(&app.client, &app.address, &maria, "old-outbox").await;
-        let id = app.graphql_as(Some(&merve), "{ nominations(first: 1) { nodes { id version } } }", serde_json::json!({}))
-            .await.expect_ok()["nominations"]["nodes"][0].clone();
+        let submitted = app.submit_nomination(&maria, "old-outbox").await;
         let started = app.graphql_as(Some(&merve), "mutation($id: ID!, $v: Int!) { startNominationReview(input: { nominationId: $id, expectedVersion: $v }) { nomination { version } userErrors { code } } }",
-            serde_json::json!({ "id": id["id"], "v": id["version"] })).await.expect_ok();
+            serde_json::json!({ "id": submitted.id, "v": submitted.version })).await.expect_ok();
         let version = started["startNominationReview"]["nomination"]["version"].clone();
         let decided = app.graphql_as(Some(&omar), "mutation($id: ID!, $v: Int!) { decideNomination(input: { nominationId: $id, decision: DECLINE, note: \"Not now\", expectedVersion: $v }) { nomination { status } userErrors { code } } }",
-            serde_json::json!({ "id": id["id"], "v": version })).await.expect_ok();
+            serde_json::json!({ "id": submitted.id, "v": version })).await.expect_ok();
         assert_eq!(decided["decideNomination"]["nomination"]["status"], "DECLINED");
 
         // What the service wrote is the truth; rewrite it as the first outbox did.

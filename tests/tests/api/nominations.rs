@@ -10,6 +10,8 @@ use futures::future::join_all;
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{json, Value};
 
+/// Everything a submission answers, for the tests of submitting itself; the other tests
+/// reach a submitted nomination through `TestApp::submit_nomination`.
 const SUBMIT: &str = r#"mutation($input: SubmitNominationInput!) { submitNomination(input: $input) {
     nomination { id status version nomineeHandle nomineeEmail nominator { handle } strategicAreas { slug } links { label url } }
     userErrors { field message code } } }"#;
@@ -77,14 +79,10 @@ async fn state(app: &TestApp) -> (u64, u64, u64, u64) {
     )
 }
 
+/// A nomination of `handle` in review's first state: its id and version.
 async fn submitted(app: &TestApp, token: &str, handle: &str) -> (String, i64) {
-    let payload = mutate(app, token, SUBMIT, json!({ "input": submission(handle) })).await;
-    assert_eq!(payload["userErrors"], json!([]), "{payload}");
-    let n = &payload["nomination"];
-    (
-        n["id"].as_str().unwrap().to_owned(),
-        n["version"].as_i64().unwrap(),
-    )
+    let submitted = app.submit_nomination(token, handle).await;
+    (submitted.id, submitted.version)
 }
 
 on_both_databases! {

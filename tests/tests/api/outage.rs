@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use api::auth::Role;
 use base64::Engine;
 use entity::nomination;
+use fellowship_tests::nominations::{submission, variables, Submitted, SUBMIT_NOMINATION};
 use fellowship_tests::{
     admin_postgres_url, on_both_databases, test_server_settings, Backend, TestApp, TestDatabase,
     TEST_SECRET,
@@ -35,18 +36,16 @@ mod under_load {
                         let mut i = 0;
                         while Instant::now() < deadline {
                             i += 1;
-                            let input = json!({ "nomineeName": "N", "nomineeHandle": format!("n-{writer}-{i}"),
-                                "nomineeEmail": "n@example.org", "rationale": "r" });
+                            let input = submission(&format!("n-{writer}-{i}"));
                             let response = client.post(&url).bearer_auth(&token)
-                                .json(&json!({ "query": "mutation($i: SubmitNominationInput!) { submitNomination(input: $i) { nomination { id } } }",
-                                    "variables": { "i": input } }))
+                                .json(&json!({ "query": SUBMIT_NOMINATION, "variables": variables(input) }))
                                 .send().await;
                             let body: Option<Value> = match response {
                                 Ok(r) => r.json().await.ok(),
                                 Err(_) => None,
                             };
-                            match body.as_ref().and_then(|b| b["data"]["submitNomination"]["nomination"]["id"].as_str()) {
-                                Some(id) => acknowledged.push(id.to_owned()),
+                            match body.as_ref().and_then(Submitted::from_body) {
+                                Some(submitted) => acknowledged.push(submitted.id),
                                 None => failed += 1,
                             }
                             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -362,14 +361,16 @@ mod own_cluster {
                 api::auth::mint_user_token(&keys, Role::Staff, "merve", chrono::Duration::hours(1))
                     .unwrap();
             const QUERY: &str = "{ fellows { totalCount } }";
-            const SUBMIT: &str = "mutation($i: SubmitNominationInput!) { submitNomination(input: $i) { nomination { id } } }";
-            let submission = |handle: &str| {
-                json!({ "i": { "nomineeName": "N", "nomineeHandle": handle,
-                "nomineeEmail": "n@example.org", "rationale": "r" } })
-            };
 
             assert_eq!(readiness(&client, &base).await.0, 200);
-            let (status, body) = post(&client, &base, &staff, SUBMIT, submission("before")).await;
+            let (status, body) = post(
+                &client,
+                &base,
+                &staff,
+                SUBMIT_NOMINATION,
+                variables(submission("before")),
+            )
+            .await;
             assert_eq!(status, 200, "{body}");
 
             // Clients keep reading and writing while the cluster stops under them, so that
@@ -377,7 +378,12 @@ mod own_cluster {
             let stop_load = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let load: Vec<_> = (0..4)
                 .map(|worker| {
-                    let (client, base, token, stop) = (client.clone(), base.clone(), staff.clone(), stop_load.clone());
+                    let (client, base, token, stop) = (
+                        client.clone(),
+                        base.clone(),
+                        staff.clone(),
+                        stop_load.clone(),
+                    );
                     tokio::spawn(async move {
                         let mut answers = Vec::new();
                         let mut i = 0;
@@ -386,8 +392,10 @@ mod own_cluster {
                             let (query, variables) = if i % 2 == 0 {
                                 (QUERY, json!({}))
                             } else {
-                                (SUBMIT, json!({ "i": { "nomineeName": "N", "nomineeHandle": format!("load-{worker}-{i}"),
-                                    "nomineeEmail": "n@example.org", "rationale": "r" } }))
+                                (
+                                    SUBMIT_NOMINATION,
+                                    variables(submission(&format!("load-{worker}-{i}"))),
+                                )
                             };
                             answers.push(post(&client, &base, &token, query, variables).await);
                         }
@@ -443,7 +451,11 @@ mod own_cluster {
             for (token, query, variables) in [
                 (None, QUERY, json!({})),
                 (Some(staff.as_str()), QUERY, json!({})),
-                (Some(staff.as_str()), SUBMIT, submission("during")),
+                (
+                    Some(staff.as_str()),
+                    SUBMIT_NOMINATION,
+                    variables(submission("during")),
+                ),
             ] {
                 let mut request = client
                     .post(format!("{base}/graphql"))
@@ -489,12 +501,16 @@ mod own_cluster {
             let (status, body) = post(&client, &base, &staff, QUERY, json!({})).await;
             assert_eq!(status, 200, "{body}");
             assert_eq!(body["data"]["fellows"]["totalCount"], 7);
-            let (status, body) = post(&client, &base, &staff, SUBMIT, submission("after")).await;
+            let (status, body) = post(
+                &client,
+                &base,
+                &staff,
+                SUBMIT_NOMINATION,
+                variables(submission("after")),
+            )
+            .await;
             assert_eq!(status, 200, "{body}");
-            assert!(
-                body["data"]["submitNomination"]["nomination"]["id"].is_string(),
-                "{body}"
-            );
+            Submitted::expect(&body);
         }
     }
 }

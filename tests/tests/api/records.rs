@@ -5,6 +5,7 @@ use api::auth::Role;
 use entity::{
     audit_event, board_seat, contribution, foundation_membership, organization, strategic_area,
 };
+use fellowship_tests::nominations::{submission, SUBMIT_NOMINATION};
 use fellowship_tests::{on_both_databases, TestApp};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
@@ -166,8 +167,9 @@ on_both_databases! {
         let listed = app.query(r#"{ strategicAreas(filter: { archived: true }) { nodes { slug } } strategicArea(slug: "multilingual-evaluation") { archived } }"#, json!({})).await;
         assert_eq!(listed["strategicAreas"]["nodes"][0]["slug"], "multilingual-evaluation");
         // An archived area takes no new nominations.
-        let nominate = mutate(&app, &staff, r#"mutation($input: SubmitNominationInput!) { submitNomination(input: $input) { nomination { id } userErrors { field code } } }"#,
-            json!({ "nomineeName": "A", "nomineeHandle": "a", "nomineeEmail": "a@example.org", "rationale": "r", "strategicAreaSlugs": ["multilingual-evaluation"] })).await;
+        let mut input = submission("a");
+        input["strategicAreaSlugs"] = json!(["multilingual-evaluation"]);
+        let nominate = mutate(&app, &staff, SUBMIT_NOMINATION, input).await;
         assert_eq!(nominate["userErrors"][0]["field"], json!(["input", "strategicAreaSlugs", "0"]));
     }
 

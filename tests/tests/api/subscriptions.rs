@@ -9,6 +9,7 @@ use api::auth::{mint_user_token, KeyRing, Role};
 use api::config::{AuthSettings, ServerSettings};
 use api::graphql::ids::{self, NodeType};
 use entity::nomination_event;
+use fellowship_tests::nominations::{submission, Submitted, SUBMIT_NOMINATION};
 use fellowship_tests::ws::{Received, WsClient, NOMINATION_EVENTS};
 use fellowship_tests::{
     on_both_databases, test_server_settings, TestApp, TestDatabase, TEST_SECRET,
@@ -17,8 +18,6 @@ use futures::future::join_all;
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 use serde_json::{json, Value};
 
-const SUBMIT: &str = r#"mutation($input: SubmitNominationInput!) { submitNomination(input: $input) {
-    nomination { id version } userErrors { field message code } } }"#;
 const ENDORSE: &str = r#"mutation($id: ID!) { endorseNomination(input: { nominationId: $id }) {
     nomination { version } userErrors { code } } }"#;
 const START: &str = r#"mutation($id: ID!, $v: Int!) { startNominationReview(input: { nominationId: $id, expectedVersion: $v }) {
@@ -26,15 +25,6 @@ const START: &str = r#"mutation($id: ID!, $v: Int!) { startNominationReview(inpu
 const DECIDE: &str = r#"mutation($id: ID!, $v: Int!) {
     decideNomination(input: { nominationId: $id, decision: ACCEPT, note: "Welcome", expectedVersion: $v }) {
     nomination { version } userErrors { code } } }"#;
-
-fn submission(handle: &str) -> Value {
-    json!({
-        "nomineeName": format!("Nominee {handle}"), "nomineeHandle": handle,
-        "nomineeEmail": format!("{handle}@example.org"),
-        "rationale": "Maintains widely used open speech models.",
-        "strategicAreaSlugs": ["speech-and-audio"], "links": []
-    })
-}
 
 /// Runs a mutation and returns its payload, insisting on no user errors.
 async fn mutate(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
@@ -47,9 +37,9 @@ async fn mutate(app: &TestApp, token: &str, query: &str, variables: Value) -> Va
     payload
 }
 
+/// Submits a nomination of `handle` and returns its id.
 async fn submit(app: &TestApp, token: &str, handle: &str) -> String {
-    let payload = mutate(app, token, SUBMIT, json!({ "input": submission(handle) })).await;
-    payload["nomination"]["id"].as_str().unwrap().to_owned()
+    app.submit_nomination(token, handle).await.id
 }
 
 /// Subscribes `client`, signed in as `token`, to the events of the changes committed from
@@ -280,7 +270,7 @@ on_both_databases! {
         assert_eq!(message["type"], "error", "{message}");
         assert_eq!(message["id"], "bad");
         assert_eq!(message["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
-        client.subscribe("write", SUBMIT, json!({ "input": submission("ada") })).await;
+        client.subscribe("write", SUBMIT_NOMINATION, json!({ "input": submission("ada") })).await;
         let Some(Received::Message(message)) = client.receive(Duration::from_secs(5)).await else { panic!() };
         assert_eq!(message["type"], "error", "{message}");
         assert_eq!(message["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
@@ -346,7 +336,7 @@ on_both_databases! {
         let mut client = WsClient::signed_in(&app.address, &merve).await;
         follow(&app, &mut client, &merve, "e", json!({})).await;
 
-        let failed = app.graphql_as(Some(&merve), SUBMIT, json!({ "input": submission("doomed") })).await;
+        let failed = app.graphql_as(Some(&merve), SUBMIT_NOMINATION, json!({ "input": submission("doomed") })).await;
         let error = &failed.body["errors"][0];
         assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR", "{}", failed.body);
         assert!(!failed.body["errors"].to_string().contains("doomed"), "{}", failed.body);
@@ -375,7 +365,7 @@ on_both_databases! {
         // each is refused and rolled back.
         let stale = app.graphql_as(Some(&merve), START, json!({ "id": id, "v": 7 })).await.expect_ok();
         assert_eq!(stale["startNominationReview"]["userErrors"][0]["code"], "CONFLICT");
-        let twice = app.graphql_as(Some(&merve), SUBMIT, json!({ "input": submission("ada") })).await.expect_ok();
+        let twice = app.graphql_as(Some(&merve), SUBMIT_NOMINATION, json!({ "input": submission("ada") })).await.expect_ok();
         assert_eq!(twice["submitNomination"]["userErrors"][0]["code"], "CONFLICT");
         let own = app.graphql_as(Some(&maria), ENDORSE, json!({ "id": id })).await.expect_ok();
         assert_ne!(own["endorseNomination"]["userErrors"], json!([]));
@@ -487,7 +477,7 @@ on_both_databases! {
                 for n in (worker..400).step_by(8) {
                     let mut input = submission(&format!("nominee-{n}"));
                     input["rationale"] = json!(rationale);
-                    mutate(app, merve, SUBMIT, json!({ "input": input })).await;
+                    mutate(app, merve, SUBMIT_NOMINATION, json!({ "input": input })).await;
                 }
             }
         });
@@ -530,7 +520,7 @@ on_both_databases! {
                 for n in (worker..400).step_by(8) {
                     let mut input = submission(&format!("missed-{n}"));
                     input["rationale"] = json!(rationale);
-                    mutate(app, merve, SUBMIT, json!({ "input": input })).await;
+                    mutate(app, merve, SUBMIT_NOMINATION, json!({ "input": input })).await;
                 }
             }
         });
@@ -705,10 +695,14 @@ on_both_databases! {
 async fn submit_when_back(app: &TestApp, token: &str, handle: &str) -> String {
     for _ in 0..50 {
         let response = app
-            .graphql_as(Some(token), SUBMIT, json!({ "input": submission(handle) }))
+            .graphql_as(
+                Some(token),
+                SUBMIT_NOMINATION,
+                json!({ "input": submission(handle) }),
+            )
             .await;
-        if let Some(id) = response.body["data"]["submitNomination"]["nomination"]["id"].as_str() {
-            return id.to_owned();
+        if let Some(submitted) = Submitted::from_body(&response.body) {
+            return submitted.id;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
