@@ -121,6 +121,8 @@ enum MigrateAction {
     Status,
 }
 
+/// Parses the command line, starts logging and an async runtime, and runs the
+/// subcommand. A failure is printed to stderr with its causes and exits non-zero.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();

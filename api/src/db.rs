@@ -39,6 +39,10 @@ use crate::metrics::Metrics;
 /// How long a process waits for an SQLite file that another process holds locked.
 const CONNECT_WAIT: Duration = Duration::from_secs(30);
 
+/// Opens the pool described by `settings`, counting every statement into `metrics`.
+/// SQLite gets WAL mode, a 5-second busy timeout and foreign keys; PostgreSQL gets the
+/// statement timeout and, when asked, generic plans. An SQLite file that another
+/// process holds locked is waited for (up to 30 seconds) rather than refused.
 pub async fn connect(
     settings: &DatabaseSettings,
     metrics: Arc<Metrics>,
@@ -232,6 +236,7 @@ pub enum Outcome<T> {
 }
 
 impl CommitGate {
+    /// A gate for a request that must be answered by `deadline`, nothing committed yet.
     pub fn new(deadline: Instant) -> CommitGate {
         CommitGate {
             inner: Arc::new(GateInner {
@@ -421,8 +426,9 @@ impl CommitGate {
 // Readiness
 // ---------------------------------------------------------------------------------
 
-/// How often the probe pings, and how long one ping may take.
+/// How often the probe pings.
 pub const PROBE_EVERY: Duration = Duration::from_secs(1);
+/// How long one ping may take before the database counts as not answering.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// What the probe last saw, and when.

@@ -19,8 +19,10 @@ use serde_json::json;
 
 use crate::error::ServiceResult;
 
+/// What [`load`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// The whole data set was written, in one transaction.
     Loaded,
     /// Nothing was written: the database already holds records.
     DatabaseNotEmpty,
@@ -227,7 +229,8 @@ const FIRST_FELLOWS: &[FirstFellow] = &[
     },
 ];
 
-/// Loads the demo data set into an empty database.
+/// Loads the demo data set into an empty database. A database that already holds
+/// people, organizations or strategic areas is left as it is.
 pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
     let txn = db.begin().await?;
     let existing = person::Entity::find().count(&txn).await?

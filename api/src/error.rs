@@ -17,17 +17,40 @@ use sea_orm::DbErr;
 /// The error codes of the contract, as they appear in `errors[].extensions.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
+    /// `UNAUTHENTICATED`: the bearer token (or the `Authorization` header itself) was
+    /// refused; answered with HTTP 401 before anything runs (a WebSocket upgrade too),
+    /// never as anonymous. A token refused once the socket is open closes it with 4403
+    /// instead.
     Unauthenticated,
+    /// `FORBIDDEN`: the caller may not see this field or run this operation
+    /// ([`ServiceError::Forbidden`], [`ServiceError::NotPermitted`]).
     Forbidden,
+    /// `NOT_FOUND`: a lookup or an argument names nothing that exists
+    /// ([`ServiceError::NotFound`], [`ServiceError::Missing`]), and an HTTP path nothing
+    /// is served on.
     NotFound,
+    /// `BAD_USER_INPUT`: bad arguments, cursors, variables or documents
+    /// ([`ServiceError::InvalidInput`], and every error async-graphql gives no code, see
+    /// [`give_codes`]); also a refused HTTP request (media type, method, headers).
     BadUserInput,
+    /// `CONFLICT`: the change does not fit the current state (a stale version, an open
+    /// nomination already there, something already archived or ended).
     Conflict,
+    /// `RATE_LIMITED`: the caller's cost budget for the window is spent (HTTP 429, or
+    /// an error on the WebSocket operation).
     RateLimited,
+    /// `QUERY_TOO_COMPLEX`: a document refused before it runs, over one of the limits
+    /// (length, nesting, depth, fragments, directives, aliases, fields, introspection,
+    /// cost).
     QueryTooComplex,
+    /// `INTERNAL_SERVER_ERROR`: a failure of ours, with a fixed sentence; also the
+    /// database being unavailable, a request past its deadline, and a server that is
+    /// draining or not set up for the operation.
     InternalServerError,
 }
 
 impl Code {
+    /// Every code, for reading one back from an error's extensions.
     pub const ALL: [Code; 8] = [
         Code::Unauthenticated,
         Code::Forbidden,
@@ -39,6 +62,7 @@ impl Code {
         Code::InternalServerError,
     ];
 
+    /// The code as it appears in `extensions.code`.
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Unauthenticated => "UNAUTHENTICATED",
@@ -56,44 +80,70 @@ impl Code {
 /// What a domain service can answer instead of a result.
 #[derive(Debug)]
 pub enum ServiceError {
-    /// The caller sent something we refuse; `field` names the argument when there is one.
+    /// The caller sent something we refuse (malformed, out of range, a bad cursor or
+    /// page size); `field` names the argument when there is one. `BAD_USER_INPUT`; in a
+    /// mutation, a `userErrors` entry with that code.
     InvalidInput {
+        /// The field path at fault, such as `input.nomineeEmail`.
         field: Option<String>,
+        /// The reason, for the client.
         message: String,
     },
+    /// What a query looked up (a node, a fellow's handle, a slug) does not exist.
+    /// `NOT_FOUND`; in a mutation, a `userErrors` entry without a field.
     NotFound(String),
-    /// An argument names something that does not exist.
+    /// An argument names something that does not exist. `NOT_FOUND`; in a mutation,
+    /// a `userErrors` entry naming the argument.
     Missing {
+        /// The field path of the argument, such as `input.nominationId`.
         field: String,
+        /// What was not found, for the client.
         message: String,
     },
     /// The caller may use the operation, but a rule forbids this particular change
-    /// (nominating oneself, deciding a nomination one endorsed).
+    /// (nominating oneself, deciding a nomination one endorsed). `FORBIDDEN`; in a
+    /// mutation, a `userErrors` entry with that code.
     NotPermitted {
+        /// The field path at fault, when one argument is.
         field: Option<String>,
+        /// The rule that forbids it, for the client.
         message: String,
     },
+    /// The caller may not see this or run this at all (a private field, a staff-only
+    /// operation, a token naming no known person). `FORBIDDEN`, always as a GraphQL
+    /// error, never as `userErrors`.
     Forbidden(String),
+    /// The change does not fit the current state: a stale `expectedVersion`, a
+    /// duplicate, a step the lifecycle does not allow from here. `CONFLICT`; in a
+    /// mutation, a `userErrors` entry.
     Conflict(String),
     /// A nominee already has an open nomination: the caller should endorse that one.
     /// The answer names it by its global ID, which is built here, where errors meet the
-    /// API, and not in the service that found it.
+    /// API, and not in the service that found it. `CONFLICT`, like [`Self::Conflict`].
     AlreadyNominated {
+        /// The nominee's hub handle, as the open nomination has it.
         nominee_handle: String,
+        /// The open nomination's database id.
         nomination_id: i64,
     },
-    /// The database did not answer in time or refused connections: worth retrying.
+    /// The database did not answer in time or refused connections, or the request's
+    /// deadline passed before its commit: worth retrying. `INTERNAL_SERVER_ERROR` with
+    /// `extensions.unavailable`, which HTTP answers with 503.
     Unavailable(DbErr),
     /// The server is not set up for this operation; the message says what is missing.
+    /// `INTERNAL_SERVER_ERROR`.
     Misconfigured(String),
-    /// Anything else that went wrong on our side.
+    /// Anything else that went wrong on our side. `INTERNAL_SERVER_ERROR`, with a fixed
+    /// sentence; the cause is only logged.
     Internal(anyhow::Error),
     /// A failure that already went through the mapping below, in a batched load that
-    /// several fields shared (a nested connection's count), passed on as it was mapped.
+    /// several fields shared (a nested connection's count), passed on as it was mapped:
+    /// its code is the one it already carries.
     Mapped(async_graphql::Error),
 }
 
 impl ServiceError {
+    /// [`ServiceError::InvalidInput`] naming the field at fault.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         ServiceError::InvalidInput {
             field: Some(field.into()),
@@ -101,6 +151,7 @@ impl ServiceError {
         }
     }
 
+    /// [`ServiceError::Missing`]: the argument `field` names nothing that exists.
     pub fn missing(field: impl Into<String>, message: impl Into<String>) -> Self {
         ServiceError::Missing {
             field: field.into(),
@@ -108,6 +159,7 @@ impl ServiceError {
         }
     }
 
+    /// [`ServiceError::NotPermitted`], naming the field at fault when there is one.
     pub fn not_permitted(field: Option<&str>, message: impl Into<String>) -> Self {
         ServiceError::NotPermitted {
             field: field.map(str::to_owned),
@@ -124,6 +176,7 @@ impl ServiceError {
         )
     }
 
+    /// The contract code this error is answered with.
     pub fn code(&self) -> Code {
         match self {
             ServiceError::InvalidInput { .. } => Code::BadUserInput,
@@ -355,6 +408,7 @@ impl From<ServiceError> for async_graphql::Error {
     }
 }
 
+/// What a domain service answers.
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
 #[cfg(test)]

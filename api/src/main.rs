@@ -1,3 +1,5 @@
+//! The `api` binary: parses the command line and hands it to [`api::cli::run`].
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

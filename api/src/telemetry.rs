@@ -3,6 +3,8 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// Installs the process's logger, writing to stderr. Called once at start; a later
+/// call (tests starting several servers) changes nothing.
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));

@@ -40,13 +40,18 @@ use crate::Rng;
 /// (10,000 and 2,000 at 50,000 fellows).
 #[derive(Debug, Clone, Copy)]
 pub struct Size {
+    /// Fellows, each with a person, contributions, areas and a nominator.
     pub fellows: usize,
+    /// Nominations, in every status, with endorsements.
     pub nominations: usize,
+    /// Organizations, the foundations among them included.
     pub organizations: usize,
+    /// Organizations of the kind foundation, which hold the memberships.
     pub foundations: usize,
 }
 
 impl Size {
+    /// The sizes that go with this many fellows.
     pub fn for_fellows(fellows: usize) -> Size {
         let organizations = (fellows / 25).max(10);
         Size {
@@ -61,11 +66,13 @@ impl Size {
 /// The handles a benchmark signs in as, and the counts written.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// Staff members with accounts, for the staff workloads.
     pub staff_handles: Vec<String>,
     /// A fellow with an account, for `api token --role FELLOW --sub ...`.
     pub fellow_handle: String,
     /// The foundation with the most members.
     pub busiest_foundation: String,
+    /// Rows written, by table.
     pub counts: Vec<(&'static str, usize)>,
 }
 

@@ -5,21 +5,34 @@ use serde::{Deserialize, Serialize};
 
 use crate::enums::AccountRole;
 
+/// One row of `accounts`: the sign-in of one person. A user token's `sub` (a hub
+/// handle) is resolved to the person, and the token is honoured only if this row
+/// exists, is not disabled and has the token's role.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
+    /// Primary key, assigned by the database.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// Unique: one account per person.
+    /// The person who signs in ([`super::person`]). Unique: one account per person.
     #[sea_orm(unique)]
     pub person_id: i64,
+    /// What the account may do: `STAFF` runs the program, `FELLOW` is an admitted
+    /// fellow. A token whose `role` claim differs is refused.
     pub role: AccountRole,
+    /// When the account was opened (accepting a nomination opens a `FELLOW` account
+    /// for a nominee who had none).
     pub created_at: DateTimeUtc,
+    /// When the account was disabled; while set, every token for this person is
+    /// refused. `None` for an account in use.
     pub disabled_at: Option<DateTimeUtc>,
 }
 
+/// The relations of `accounts` to other tables.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    /// The person who signs in (`person_id`; deleting the person is refused while the
+    /// account exists).
     #[sea_orm(
         belongs_to = "super::person::Entity",
         from = "Column::PersonId",

@@ -41,7 +41,8 @@ stored_text!(
     NominationEventKind
 );
 
-/// Role of a signed-in account.
+/// Role of a signed-in account (`accounts.role`); a user token's `role` claim must
+/// match it. Partner tokens (`PARTNER`) have no account and no value here.
 #[derive(
     Clone,
     Copy,
@@ -62,13 +63,20 @@ stored_text!(
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccountRole {
+    /// A member of the team that runs the program: may do everything, except decide a
+    /// nomination they submitted or endorsed.
     #[sea_orm(string_value = "STAFF")]
     Staff,
+    /// A fellow: edits their own profile and sees their own benefits, and while
+    /// `ACTIVE` nominates and endorses. Opened when a nomination of them is accepted
+    /// (or by an operator, `api account create`).
     #[sea_orm(string_value = "FELLOW")]
     Fellow,
 }
 
-/// Lifecycle state of a nomination.
+/// Lifecycle state of a nomination (`nominations.status`):
+/// `SUBMITTED -> UNDER_REVIEW -> ACCEPTED | DECLINED`, and
+/// `SUBMITTED | UNDER_REVIEW -> WITHDRAWN`; nothing else.
 #[derive(
     Clone,
     Copy,
@@ -89,14 +97,22 @@ pub enum AccountRole {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum NominationStatus {
+    /// Sent in and waiting for staff; open: may be endorsed, withdrawn or put under
+    /// review.
     #[sea_orm(string_value = "SUBMITTED")]
     Submitted,
+    /// A staff member is reviewing it; still open: may be endorsed, withdrawn or
+    /// decided.
     #[sea_orm(string_value = "UNDER_REVIEW")]
     UnderReview,
+    /// Staff admitted the nominee, with a note; accepting made them an active fellow.
+    /// Final.
     #[sea_orm(string_value = "ACCEPTED")]
     Accepted,
+    /// Staff turned the nomination down, with a note. Final.
     #[sea_orm(string_value = "DECLINED")]
     Declined,
+    /// The nominator took it back while it was open. Final.
     #[sea_orm(string_value = "WITHDRAWN")]
     Withdrawn,
 }
@@ -113,7 +129,7 @@ impl NominationStatus {
     }
 }
 
-/// Whether a fellow is currently in the program.
+/// Whether a fellow is currently in the program (`fellows.status`).
 #[derive(
     Clone,
     Copy,
@@ -134,13 +150,17 @@ impl NominationStatus {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum FellowStatus {
+    /// A current fellow: may nominate and endorse, may receive benefits, and cannot be
+    /// nominated again.
     #[sea_orm(string_value = "ACTIVE")]
     Active,
+    /// A former fellow (set by staff). They may be nominated again; accepting that
+    /// nomination makes them active again.
     #[sea_orm(string_value = "ALUMNI")]
     Alumni,
 }
 
-/// What kind of contribution a fellow made.
+/// What kind of contribution a fellow made (`contributions.kind`).
 #[derive(
     Clone,
     Copy,
@@ -161,25 +181,34 @@ pub enum FellowStatus {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ContributionKind {
+    /// Founding or growing a community (for example a language community).
     #[sea_orm(string_value = "COMMUNITY_BUILDING")]
     CommunityBuilding,
+    /// Publishing models on the hub.
     #[sea_orm(string_value = "MODEL_PUBLISHING")]
     ModelPublishing,
+    /// Code in open-source libraries (new architectures, features, fixes).
     #[sea_orm(string_value = "LIBRARY_CODE")]
     LibraryCode,
+    /// Speaking for a field or a cause (for example speech and audio).
     #[sea_orm(string_value = "ADVOCACY")]
     Advocacy,
+    /// Starting or leading a working group.
     #[sea_orm(string_value = "WORKING_GROUP")]
     WorkingGroup,
+    /// Helping other contributors on the forum, GitHub or chat.
     #[sea_orm(string_value = "FORUM_SUPPORT")]
     ForumSupport,
+    /// Sprints, hackathons, workshops and paper sessions.
     #[sea_orm(string_value = "EVENTS")]
     Events,
+    /// Anything else.
     #[sea_orm(string_value = "OTHER")]
     Other,
 }
 
-/// What kind of benefit was granted to a fellow.
+/// What kind of benefit was granted to a fellow (`benefit_grants.kind`); grants depend
+/// on each fellow's needs and projects.
 #[derive(
     Clone,
     Copy,
@@ -200,21 +229,27 @@ pub enum ContributionKind {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum BenefitKind {
+    /// Computing and resources.
     #[sea_orm(string_value = "COMPUTE")]
     Compute,
+    /// A network of expert peers.
     #[sea_orm(string_value = "PEER_NETWORK")]
     PeerNetwork,
+    /// Exclusive workshops and support from the team.
     #[sea_orm(string_value = "WORKSHOPS")]
     Workshops,
+    /// Direct contact with the team: insight into upcoming projects and features.
     #[sea_orm(string_value = "STAFF_CONTACT")]
     StaffContact,
+    /// Exclusive merchandise and assets.
     #[sea_orm(string_value = "MERCHANDISE")]
     Merchandise,
+    /// Official recognition.
     #[sea_orm(string_value = "RECOGNITION")]
     Recognition,
 }
 
-/// What kind of body an organization is.
+/// What kind of body an organization is (`organizations.kind`).
 #[derive(
     Clone,
     Copy,
@@ -235,21 +270,30 @@ pub enum BenefitKind {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrganizationKind {
+    /// A company, such as Hugging Face.
     #[sea_orm(string_value = "COMPANY")]
     Company,
+    /// A foundation, such as the PyTorch Foundation: the only kind that memberships may
+    /// name as their foundation, and it stays one while any do.
     #[sea_orm(string_value = "FOUNDATION")]
     Foundation,
+    /// A non-profit organization.
     #[sea_orm(string_value = "NONPROFIT")]
     Nonprofit,
+    /// An academic institution, such as a university.
     #[sea_orm(string_value = "ACADEMIC")]
     Academic,
+    /// A government body.
     #[sea_orm(string_value = "GOVERNMENT")]
     Government,
+    /// Anything else.
     #[sea_orm(string_value = "OTHER")]
     Other,
 }
 
-/// Tier of an organization's membership of a foundation.
+/// Tier of an organization's membership of a foundation
+/// (`foundation_memberships.tier`); the API's `seats_for` says how many governing-board
+/// seats each carries.
 #[derive(
     Clone,
     Copy,
@@ -270,15 +314,19 @@ pub enum OrganizationKind {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum MembershipTier {
+    /// The top tier; carries one seat on the foundation's governing board.
     #[sea_orm(string_value = "PREMIER")]
     Premier,
+    /// A general member; carries no board seat.
     #[sea_orm(string_value = "GENERAL")]
     General,
+    /// An associate member; carries no board seat.
     #[sea_orm(string_value = "ASSOCIATE")]
     Associate,
 }
 
-/// Kind of a nomination outbox event.
+/// Kind of a nomination outbox event (`nomination_events.kind`): which change of a
+/// nomination the event records.
 #[derive(
     Clone,
     Copy,
@@ -299,16 +347,22 @@ pub enum MembershipTier {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum NominationEventKind {
+    /// The nomination was submitted (status `SUBMITTED`).
     #[sea_orm(string_value = "SUBMITTED")]
     Submitted,
+    /// Someone endorsed it; the status is unchanged, the version is bumped.
     #[sea_orm(string_value = "ENDORSED")]
     Endorsed,
+    /// A staff member put it under review (`SUBMITTED -> UNDER_REVIEW`).
     #[sea_orm(string_value = "REVIEW_STARTED")]
     ReviewStarted,
+    /// Staff accepted it and the nominee became a fellow (`-> ACCEPTED`).
     #[sea_orm(string_value = "ACCEPTED")]
     Accepted,
+    /// Staff declined it (`-> DECLINED`).
     #[sea_orm(string_value = "DECLINED")]
     Declined,
+    /// The nominator withdrew it (`-> WITHDRAWN`).
     #[sea_orm(string_value = "WITHDRAWN")]
     Withdrawn,
 }

@@ -6,35 +6,53 @@ use serde::{Deserialize, Serialize};
 use crate::enums::FellowStatus;
 use crate::folding::refold_optional;
 
+/// One row of `fellows`: the public fellowship record of one person (name and handle
+/// live on the [`super::person`] row). Fellows are not employees.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "fellows")]
 pub struct Model {
+    /// Primary key, assigned by the database.
     #[sea_orm(primary_key)]
     pub id: i64,
     /// Unique: one fellow per person.
     #[sea_orm(unique)]
     pub person_id: i64,
+    /// One line introducing the fellow on their profile (at most 200 characters);
+    /// searched ignoring case through `headline_folded`.
     pub headline: Option<String>,
+    /// The fellow's story on their profile (at most 5,000 characters).
     pub bio: Option<String>,
-    /// JSON list of links (defaults to `[]`).
+    /// JSON list of links (defaults to `[]`): at most 10 objects
+    /// `{"label": ..., "url": ...}`, labels of 1 to 50 characters, http(s) URLs.
     #[sea_orm(column_type = "JsonBinary")]
     pub links: Json,
+    /// `ACTIVE` while in the program, `ALUMNI` after; changed by staff.
     pub status: FellowStatus,
+    /// The day the fellow joined: the day their nomination was accepted (set again when
+    /// an alumnus is re-admitted); the demo's first fellows have the announcement day.
     pub joined_on: Date,
+    /// Who nominated the fellow (the accepted nomination's nominator); `None` for
+    /// fellows recorded without a nomination.
     pub nominated_by_person_id: Option<i64>,
     /// The nomination that admitted this fellow, if any (unique).
     #[sea_orm(unique)]
     pub nomination_id: Option<i64>,
+    /// Optimistic-concurrency counter (starts at 1, bumped by every change); clients
+    /// send it back as `expectedVersion`, and a stale one is refused with `CONFLICT`.
     pub version: i32,
+    /// When the row was written.
     pub created_at: DateTimeUtc,
+    /// When the row last changed.
     pub updated_at: DateTimeUtc,
     /// `headline` folded for search ([`crate::folding`]); written by `before_save`.
     #[serde(skip)]
     pub headline_folded: Option<String>,
 }
 
+/// The relations of `fellows` to other tables.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    /// The person who is the fellow (`person_id`).
     #[sea_orm(
         belongs_to = "super::person::Entity",
         from = "Column::PersonId",
@@ -42,6 +60,7 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Person,
+    /// The person who nominated the fellow (`nominated_by_person_id`).
     #[sea_orm(
         belongs_to = "super::person::Entity",
         from = "Column::NominatedByPersonId",
@@ -49,6 +68,7 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     NominatedBy,
+    /// The nomination that admitted the fellow (`nomination_id`).
     #[sea_orm(
         belongs_to = "super::nomination::Entity",
         from = "Column::NominationId",
@@ -56,10 +76,13 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Nomination,
+    /// The fellow's contributions.
     #[sea_orm(has_many = "super::contribution::Entity")]
     Contribution,
+    /// The benefits granted to the fellow, current and revoked.
     #[sea_orm(has_many = "super::benefit_grant::Entity")]
     BenefitGrant,
+    /// The junction rows linking the fellow to strategic areas.
     #[sea_orm(has_many = "super::fellow_strategic_area::Entity")]
     FellowStrategicArea,
 }

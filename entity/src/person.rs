@@ -5,15 +5,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::folding::{refold, refold_optional};
 
+/// One row of `people`: a human the records mention. Who may sign in is in
+/// [`super::account`]; who is a fellow, in [`super::fellow`]. The row holds a name and
+/// a handle and nothing else about the person.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "people")]
 pub struct Model {
+    /// Primary key, assigned by the database.
     #[sea_orm(primary_key)]
     pub id: i64,
+    /// The person's name as shown (one line, at most 200 characters); a fellow's name
+    /// is edited through their profile.
     pub name: String,
+    /// The person's hub handle, such as `merve`, case kept as given; a user token's
+    /// `sub` names a person by it. `None` for someone without a known handle (a board
+    /// representative, say).
     /// Unique ignoring case (`ux_people_handle` on `handle_folded`).
     pub handle: Option<String>,
+    /// When the row was written.
     pub created_at: DateTimeUtc,
+    /// When the row last changed.
     pub updated_at: DateTimeUtc,
     /// `name` folded for search ([`crate::folding`]); written by `before_save`.
     #[serde(skip)]
@@ -23,6 +34,8 @@ pub struct Model {
     pub handle_folded: Option<String>,
 }
 
+/// The relations of `people` to the rows that hang off a person; the many other
+/// columns that name a person declare their relations on their own tables.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     /// The account of this person (at most one).

@@ -20,6 +20,8 @@ mod m20261201_000001_fold_case_in_rust;
 mod m20261202_000001_index_every_ordering;
 mod m20261202_000002_full_event_snapshots;
 
+/// Every migration of the schema, oldest first: what `api migrate` (up, down, status)
+/// and `api serve` (which migrates up before serving) apply.
 pub struct Migrator;
 
 #[async_trait::async_trait]

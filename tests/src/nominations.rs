@@ -34,6 +34,7 @@ pub fn variables(input: Value) -> Value {
 pub struct Submitted {
     /// The nomination's GraphQL id.
     pub id: String,
+    /// Its version, as `expectedVersion` of the next change expects it.
     pub version: i64,
 }
 

@@ -10,6 +10,7 @@ use entity::{
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
+/// A person (no account, no fellow), with a hub handle when given.
 pub async fn person(db: &DatabaseConnection, name: &str, handle: Option<&str>) -> person::Model {
     let now = Utc::now();
     person::ActiveModel {
@@ -89,6 +90,8 @@ pub async fn fellow(
     .expect("insert a fellow")
 }
 
+/// A contribution of `kind` by the fellow, with a title only (no description, link,
+/// metric or date).
 pub async fn contribution(
     db: &DatabaseConnection,
     fellow_id: i64,
@@ -111,6 +114,7 @@ pub async fn contribution(
     .expect("insert a contribution");
 }
 
+/// An active strategic area, with no description.
 pub async fn strategic_area(
     db: &DatabaseConnection,
     slug: &str,
@@ -132,6 +136,7 @@ pub async fn strategic_area(
     .expect("insert a strategic area")
 }
 
+/// Links the fellow to the strategic area.
 pub async fn link_area(db: &DatabaseConnection, fellow_id: i64, area_id: i64) {
     fellow_strategic_area::ActiveModel {
         fellow_id: Set(fellow_id),
@@ -142,10 +147,12 @@ pub async fn link_area(db: &DatabaseConnection, fellow_id: i64, area_id: i64) {
     .expect("link a fellow to an area");
 }
 
+/// A company with no parent.
 pub async fn organization(db: &DatabaseConnection, slug: &str, name: &str) -> organization::Model {
     organization_of_kind(db, slug, name, OrganizationKind::Company).await
 }
 
+/// A foundation with no umbrella.
 pub async fn foundation(db: &DatabaseConnection, slug: &str, name: &str) -> organization::Model {
     organization_of_kind(db, slug, name, OrganizationKind::Foundation).await
 }
@@ -196,6 +203,8 @@ async fn organization_of_kind(
     .expect("insert an organization")
 }
 
+/// A benefit of `kind` granted to the fellow on 1 January 2024 by no one in
+/// particular, not revoked.
 pub async fn benefit_grant(
     db: &DatabaseConnection,
     fellow_id: i64,
@@ -219,6 +228,9 @@ pub async fn benefit_grant(
     .expect("insert a benefit grant")
 }
 
+/// A nomination by the person `nominator_person_id` of `nominee_handle` (name and
+/// e-mail made from the handle), in `status` whatever it is: no reviewer, decision,
+/// note or withdrawal goes with it, and no fellow is created for `ACCEPTED`.
 pub async fn nomination(
     db: &DatabaseConnection,
     nominator_person_id: i64,

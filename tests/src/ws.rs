@@ -22,10 +22,20 @@ pub const NOMINATION_EVENTS: &str = r#"subscription($filter: NominationEventFilt
 /// What arrived on the socket.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Received {
+    /// A protocol message other than a ping, parsed from its text frame.
     Message(Value),
-    Closed { code: u16, reason: String },
+    /// The socket closed.
+    Closed {
+        /// The close frame's code; 1005 when it carried none, 1006 when the
+        /// connection dropped or failed without a close frame.
+        code: u16,
+        /// The close frame's reason.
+        reason: String,
+    },
 }
 
+/// One WebSocket to a server's `/graphql`, the subprotocol agreed; it insists on that
+/// agreement when it connects.
 pub struct WsClient {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// Answer the server's protocol pings (as the graphql-ws library does).
@@ -104,6 +114,8 @@ impl WsClient {
         }
     }
 
+    /// Opens a socket offering `graphql-transport-ws`, with no credentials on the upgrade
+    /// request.
     pub async fn connect(address: &str) -> WsClient {
         Self::connect_with(address, None).await
     }
@@ -121,6 +133,7 @@ impl WsClient {
         client
     }
 
+    /// Sends `message` as one text frame; panics when it cannot be sent.
     pub async fn send(&mut self, message: Value) {
         self.socket
             .send(Message::text(message.to_string()))
@@ -142,6 +155,8 @@ impl WsClient {
             .expect("an answer to connection_init")
     }
 
+    /// Sends `subscribe` for operation `id` with `query` and `variables`, waiting for
+    /// nothing back.
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
             .await;

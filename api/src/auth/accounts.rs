@@ -21,17 +21,22 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::service::audit::{self, Change};
 use crate::service::search;
 
+/// An account an operator asks for, from `api account create`.
 pub struct NewAccount<'a> {
+    /// The person's hub handle, checked as a [`Handle`].
     pub handle: &'a str,
     /// Needed when the records do not know the person yet; ignored when they do.
     pub name: Option<&'a str>,
+    /// What the account may do: staff or fellow.
     pub role: AccountRole,
 }
 
 /// What [`create`] did.
 #[derive(Debug)]
 pub struct CreatedAccount {
+    /// The new account.
     pub account: account::Model,
+    /// The person it belongs to.
     pub person: person::Model,
     /// Whether the person was new to the records (rather than, say, a nominator or a
     /// board representative the records already held).

@@ -17,8 +17,11 @@ use crate::service::idempotency::Claim;
 #[derive(Clone)]
 pub struct ApiToken(pub api_token::Model);
 
+/// A partner integration's bearer token and the scopes it grants. Staff only. The
+/// secret itself is in `createApiToken`'s answer, once, and never again.
 #[Object]
 impl ApiToken {
+    /// An opaque global ID; pass it as `apiTokenId` to revoke the token.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::ApiToken, self.0.id)
     }
@@ -41,6 +44,7 @@ impl ApiToken {
             .unwrap_or_default()
     }
 
+    /// The staff member who created the token.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Person> {
         Ok(Person(required(
             loaders(ctx)
@@ -51,10 +55,12 @@ impl ApiToken {
         )?))
     }
 
+    /// When the token was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the token stops working.
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.expires_at
     }
@@ -64,10 +70,12 @@ impl ApiToken {
         self.0.last_used_at
     }
 
+    /// When staff revoked the token; `null` while it is not revoked.
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
 
+    /// The staff member who revoked the token, when the record names one.
     async fn revoked_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         let Some(id) = self.0.revoked_by_person_id else {
             return Ok(None);
@@ -86,6 +94,7 @@ impl ApiToken {
 
 connection!(ApiTokenConnection, ApiTokenEdge, ApiToken, "API tokens");
 
+/// The `apiTokens` query, merged into [`super::Query`].
 #[derive(Default)]
 pub struct ApiTokenQuery;
 
@@ -110,6 +119,7 @@ impl ApiTokenQuery {
     }
 }
 
+/// A new partner token: what it is for, what it may do, and until when.
 #[derive(InputObject)]
 pub struct CreateApiTokenInput {
     /// What the token is for, such as the partner's name (1 to 100 characters).
@@ -120,25 +130,37 @@ pub struct CreateApiTokenInput {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// The token created, with its secret, or why it was refused.
 #[derive(SimpleObject)]
 pub struct CreateApiTokenPayload {
+    /// The token created; `null` when it was refused (see `userErrors`).
     pub api_token: Option<ApiToken>,
     /// The bearer token to hand to the partner. Shown this once; it cannot be read again.
     pub token: Option<String>,
+    /// Why the mutation was refused; empty when it succeeded. A caller who may not make
+    /// this change at all gets a `FORBIDDEN` error instead.
     pub user_errors: Vec<UserError>,
 }
 
+/// Which partner token to revoke.
 #[derive(InputObject)]
 pub struct RevokeApiTokenInput {
+    /// The token's global ID (`ApiToken.id`).
     pub api_token_id: ID,
 }
 
+/// The token after its revocation, or why it was refused.
 #[derive(SimpleObject)]
 pub struct RevokeApiTokenPayload {
+    /// The token, revoked (revoking a revoked token changes nothing); `null` when the
+    /// revocation was refused (see `userErrors`).
     pub api_token: Option<ApiToken>,
+    /// Why the mutation was refused; empty when it succeeded. A caller who may not make
+    /// this change at all gets a `FORBIDDEN` error instead.
     pub user_errors: Vec<UserError>,
 }
 
+/// Mutations of partner API tokens, merged into [`super::Mutation`].
 #[derive(Default)]
 pub struct ApiTokenMutation;
 

@@ -17,12 +17,16 @@ use crate::service;
 #[derive(Clone)]
 pub struct AuditEvent(pub audit_event::Model);
 
+/// One entry of the audit log: who changed what, to which object, when, and the object
+/// before and after. Staff only.
 #[Object]
 impl AuditEvent {
+    /// An opaque global ID.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::AuditEvent, self.0.id)
     }
 
+    /// When the change was made.
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
@@ -101,6 +105,7 @@ pub struct AuditEventFilter {
     pub action: Option<String>,
 }
 
+/// The `auditEvents` query, merged into [`super::Query`].
 #[derive(Default)]
 pub struct AuditQuery;
 

@@ -19,6 +19,8 @@ pub struct PageInfo {
 }
 
 impl PageInfo {
+    /// Where `page` sits: whether items lie beyond it either way, and the cursors of its
+    /// first and last items (`None` for an empty page).
     pub fn of<T>(page: &Page<T>) -> Self {
         PageInfo {
             has_next_page: page.has_next_page,
@@ -158,6 +160,7 @@ macro_rules! connection {
         pub struct $edge<'a> {
             /// An opaque position to pass as `after` or `before`.
             pub cursor: &'a str,
+            /// The item at this position.
             pub node: &'a $node,
         }
     };

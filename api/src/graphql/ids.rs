@@ -13,17 +13,29 @@ use crate::error::{ServiceError, ServiceResult};
 /// Every type that implements `Node`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeType {
+    /// A fellowship (`fellows`), not the person who holds it.
     Fellow,
+    /// Anyone the records mention (`people`).
     Person,
+    /// Something a fellow did (`contributions`).
     Contribution,
+    /// A strategic area, current or archived (`strategic_areas`).
     StrategicArea,
+    /// A company, foundation or other body (`organizations`).
     Organization,
+    /// An organization's membership of a foundation (`foundation_memberships`).
     FoundationMembership,
+    /// A seat on a foundation's board (`board_seats`).
     BoardSeat,
+    /// A nomination (`nominations`); private.
     Nomination,
+    /// An endorsement of a nomination (`endorsements`); private with it.
     Endorsement,
+    /// A benefit granted to a fellow (`benefit_grants`); private.
     BenefitGrant,
+    /// A partner API token (`api_tokens`); staff only.
     ApiToken,
+    /// An entry of the audit log (`audit_events`); staff only.
     AuditEvent,
 }
 
@@ -43,10 +55,12 @@ impl NodeType {
         NodeType::AuditEvent,
     ];
 
+    /// The type with this GraphQL name, such as `"Fellow"`; `None` for any other name.
     pub fn from_name(name: &str) -> Option<NodeType> {
         NodeType::ALL.into_iter().find(|t| t.name() == name)
     }
 
+    /// The GraphQL type's name, as its IDs carry it.
     pub fn name(self) -> &'static str {
         match self {
             NodeType::Fellow => "Fellow",
@@ -65,6 +79,7 @@ impl NodeType {
     }
 }
 
+/// The global ID of row `row` of `node_type`.
 pub fn encode(node_type: NodeType, row: i64) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{}:{row}", node_type.name())))
 }

@@ -35,18 +35,24 @@ use crate::service::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 /// The limits every operation must fit.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// How many characters the document's text may hold.
     pub max_length: usize,
     /// How deep `{ [ (` may nest in the document's text: selections, arguments and
     /// value literals together. Checked on the text, before parsing.
     pub max_nesting: usize,
     /// How deep lists and objects may nest in the variables.
     pub max_variable_depth: usize,
+    /// How deep selections may nest, fragments expanded (a root field is at depth 1).
     pub max_depth: usize,
     /// How deep fragments may spread one another (`...A` whose `A` spreads `...B` ...).
     pub max_fragment_nesting: usize,
+    /// How many aliased fields the operation may select, fragments expanded.
     pub max_aliases: u64,
+    /// How many directives one field, inline fragment or fragment spread may carry.
     pub max_directives_per_field: usize,
+    /// How many fields the operation may select, every fragment counted at each spread.
     pub max_fields: u64,
+    /// How many objects the answer may hold, as the module's cost rule estimates them.
     pub max_cost: u64,
     /// How many introspection lists may nest inside one another. The standard
     /// introspection query nests three (`types { fields { args } }`); every list
@@ -79,10 +85,15 @@ impl Default for Limits {
 /// What an operation would do, as measured before it runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Measure {
+    /// How deep the selections nest.
     pub depth: usize,
+    /// How many selected fields carry an alias.
     pub aliases: u64,
+    /// How many fields are selected, fragments expanded.
     pub fields: u64,
+    /// How many objects the answer could hold (see the module's cost rule).
     pub cost: u64,
+    /// The most directives on one field, inline fragment or fragment spread.
     pub directives_per_field: usize,
     /// The longest chain of fragments spread inside one another.
     pub fragment_nesting: usize,
@@ -113,7 +124,9 @@ pub struct Refusal {
     /// The limit broken, or the kind of bad input (`syntax`, `text`, `variables`);
     /// also the label of the refusal in the metrics.
     pub limit: &'static str,
+    /// The limit's value (0 for bad input).
     pub max: u64,
+    /// What the request measured (0 for bad input).
     pub actual: u64,
     bad_input: Option<BadInput>,
 }
@@ -125,6 +138,7 @@ struct BadInput {
 }
 
 impl Refusal {
+    /// A refusal for breaking `limit`: `max` allowed, `actual` measured.
     pub fn over_limit(limit: &'static str, max: u64, actual: u64) -> Refusal {
         Refusal {
             limit,
@@ -147,6 +161,7 @@ impl Refusal {
         }
     }
 
+    /// `BAD_USER_INPUT` for bad input, `QUERY_TOO_COMPLEX` for a limit broken.
     pub fn code(&self) -> Code {
         if self.bad_input.is_some() {
             Code::BadUserInput
@@ -155,6 +170,7 @@ impl Refusal {
         }
     }
 
+    /// The sentence the client is sent: for a limit broken, which one and the numbers.
     pub fn message(&self) -> String {
         if let Some(bad) = &self.bad_input {
             return bad.message.clone();

@@ -27,6 +27,7 @@ pub struct ById<E> {
 
 /// Models whose primary key is a single `id`.
 pub trait HasId {
+    /// The row's primary key.
     fn id(&self) -> i64;
 }
 
@@ -269,33 +270,63 @@ pub type Cached<T> = DataLoader<T, HashMapCache>;
 /// Every loader of one request. Each caches what it loaded for the request's
 /// lifetime, so a row read twice in one response is read from the database once.
 pub struct Loaders {
+    /// People by id.
     pub people: Cached<ById<person::Entity>>,
+    /// Fellows by id.
     pub fellows: Cached<ById<fellow::Entity>>,
+    /// Contributions by id.
     pub contributions: Cached<ById<contribution::Entity>>,
+    /// Strategic areas by id, archived or not.
     pub strategic_areas: Cached<ById<strategic_area::Entity>>,
+    /// Organizations by id.
     pub organizations: Cached<ById<organization::Entity>>,
+    /// Foundation memberships by id.
     pub memberships: Cached<ById<foundation_membership::Entity>>,
+    /// Board seats by id.
     pub board_seats: Cached<ById<board_seat::Entity>>,
+    /// The fellowship of each person, by person id (`None` for those who hold none).
     pub fellow_by_person: Cached<FellowByPerson>,
+    /// One page of each fellow's contributions, by fellow id and window.
     pub contributions_by_fellow: Cached<ContributionsByFellow>,
+    /// How many contributions each fellow has, by fellow id.
     pub contribution_counts: Cached<ContributionCounts>,
+    /// One page of each fellow's strategic areas, by fellow id and window.
     pub strategic_areas_by_fellow: Cached<StrategicAreasByFellow>,
+    /// How many strategic areas each fellow works in, by fellow id.
     pub strategic_area_counts: Cached<StrategicAreaCounts>,
+    /// One page of the organizations directly under each organization, by parent id and
+    /// window.
     pub children_by_organization: Cached<ChildrenByOrganization>,
+    /// How many organizations sit directly under each organization, by parent id.
     pub child_counts: Cached<ChildCounts>,
+    /// Every board seat of each membership, current and past, by membership id.
     pub board_seats_by_membership: Cached<BoardSeatsByMembership>,
+    /// One page of the memberships each organization holds, by member id and window.
     pub memberships_by_member: Cached<MembershipsByMember>,
+    /// How many memberships each organization holds, by member id.
     pub membership_counts_by_member: Cached<MembershipCountsByMember>,
+    /// One page of the memberships each foundation has, by foundation id and window.
     pub memberships_by_foundation: Cached<MembershipsByFoundation>,
+    /// How many memberships each foundation has, by foundation id.
     pub membership_counts_by_foundation: Cached<MembershipCountsByFoundation>,
+    /// Nominations by id; the caller checks who may read each.
     pub nominations: Cached<ById<nomination::Entity>>,
+    /// Endorsements by id; the caller checks who may read their nomination.
     pub endorsements: Cached<ById<endorsement::Entity>>,
+    /// Benefit grants by id; the caller checks who may read each.
     pub benefit_grants: Cached<ById<benefit_grant::Entity>>,
+    /// Partner API tokens by id; the caller checks that staff asked.
     pub api_tokens: Cached<ById<api_token::Entity>>,
+    /// Audit events by id; the caller checks that staff asked.
     pub audit_events: Cached<ById<audit_event::Entity>>,
+    /// Every endorsement of each nomination, oldest first, by nomination id.
     pub endorsements_by_nomination: Cached<EndorsementsByNomination>,
+    /// The strategic areas each nomination concerns, by name, by nomination id.
     pub strategic_areas_by_nomination: Cached<StrategicAreasByNomination>,
+    /// Every benefit grant of each fellow, oldest first, by fellow id; the caller checks
+    /// who may read them.
     pub benefits_by_fellow: Cached<BenefitsByFellow>,
+    /// The fellow each accepted nomination admitted, by nomination id.
     pub fellow_by_nomination: Cached<FellowByNomination>,
 }
 
@@ -325,6 +356,7 @@ where
 }
 
 impl Loaders {
+    /// A fresh, empty set of loaders over `db`, for one request (or one subscription).
     pub fn new(db: &DatabaseConnection) -> Self {
         Loaders {
             people: by_id(db),

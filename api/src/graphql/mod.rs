@@ -70,8 +70,12 @@ pub struct Mutation(
     api_tokens::ApiTokenMutation,
 );
 
+/// The schema as this server runs it: every query, mutation and subscription.
 pub type FellowshipSchema = Schema<Query, Mutation, Subscription>;
 
+/// The schema with no data attached yet, and the settings every build of it shares (no
+/// "did you mean" suggestions): [`build_schema`] adds the server's data, [`sdl`] prints
+/// it as it is.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         // Suggestions ("did you mean ...") leak the schema to those who may not introspect.
@@ -90,10 +94,15 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 /// a mutation, which must not, and a subscription always run on `exact`.
 #[derive(Clone)]
 pub struct Schemas {
+    /// With [`nullable::NullOnFieldError`]: runs mutations, subscriptions, and a query
+    /// again when a field of it failed on `lean`.
     pub exact: FellowshipSchema,
+    /// Without any extension: the fast path every query tries first.
     pub lean: FellowshipSchema,
 }
 
+/// Both [`Schemas`] over the same data: the database, the key ring, the event feed and
+/// the cursor keys. Without `introspection`, both refuse `__schema` and `__type`.
 pub fn build_schema(
     db: DatabaseConnection,
     keys: Arc<KeyRing>,

@@ -25,17 +25,29 @@ const MAX_NODES: usize = 100;
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "An opaque global ID."))]
 pub enum Node {
+    /// A fellowship; public.
     Fellow(Fellow),
+    /// A person the records mention; public.
     Person(Person),
+    /// A fellow's contribution; public.
     Contribution(Contribution),
+    /// A strategic area, current or archived; public.
     StrategicArea(StrategicArea),
+    /// An organization; public.
     Organization(Organization),
+    /// A foundation membership; public.
     FoundationMembership(FoundationMembership),
+    /// A seat on a foundation's board; public.
     BoardSeat(BoardSeat),
+    /// A nomination; readable as [`access::can_read_nomination`] rules.
     Nomination(Nomination),
+    /// An endorsement; readable by those who may read its nomination.
     Endorsement(Endorsement),
+    /// A benefit grant; readable as [`access::can_read_benefits`] rules.
     BenefitGrant(BenefitGrant),
+    /// A partner API token; staff only.
     ApiToken(ApiToken),
+    /// An entry of the audit log; staff only.
     AuditEvent(AuditEvent),
 }
 
@@ -130,6 +142,7 @@ async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> 
     })
 }
 
+/// The `node` and `nodes` lookups, merged into [`super::Query`].
 #[derive(Default)]
 pub struct NodeQuery;
 

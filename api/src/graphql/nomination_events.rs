@@ -19,11 +19,17 @@ use crate::service::nomination_events::{self as events, Audience, EventFilter};
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::enums::NominationEventKind")]
 pub enum NominationEventKind {
+    /// The nomination was submitted.
     Submitted,
+    /// Someone endorsed it.
     Endorsed,
+    /// Staff started reviewing it.
     ReviewStarted,
+    /// Staff accepted it, which admitted the nominee as a fellow.
     Accepted,
+    /// Staff declined it.
     Declined,
+    /// The nominator withdrew it.
     Withdrawn,
 }
 
@@ -44,6 +50,7 @@ pub struct NominationEventFilter {
 /// One change of a nomination, with the nomination as it was right after it.
 pub struct NominationEvent(Arc<events::NominationEvent>);
 
+/// One change of a nomination, with the nomination as it was right after it.
 #[Object]
 impl NominationEvent {
     /// Pass it as `filter.after` when reconnecting, to miss nothing.
@@ -51,10 +58,12 @@ impl NominationEvent {
         self.0.cursor(cursor_keys(ctx))
     }
 
+    /// What happened.
     async fn kind(&self) -> NominationEventKind {
         self.0.kind.into()
     }
 
+    /// When the change was made.
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
@@ -72,6 +81,7 @@ impl NominationEvent {
     }
 }
 
+/// The `nominationEventsCursor` query, merged into [`super::Query`].
 #[derive(Default)]
 pub struct NominationEventQuery;
 
@@ -90,9 +100,13 @@ impl NominationEventQuery {
     }
 }
 
+/// The subscription root: live nomination events, over the WebSocket.
 #[derive(Default)]
 pub struct Subscription;
 
+/// Every subscription of the API, over the WebSocket on `/graphql` (protocol
+/// `graphql-transport-ws`). The bearer token travels as `Authorization` in the
+/// `connection_init` payload, or in the upgrade request's header.
 #[Subscription]
 impl Subscription {
     /// Every change of a nomination, in the order the changes committed: staff receive

@@ -23,10 +23,15 @@ use crate::service::{self, access};
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::enums::NominationStatus")]
 pub enum NominationStatus {
+    /// Submitted and awaiting review; open.
     Submitted,
+    /// A staff member is reviewing it; open.
     UnderReview,
+    /// Accepted by staff, which admitted the nominee as a fellow.
     Accepted,
+    /// Declined by staff.
     Declined,
+    /// Withdrawn by the nominator before a decision.
     Withdrawn,
 }
 
@@ -34,12 +39,17 @@ pub enum NominationStatus {
 #[derive(Clone)]
 pub struct Nomination(pub nomination::Model);
 
+/// A proposal to admit someone to the program, by a staff member or an active fellow.
+/// Private: staff and partners with `nominations:read` see every nomination, fellows
+/// the open ones and their own. Only staff and the nominator see the nominee's e-mail.
 #[Object]
 impl Nomination {
+    /// An opaque global ID; pass it as `nominationId` to the nomination mutations.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::Nomination, self.0.id)
     }
 
+    /// The nominee's full name.
     async fn nominee_name(&self) -> &str {
         &self.0.nominee_name
     }
@@ -68,10 +78,12 @@ impl Nomination {
         self.0.support_requested.as_deref()
     }
 
+    /// Links about the nominee: profiles, projects.
     async fn links(&self) -> Vec<Link> {
         links_from_json(&self.0.links)
     }
 
+    /// Where the nomination stands.
     async fn status(&self) -> NominationStatus {
         self.0.status.into()
     }
@@ -116,10 +128,12 @@ impl Nomination {
         Ok(endorsements.into_iter().map(Endorsement).collect())
     }
 
+    /// When it was submitted.
     async fn submitted_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When staff started reviewing it; `null` before then.
     async fn review_started_at(&self) -> Option<DateTime<Utc>> {
         self.0.review_started_at
     }
@@ -129,10 +143,12 @@ impl Nomination {
         person(ctx, self.0.reviewer_person_id).await
     }
 
+    /// When it was accepted or declined; `null` until then.
     async fn decided_at(&self) -> Option<DateTime<Utc>> {
         self.0.decided_at
     }
 
+    /// The staff member who accepted or declined it.
     async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         person(ctx, self.0.decided_by_person_id).await
     }
@@ -142,6 +158,7 @@ impl Nomination {
         self.0.decision_note.as_deref()
     }
 
+    /// When the nominator withdrew it; `null` unless withdrawn.
     async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
         self.0.withdrawn_at
     }
@@ -156,6 +173,7 @@ impl Nomination {
             .map(Fellow))
     }
 
+    /// When it last changed (an endorsement is a change).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -175,12 +193,16 @@ pub(super) async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<
 #[derive(Clone)]
 pub struct Endorsement(pub endorsement::Model);
 
+/// A fellow or staff member backing a nomination; readable by those who may read the
+/// nomination.
 #[Object]
 impl Endorsement {
+    /// An opaque global ID.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::Endorsement, self.0.id)
     }
 
+    /// Who endorsed the nomination.
     async fn endorser(&self, ctx: &Context<'_>) -> Result<Person> {
         Ok(Person(required(
             loaders(ctx)
@@ -191,14 +213,17 @@ impl Endorsement {
         )?))
     }
 
+    /// Why the endorser backs it.
     async fn comment(&self) -> Option<&str> {
         self.0.comment.as_deref()
     }
 
+    /// When the nomination was endorsed.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// The nomination endorsed.
     async fn nomination(&self, ctx: &Context<'_>) -> Result<Nomination> {
         let nomination = required(
             loaders(ctx)
@@ -230,6 +255,7 @@ pub struct NominationFilter {
     pub status: Option<Vec<NominationStatus>>,
 }
 
+/// The `nominations` and `nomination` queries, merged into [`super::Query`].
 #[derive(Default)]
 pub struct NominationQuery;
 
@@ -293,8 +319,11 @@ pub struct LinkArg {
     pub url: String,
 }
 
+/// A nomination: who the nominee is, how they advanced open-source machine learning,
+/// and what support would help them.
 #[derive(InputObject)]
 pub struct SubmitNominationInput {
+    /// The nominee's full name (1 to 200 characters).
     pub nominee_name: String,
     /// The nominee's hub handle.
     pub nominee_handle: String,
@@ -312,22 +341,28 @@ pub struct SubmitNominationInput {
     pub links: Vec<LinkArg>,
 }
 
+/// A nomination to endorse, with an optional comment.
 #[derive(InputObject)]
 pub struct EndorseNominationInput {
+    /// The nomination's global ID (`Nomination.id`).
     pub nomination_id: ID,
     /// Why the endorser backs it.
     pub comment: Option<String>,
 }
 
+/// An open nomination to withdraw.
 #[derive(InputObject)]
 pub struct WithdrawNominationInput {
+    /// The nomination's global ID (`Nomination.id`).
     pub nomination_id: ID,
     /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
     pub expected_version: i32,
 }
 
+/// A submitted nomination to put under review.
 #[derive(InputObject)]
 pub struct StartNominationReviewInput {
+    /// The nomination's global ID (`Nomination.id`).
     pub nomination_id: ID,
     /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
     pub expected_version: i32,
@@ -338,12 +373,16 @@ pub struct StartNominationReviewInput {
 pub enum NominationDecision {
     /// Admit the nominee: this creates the fellow.
     Accept,
+    /// Turn the nomination down.
     Decline,
 }
 
+/// A decision on a nomination under review.
 #[derive(InputObject)]
 pub struct DecideNominationInput {
+    /// The nomination's global ID (`Nomination.id`).
     pub nomination_id: ID,
+    /// Whether the nominee is admitted.
     pub decision: NominationDecision,
     /// Why; required for every decision (1 to 2000 characters).
     pub note: String,
@@ -354,15 +393,23 @@ pub struct DecideNominationInput {
 /// The nomination after a change, or why it was refused.
 #[derive(SimpleObject)]
 pub struct NominationPayload {
+    /// The nomination as the change left it; `null` when it was refused (see `userErrors`).
     pub nomination: Option<Nomination>,
+    /// Why the mutation was refused; empty when it succeeded. A caller who may not make
+    /// this change at all gets a `FORBIDDEN` error instead.
     pub user_errors: Vec<UserError>,
 }
 
+/// The nomination as decided, and the fellow an acceptance admitted, or why the
+/// decision was refused.
 #[derive(SimpleObject)]
 pub struct DecideNominationPayload {
+    /// The nomination as decided; `null` when the decision was refused (see `userErrors`).
     pub nomination: Option<Nomination>,
     /// The fellow an acceptance created.
     pub fellow: Option<Fellow>,
+    /// Why the mutation was refused; empty when it succeeded. A caller who may not make
+    /// this change at all gets a `FORBIDDEN` error instead.
     pub user_errors: Vec<UserError>,
 }
 
@@ -380,6 +427,7 @@ fn nomination_id(id: &ID) -> Result<i64, ServiceError> {
     ids::decode_as(id, NodeType::Nomination, "input.nominationId")
 }
 
+/// The nomination workflow's mutations, merged into [`super::Mutation`].
 #[derive(Default)]
 pub struct NominationMutation;
 

@@ -11,6 +11,8 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Response, ServerError, ServerResult, Value};
 
+/// The extension that answers a failed nullable field with `null` and its error (see
+/// the module doc); only the `exact` schema carries it.
 pub struct NullOnFieldError;
 
 impl ExtensionFactory for NullOnFieldError {

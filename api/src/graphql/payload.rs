@@ -26,7 +26,9 @@ pub enum UserErrorCode {
 pub struct UserError {
     /// The path to the input field at fault, such as `["input", "name"]`.
     pub field: Option<Vec<String>>,
+    /// What is wrong, in a sentence fit to show the person who sent the input.
     pub message: String,
+    /// A stable code to act on; the wording of `message` may change.
     pub code: UserErrorCode,
 }
 
@@ -67,11 +69,18 @@ macro_rules! payload {
         #[doc = $doc]
         #[derive(async_graphql::SimpleObject)]
         pub struct $name {
+            /// The object the mutation acted on; `null` when it was refused (see
+            /// `userErrors`).
             pub $field: Option<$ty>,
+            /// Why the mutation was refused; empty when it succeeded. A caller who may not
+            /// make this change at all gets a `FORBIDDEN` error instead.
             pub user_errors: Vec<$crate::graphql::payload::UserError>,
         }
 
         impl $name {
+            /// The payload of a service's `result`: its value, made the payload's object by
+            /// `wrap`, or the caller's mistakes as `userErrors`; any other error stays a
+            /// GraphQL error.
             pub fn from_result<M>(
                 result: Result<M, $crate::error::ServiceError>,
                 wrap: impl FnOnce(M) -> $ty,

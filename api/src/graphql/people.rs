@@ -14,8 +14,13 @@ use super::loaders::loaders;
 #[derive(Clone)]
 pub struct Person(pub person::Model);
 
+/// A human the records mention: a fellow, a staff member, a nominator or a board
+/// representative. Public: a name, a hub handle and the fellowship if they hold one;
+/// contact details are never part of a person.
 #[Object]
 impl Person {
+    /// An opaque global ID of the person (a fellowship has its own, `Fellow.id`); pass it
+    /// as `representativeId` to appoint them to a board.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::Person, self.0.id)
     }

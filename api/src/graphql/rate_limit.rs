@@ -14,11 +14,13 @@ pub struct RateLimit {
     pub cost: i64,
     /// Cost points spent in this window, this request included.
     pub used: i64,
+    /// Cost points left in this window (never below zero).
     pub remaining: i64,
     /// When the window turns and the budget is whole again.
     pub reset_at: DateTime<Utc>,
 }
 
+/// The `rateLimit` query, merged into [`super::Query`].
 #[derive(Default)]
 pub struct RateLimitQuery;
 

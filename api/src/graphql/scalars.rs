@@ -9,8 +9,9 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{Datelike, NaiveDate};
 
-/// The first and last year a client may name in a `Date`.
+/// The first year a client may name in a `Date`.
 pub const FIRST_YEAR: i32 = 1900;
+/// The last year a client may name in a `Date`: past it, the four-digit form ends.
 pub const LAST_YEAR: i32 = 9999;
 
 /// A calendar date in ISO 8601 form, such as `2022-04-18`.
@@ -34,6 +35,9 @@ impl Date {
     }
 }
 
+/// A calendar date, `YYYY-MM-DD` (ISO 8601), such as `2022-04-18`. A date sent to the
+/// server must be written exactly so, in the years 1900 to 9999; anything else is
+/// refused with `BAD_USER_INPUT`.
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {

@@ -12,7 +12,9 @@ use crate::auth::{self, Viewer};
 pub enum ViewerRole {
     /// No token.
     Anonymous,
+    /// A staff member of the program, with a user token of role `STAFF`.
     Staff,
+    /// A fellow, with a user token of role `FELLOW`.
     Fellow,
     /// A partner integration with an API token.
     Partner,
@@ -21,8 +23,10 @@ pub enum ViewerRole {
 /// The caller of this request.
 pub struct ViewerInfo(pub Viewer);
 
+/// The caller of this request, as this service understands them.
 #[Object(name = "Viewer")]
 impl ViewerInfo {
+    /// What kind of caller this is.
     async fn role(&self) -> ViewerRole {
         match self.0.role() {
             None => ViewerRole::Anonymous,
@@ -78,6 +82,7 @@ impl ViewerInfo {
     }
 }
 
+/// The `viewer` query, merged into [`super::Query`].
 #[derive(Default)]
 pub struct ViewerQuery;
 

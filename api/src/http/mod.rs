@@ -39,12 +39,17 @@ use crate::metrics::Metrics;
 /// What every handler may use.
 #[derive(Clone)]
 pub struct AppState {
+    /// The process's database pool.
     pub db: DatabaseConnection,
+    /// The schemas operations run on (see [`Schemas`]).
     pub schema: Schemas,
+    /// Where operations, refusals and WebSockets are counted, rendered on `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The keys bearer tokens are verified with.
     pub keys: Arc<KeyRing>,
+    /// Whether a browser's `GET /graphql` without a query gets the playground
+    /// (`PLAYGROUND`).
     pub playground: bool,
-    /// Origins allowed by CORS, exactly as browsers send them.
     /// Set when shutdown begins: readiness fails so traffic moves elsewhere, and
     /// WebSockets are closed so their clients reconnect elsewhere.
     pub draining: Arc<tokio::sync::watch::Sender<bool>>,
@@ -52,8 +57,12 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// The most a client may take to send a request's body.
     pub body_timeout: std::time::Duration,
+    /// Charges each request's cost to its caller's budget (`RATE_LIMITED` once spent).
     pub rate_limits: crate::service::rate_limits::RateLimiter,
+    /// Whether an anonymous caller is counted under the first `X-Forwarded-For`
+    /// address rather than the connection's peer (`TRUST_FORWARDED_FOR`, behind a proxy).
     pub trust_forwarded_for: bool,
+    /// Keep-alive, time limits and quotas of WebSocket subscriptions.
     pub subscriptions: crate::config::SubscriptionSettings,
     /// The database's state as the background probe last saw it, for `/readyz`.
     pub probe: crate::db::Probe,
@@ -98,10 +107,12 @@ async fn method_not_allowed(allow: &'static str) -> HttpResponse {
         .finish()
 }
 
-/// The most headers a request may carry, and their most bytes in all (names and
-/// values): room for the largest identity-provider tokens and cookies, and below
-/// actix-http's own limits so that the refusal is ours, with a body.
+/// The most headers a request may carry: room for the largest identity-provider tokens
+/// and cookies, and below actix-http's own limits so that the refusal is ours, with a
+/// body.
 pub const MAX_REQUEST_HEADERS: usize = 64;
+/// The most bytes a request's headers may hold in all (names and values), for the same
+/// reasons as [`MAX_REQUEST_HEADERS`].
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// Refuses headers over [`MAX_REQUEST_HEADERS`] or [`MAX_HEADER_BYTES`] with 431, and

@@ -18,6 +18,7 @@ use actix_web::middleware::Next;
 use actix_web::Error;
 use tracing::Instrument;
 
+/// The header that carries a request's id, in the request and in the answer.
 pub const HEADER: &str = "x-request-id";
 
 fn well_formed(id: &str) -> bool {
@@ -28,6 +29,9 @@ fn well_formed(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// The middleware: adopts the caller's `X-Request-Id` when it is 1 to 100 letters,
+/// digits, `-`, `_` or `.` (else makes a UUID), runs the request in a span and as that
+/// request (for audit records), logs one line for it, and sets the header on the answer.
 pub async fn request_id(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

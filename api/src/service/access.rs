@@ -55,6 +55,7 @@ impl NominationRule {
         }
     }
 
+    /// Whether the rule admits this row: the predicate form of [`NominationRule::condition`].
     pub fn admits(&self, nomination: &nomination::Model) -> bool {
         match self {
             NominationRule::Every => true,
@@ -81,14 +82,22 @@ impl NominationRule {
     }
 }
 
+/// Whether `viewer` may read this nomination: staff and partners holding
+/// `nominations:read` read every one, a fellow reads the open ones and those they
+/// submitted, anyone else none.
 pub fn can_read_nomination(viewer: &Viewer, nomination: &nomination::Model) -> bool {
     NominationRule::readable_by(viewer).is_some_and(|rule| rule.admits(nomination))
 }
 
+/// Whether `viewer` may read the nominee's private contact e-mail: staff, and the
+/// person who submitted the nomination. Partners never, whatever their scopes, and
+/// other fellows never, even on an open nomination they may read.
 pub fn can_read_nominee_email(viewer: &Viewer, nomination: &nomination::Model) -> bool {
     viewer.is_staff() || viewer.person_id() == Some(nomination.nominator_person_id)
 }
 
+/// Whether `viewer` may read this fellow's benefit grants: staff, partners holding
+/// `benefits:read`, and the fellow themself; never an anonymous caller.
 pub fn can_read_benefits(viewer: &Viewer, fellow: &fellow::Model) -> bool {
     match viewer {
         Viewer::Staff(_) => true,
@@ -98,10 +107,14 @@ pub fn can_read_benefits(viewer: &Viewer, fellow: &fellow::Model) -> bool {
     }
 }
 
+/// The `FORBIDDEN` answer for private data the caller may not see
+/// ([`ServiceError::Forbidden`], "You may not see {what}."); `what` names the data.
 pub fn forbidden(what: &str) -> ServiceError {
     ServiceError::Forbidden(format!("You may not see {what}."))
 }
 
+/// Refuses anyone but staff with [`ServiceError::Forbidden`] ("Only staff may
+/// {what}."); `what` names the action, as a verb phrase.
 pub fn require_staff(viewer: &Viewer, what: &str) -> ServiceResult<()> {
     if viewer.is_staff() {
         Ok(())
@@ -128,12 +141,18 @@ pub fn require_staff(viewer: &Viewer, what: &str) -> ServiceResult<()> {
 /// endorsement's `nomination`) reveals no existence and stays `FORBIDDEN`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
+    /// No row of the type: every ID answers `FORBIDDEN`, before any lookup.
     Nothing,
+    /// Some rows: one the caller may not read answers `NOT_FOUND`, as a missing one does.
     Part,
+    /// Every row: `NOT_FOUND` means the row does not exist.
     All,
 }
 
 impl Reach {
+    /// Nominations, per [`NominationRule::readable_by`]: staff and partners holding
+    /// `nominations:read` reach all, fellows part (open ones and their own), anyone
+    /// else nothing.
     pub fn of_nominations(viewer: &Viewer) -> Reach {
         match NominationRule::readable_by(viewer) {
             None => Reach::Nothing,
@@ -142,6 +161,8 @@ impl Reach {
         }
     }
 
+    /// Benefit grants: staff and partners holding `benefits:read` reach all, fellows
+    /// part (their own), anonymous callers and other partners nothing.
     pub fn of_benefit_grants(viewer: &Viewer) -> Reach {
         match viewer {
             Viewer::Staff(_) => Reach::All,

@@ -23,13 +23,22 @@ pub fn snapshot<T: serde::Serialize>(row: &T) -> Value {
 
 /// One change to record.
 pub struct Change<'a> {
+    /// What was done, as `type.verb` (`apiToken.create`, `benefit.grant`).
     pub action: &'a str,
+    /// The GraphQL type of the changed object (`ApiToken`).
     pub object_type: &'a str,
+    /// The changed object's row ID.
     pub object_id: i64,
+    /// The object before the change; `None` when it did not exist yet.
     pub before: Option<Value>,
+    /// The object after the change; `None` when it no longer exists.
     pub after: Option<Value>,
 }
 
+/// Writes one audit record on `conn`, which is the transaction of the change it
+/// records. The actor is the partner's token for a partner, otherwise the viewer's
+/// person (none for an anonymous caller or a token naming no known person); the
+/// record carries the current request's ID.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     viewer: &Viewer,
@@ -56,17 +65,19 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Which audit events to list; every `None` field admits all.
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {
     /// The object's type and row.
     pub object: Option<(String, i64)>,
-    /// The hub handle of the person who acted.
+    /// The hub handle of the person who acted, case ignored. Changes made by partner
+    /// tokens never match.
     pub actor: Option<String>,
     /// The action, such as `apiToken.create`.
     pub action: Option<String>,
 }
 
-/// Audit events, newest first; staff only.
+/// Audit events, newest first. Staff only (`Forbidden` otherwise).
 pub async fn list(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -40,6 +40,11 @@ pub async fn grants_of(
     Ok(grouped)
 }
 
+/// Grants a benefit to a fellow. Staff only (`Forbidden` otherwise). An unknown fellow
+/// is `Missing` on `input.fellowId`; a fellow who is not `ACTIVE` is `Conflict`; a
+/// description over 2,000 characters is `InvalidInput` (a blank one is none). The grant
+/// is dated `granted_on`, or today (UTC) when `None`, and names the granting person.
+/// Writes the grant and a `benefit.grant` audit record in one transaction.
 pub async fn grant_benefit(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -86,6 +91,12 @@ pub async fn grant_benefit(
     Ok(grant)
 }
 
+/// Revokes a benefit grant, with a note saying why. Staff only (`Forbidden`
+/// otherwise). A blank note, or one over 2,000 characters, is `InvalidInput` on
+/// `input.note`; an unknown grant is `Missing` on `input.benefitGrantId`; a grant
+/// already revoked is `Conflict`. Stamps the revocation, the revoking person and the
+/// note and bumps the grant's version, with a `benefit.revoke` audit record, in one
+/// transaction. The grant stays readable, as revoked.
 pub async fn revoke_benefit(
     db: &DatabaseConnection,
     viewer: &Viewer,

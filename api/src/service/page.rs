@@ -43,17 +43,24 @@ use sha2::Sha256;
 
 use crate::error::{ServiceError, ServiceResult};
 
+/// Rows in a page when the client passes neither `first` nor `last`.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// The largest `first` or `last` accepted; a larger one is refused, never capped.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// The Relay arguments as the client sent them, with the keys that check its cursors
 /// and sign the page's.
 #[derive(Debug, Clone)]
 pub struct PageArgs {
+    /// `first`: rows from the start of the range, 0 to [`MAX_PAGE_SIZE`].
     pub first: Option<i32>,
+    /// `after`: the page starts after this cursor's row.
     pub after: Option<String>,
+    /// `last`: rows from the end of the range, 0 to [`MAX_PAGE_SIZE`]; not with `first`.
     pub last: Option<i32>,
+    /// `before`: the page ends before this cursor's row.
     pub before: Option<String>,
+    /// The server's keys, which verify `after` and `before` and sign the page's cursors.
     pub keys: CursorKeys,
 }
 
@@ -144,8 +151,12 @@ impl CursorKeys {
 /// The value of a sort key inside a cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KeyValue {
+    /// Text, such as a name (orderings whose scope ends in `/name`).
     Text(String),
+    /// A date, such as the day a fellow joined (scopes ending in `/joinedOn`).
     Date(NaiveDate),
+    /// An integer: seconds since the Unix epoch for nomination events (scopes ending in
+    /// `/occurredAt`).
     Int(i64),
 }
 
@@ -163,15 +174,19 @@ impl From<KeyValue> for sea_orm::Value {
 /// and its id, which breaks ties. Cursors order as (key, id).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cursor {
+    /// The row's sort key; `None` in a list ordered by ID alone.
     pub key: Option<KeyValue>,
+    /// The row's ID, which breaks ties between equal keys.
     pub id: i64,
 }
 
 impl Cursor {
+    /// The position of row `id` in a list ordered by ID alone.
     pub fn by_id(id: i64) -> Self {
         Cursor { key: None, id }
     }
 
+    /// The position of row `id`, whose sort key is `key`.
     pub fn new(key: KeyValue, id: i64) -> Self {
         Cursor { key: Some(key), id }
     }
@@ -186,10 +201,13 @@ impl Cursor {
 pub struct Window {
     /// Sign the cursors of the page.
     pub keys: CursorKeys,
+    /// Rows in the page: 0 to [`MAX_PAGE_SIZE`], [`DEFAULT_PAGE_SIZE`] when not asked.
     pub size: u64,
     /// `last`/`before`: the page is the end of the range, not its start.
     pub backward: bool,
+    /// Only rows after this position, in the list's order.
     pub after: Option<Cursor>,
+    /// Only rows before this position, in the list's order.
     pub before: Option<Cursor>,
 }
 
@@ -280,12 +298,16 @@ fn key_fits_scope(scope: &str, key: Option<&KeyValue>) -> bool {
 
 /// How a keyset query is ordered: by `key` (when there is one) then by `id`.
 pub struct KeysetOrder {
+    /// The sort key's column; `None` to order by ID alone.
     pub key: Option<SimpleExpr>,
+    /// The ID column: it breaks ties, so that the order is total.
     pub id: SimpleExpr,
+    /// Largest first (on the key, then on the ID) when set.
     pub descending: bool,
 }
 
 impl KeysetOrder {
+    /// Ascending order of the ID column alone.
     pub fn by_id(id: SimpleExpr) -> Self {
         KeysetOrder {
             key: None,
@@ -360,13 +382,17 @@ impl KeysetOrder {
 /// How many rows match, computed only when a client asks for `totalCount`.
 #[derive(Clone)]
 pub enum TotalCount {
+    /// Already counted.
     Known(u64),
+    /// Counted by this query when resolved; each resolution runs it again.
     Deferred(Arc<dyn Fn() -> CountFuture + Send + Sync>),
 }
 
+/// The count a [`TotalCount::Deferred`] runs.
 pub type CountFuture = Pin<Box<dyn Future<Output = ServiceResult<u64>> + Send>>;
 
 impl TotalCount {
+    /// The count, running the deferred query if there is one.
     pub async fn resolve(&self) -> ServiceResult<u64> {
         match self {
             TotalCount::Known(count) => Ok(*count),
@@ -378,13 +404,20 @@ impl TotalCount {
 /// One page of a list: the items with their cursors, and where the page sits.
 #[derive(Clone)]
 pub struct Page<T> {
+    /// The items in the list's order, each with its opaque cursor.
     pub edges: Vec<(String, T)>,
+    /// Whether rows follow the page: more rows than asked for when paging forward, and
+    /// always when paging forward up to a `before` or backward from a `before`.
     pub has_next_page: bool,
+    /// Whether rows precede the page: more rows than asked for when paging backward, and
+    /// always when the page starts at an `after`.
     pub has_previous_page: bool,
+    /// How many rows the whole list holds, whatever the window.
     pub total_count: TotalCount,
 }
 
 impl<T> Page<T> {
+    /// The same page with each item replaced by `f(item)`; cursors and page info unchanged.
     pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
         Page {
             edges: self

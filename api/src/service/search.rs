@@ -16,6 +16,7 @@ pub use entity::folding::fold;
 
 use crate::error::{ServiceError, ServiceResult};
 
+/// The longest search term accepted, in characters (after trimming).
 pub const MAX_SEARCH_LEN: usize = 100;
 
 /// A validated search term; `None` when the text is blank.

@@ -20,6 +20,7 @@ use crate::auth::Viewer;
 use crate::domain::{Line, Prose, Slug};
 use crate::error::{ServiceError, ServiceResult};
 
+/// Which strategic areas a list shows; each `None` field admits all.
 #[derive(Debug, Default, Clone)]
 pub struct StrategicAreaFilter {
     /// `Some(true)`: only archived areas; `Some(false)`: only current ones; `None`: both.
@@ -59,6 +60,10 @@ impl StrategicAreaFilter {
     }
 }
 
+/// One page of strategic areas by name (A to Z, or Z to A when `descending`), ties
+/// broken by ID; archived areas are included unless the filter says otherwise.
+/// Public: no access rule applies. A search over 100 characters, or bad page
+/// arguments, is `InvalidInput`.
 pub async fn list(
     db: &DatabaseConnection,
     filter: &StrategicAreaFilter,
@@ -100,6 +105,7 @@ pub async fn list(
     ))
 }
 
+/// The strategic area with this slug (case ignored), archived or not. Public.
 pub async fn by_slug(
     db: &DatabaseConnection,
     slug: &str,
@@ -122,7 +128,10 @@ async fn find(db: &DatabaseConnection, id: i64) -> ServiceResult<strategic_area:
         })
 }
 
-/// Adds a strategic area. Staff only; slugs are unique ignoring case.
+/// Adds a strategic area. Staff only (`Forbidden` otherwise). A slug, name or
+/// description that does not parse is `InvalidInput` naming it; a slug another area
+/// has (case ignored) is `Conflict`. Writes the area and a `strategicArea.create`
+/// audit record in one transaction.
 pub async fn create(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -171,8 +180,11 @@ pub async fn create(
 
 /// What an update changes; absent fields stay as they are, an empty description clears.
 pub struct AreaEdit {
+    /// The new name: one line, 1 to 200 characters (it cannot be cleared).
     pub name: Option<String>,
+    /// Up to 5,000 characters; `Some("")` clears it.
     pub description: Option<String>,
+    /// The area's `version` as the caller read it; the edit applies only to that version.
     pub expected_version: i32,
 }
 
@@ -220,6 +232,11 @@ async fn change(
     Ok(updated)
 }
 
+/// Renames an area or changes its description; archived areas too. Staff only
+/// (`Forbidden` otherwise). A field that does not parse is `InvalidInput` naming it;
+/// an unknown area is `Missing` on `input.strategicAreaId`; an area no longer at
+/// `expected_version` is a stale-version `Conflict`. Bumps the version and writes a
+/// `strategicArea.update` audit record in one transaction.
 pub async fn update(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -265,6 +282,12 @@ pub async fn update(
     .await
 }
 
+/// Archives an area: it stays readable with its history and links, and new
+/// nominations can no longer name it. Staff only (`Forbidden` otherwise). An unknown
+/// area is `Missing` on `input.strategicAreaId`; an area already archived is
+/// `Conflict`, as is one no longer at `expected_version` (the stale-version answer).
+/// Stamps the archive time, bumps the version and writes a `strategicArea.archive`
+/// audit record in one transaction.
 pub async fn archive(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -12,8 +12,11 @@ use crate::error::ServiceError;
 
 /// A table whose rows carry `id`, `version` and `updated_at`.
 pub trait Versioned: EntityTrait {
+    /// The primary key.
     const ID: Self::Column;
+    /// The version, one more with every guarded change.
     const VERSION: Self::Column;
+    /// When the row last changed.
     const UPDATED_AT: Self::Column;
     /// What a conflict message calls one row ("strategic area").
     const NAME: &'static str;

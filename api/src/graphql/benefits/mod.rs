@@ -34,29 +34,36 @@ pub enum BenefitKind {
 #[derive(Clone)]
 pub struct BenefitGrant(pub benefit_grant::Model);
 
+/// A benefit granted to a fellow, current or revoked. Private: the fellow, staff and
+/// partners with `benefits:read`.
 #[Object]
 impl BenefitGrant {
+    /// An opaque global ID; pass it as `benefitGrantId` to revoke the grant.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::BenefitGrant, self.0.id)
     }
 
-    /// Increases with every change; pass it back as `expectedVersion`.
+    /// Increases with every change (a revocation), so a client can tell a grant it holds changed.
     async fn version(&self) -> i32 {
         self.0.version
     }
 
+    /// What was granted.
     async fn kind(&self) -> BenefitKind {
         self.0.kind.into()
     }
 
+    /// Details of the grant, in staff's words.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
 
+    /// The day the benefit was granted.
     async fn granted_on(&self) -> Date {
         Date(self.0.granted_on)
     }
 
+    /// The staff member who granted it, when the record names one.
     async fn granted_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         let Some(id) = self.0.granted_by_person_id else {
             return Ok(None);
@@ -72,14 +79,17 @@ impl BenefitGrant {
         self.0.revoked_at.is_none()
     }
 
+    /// When staff revoked the grant; `null` while it holds.
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
 
+    /// Why staff revoked the grant.
     async fn revocation_note(&self) -> Option<&str> {
         self.0.revocation_note.as_deref()
     }
 
+    /// The fellow the benefit was granted to.
     async fn fellow(&self, ctx: &Context<'_>) -> Result<Fellow> {
         Ok(Fellow(required(
             loaders(ctx).fellows.load_one(self.0.fellow_id).await?,

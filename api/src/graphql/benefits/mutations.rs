@@ -21,22 +21,29 @@ fn id_of(id: &ID, node_type: NodeType, field: &str) -> Result<i64, ServiceError>
     ids::decode_as(id, node_type, field)
 }
 
+/// A benefit to grant to an active fellow.
 #[derive(InputObject)]
 pub struct GrantBenefitInput {
+    /// The fellow's global ID (`Fellow.id`).
     pub fellow_id: ID,
+    /// What to grant.
     pub kind: BenefitKind,
+    /// Details of the grant (at most 2,000 characters).
     pub description: Option<String>,
     /// Today when absent.
     pub granted_on: Option<Date>,
 }
 
+/// A benefit grant to revoke, and why.
 #[derive(InputObject)]
 pub struct RevokeBenefitInput {
+    /// The grant's global ID (`BenefitGrant.id`).
     pub benefit_grant_id: ID,
     /// Why (required).
     pub note: String,
 }
 
+/// Mutations of benefit grants, merged into [`crate::graphql::Mutation`].
 #[derive(Default)]
 pub struct BenefitMutation;
 

@@ -60,6 +60,7 @@ pub enum ContributionKind {
 pub struct Link {
     /// What the link points to, such as "GitHub" or "Website".
     pub label: String,
+    /// An http or https URL.
     pub url: String,
 }
 
@@ -95,8 +96,13 @@ impl Fellow {
     }
 }
 
+/// A person admitted to the fellowship program for advancing open-source machine
+/// learning: their public profile, contributions and strategic areas. Fellows are not
+/// employees.
 #[Object]
 impl Fellow {
+    /// An opaque global ID of the fellowship (the person behind it has their own,
+    /// `Person.id`); pass it as `fellowId` to the fellow mutations.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::Fellow, self.0.id)
     }
@@ -131,6 +137,7 @@ impl Fellow {
         links_from_json(&self.0.links)
     }
 
+    /// Whether the fellow is in the program now or an alumnus.
     async fn status(&self) -> FellowStatus {
         self.0.status.into()
     }
@@ -237,20 +244,26 @@ impl Fellow {
 #[derive(Clone)]
 pub struct Contribution(pub contribution::Model);
 
+/// Something a fellow did for open-source machine learning: a community built, models
+/// published, library code, advocacy, a working group, help on the forum, events.
 #[Object]
 impl Contribution {
+    /// An opaque global ID; pass it as `contributionId` to remove the contribution.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::Contribution, self.0.id)
     }
 
+    /// What kind of contribution it was.
     async fn kind(&self) -> ContributionKind {
         self.0.kind.into()
     }
 
+    /// What it was, in one line.
     async fn title(&self) -> &str {
         &self.0.title
     }
 
+    /// More about it.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
@@ -290,6 +303,7 @@ connection!(
 /// Which fellows to list.
 #[derive(InputObject, Default)]
 pub struct FellowFilter {
+    /// Only fellows with this status.
     pub status: Option<FellowStatus>,
     /// The slug of a strategic area the fellow works in.
     pub strategic_area: Option<String>,
@@ -302,14 +316,18 @@ pub struct FellowFilter {
 /// What fellows can be ordered by.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum FellowOrderField {
+    /// By the fellow's name.
     Name,
+    /// By the day the fellow joined.
     JoinedOn,
 }
 
 /// An order for a list of fellows.
 #[derive(InputObject)]
 pub struct FellowOrder {
+    /// What to order by.
     pub field: FellowOrderField,
+    /// Which way; `ASC` when absent.
     #[graphql(default_with = "OrderDirection::Asc")]
     pub direction: OrderDirection,
 }
@@ -379,6 +397,7 @@ async fn prefetch_relations(
     Ok(())
 }
 
+/// The `fellows` and `fellow` queries, merged into [`super::Query`].
 #[derive(Default)]
 pub struct FellowQuery;
 

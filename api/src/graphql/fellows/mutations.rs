@@ -42,9 +42,12 @@ fn links(links: Option<Vec<LinkArg>>) -> Option<Vec<LinkInput>> {
     })
 }
 
+/// Changes to a fellow's public profile; a field left out stays as it is.
 #[derive(InputObject)]
 pub struct UpdateFellowProfileInput {
+    /// The fellow's global ID (`Fellow.id`).
     pub fellow_id: ID,
+    /// The fellow's full name (1 to 200 characters).
     pub name: Option<String>,
     /// An empty string clears it.
     pub headline: Option<String>,
@@ -52,34 +55,48 @@ pub struct UpdateFellowProfileInput {
     pub bio: Option<String>,
     /// Replaces the links (at most ten).
     pub links: Option<Vec<LinkArg>>,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
     pub expected_version: i32,
 }
 
+/// A contribution to add to a fellow's record.
 #[derive(InputObject)]
 pub struct AddContributionInput {
+    /// The fellow's global ID (`Fellow.id`).
     pub fellow_id: ID,
+    /// What kind of contribution it was.
     pub kind: ContributionKind,
+    /// What it was, in one line (1 to 200 characters).
     pub title: String,
+    /// More about it (at most 5,000 characters).
     pub description: Option<String>,
     /// An http or https URL.
     pub url: Option<String>,
     /// A figure that says how much, such as "300+ models".
     pub metric: Option<String>,
+    /// When it happened; not in the future.
     pub occurred_on: Option<Date>,
 }
 
+/// A contribution to remove from a fellow's record.
 #[derive(InputObject)]
 pub struct RemoveContributionInput {
+    /// The contribution's global ID (`Contribution.id`).
     pub contribution_id: ID,
 }
 
+/// A fellow's new status in the program.
 #[derive(InputObject)]
 pub struct SetFellowStatusInput {
+    /// The fellow's global ID (`Fellow.id`).
     pub fellow_id: ID,
+    /// `ALUMNI` makes the fellow an alumnus; `ACTIVE` makes them active again.
     pub status: FellowStatus,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
     pub expected_version: i32,
 }
 
+/// Mutations of fellows' records, merged into [`crate::graphql::Mutation`].
 #[derive(Default)]
 pub struct FellowMutation;
 

@@ -20,12 +20,17 @@ use crate::service::page::Cursor;
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::enums::OrganizationKind")]
 pub enum OrganizationKind {
+    /// A business.
     Company,
     /// An open-source foundation; it may sit under an umbrella foundation.
     Foundation,
+    /// A nonprofit body that is not a foundation.
     Nonprofit,
+    /// A university, school or research institute.
     Academic,
+    /// A government body.
     Government,
+    /// Anything else.
     Other,
 }
 
@@ -35,7 +40,9 @@ pub enum OrganizationKind {
 pub enum MembershipTier {
     /// The top tier; carries one seat on the foundation's governing board.
     Premier,
+    /// A general member; carries no board seat.
     General,
+    /// An associate member; carries no board seat.
     Associate,
 }
 
@@ -43,8 +50,12 @@ pub enum MembershipTier {
 #[derive(Clone)]
 pub struct Organization(pub organization::Model);
 
+/// A company, foundation or other body. An organization may sit under an umbrella
+/// (the PyTorch Foundation under the Linux Foundation), and a foundation has members.
 #[Object]
 impl Organization {
+    /// An opaque global ID; pass it as `organizationId`, `memberId`, `foundationId` or
+    /// `parentId`.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::Organization, self.0.id)
     }
@@ -59,18 +70,22 @@ impl Organization {
         &self.0.slug
     }
 
+    /// The organization's name, such as "PyTorch Foundation".
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What sort of body it is.
     async fn kind(&self) -> OrganizationKind {
         self.0.kind.into()
     }
 
+    /// What the organization is or does.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
 
+    /// The organization's website.
     async fn website_url(&self) -> Option<&str> {
         self.0.website_url.as_deref()
     }
@@ -162,10 +177,12 @@ impl Organization {
         ))
     }
 
+    /// When the record was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the record last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -175,8 +192,12 @@ impl Organization {
 #[derive(Clone)]
 pub struct FoundationMembership(pub foundation_membership::Model);
 
+/// That an organization joined a foundation at a tier, when, and where it was
+/// announced. A premier membership carries one seat on the foundation's governing board.
 #[Object]
 impl FoundationMembership {
+    /// An opaque global ID; pass it as `membershipId` to end the membership or to appoint
+    /// its board representative.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::FoundationMembership, self.0.id)
     }
@@ -208,6 +229,7 @@ impl FoundationMembership {
         )?))
     }
 
+    /// The level of membership; `PREMIER` carries one board seat.
     async fn tier(&self) -> MembershipTier {
         self.0.tier.into()
     }
@@ -249,8 +271,11 @@ impl FoundationMembership {
 #[derive(Clone)]
 pub struct BoardSeat(pub board_seat::Model);
 
+/// A seat on a foundation's board, held through a membership by a named representative
+/// of the member, for a term.
 #[Object]
 impl BoardSeat {
+    /// An opaque global ID.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::BoardSeat, self.0.id)
     }
@@ -314,6 +339,7 @@ connection!(
 /// Which organizations to list.
 #[derive(InputObject, Default)]
 pub struct OrganizationFilter {
+    /// Only organizations of this kind.
     pub kind: Option<OrganizationKind>,
     /// Only organizations directly under the one with this slug.
     pub parent: Option<String>,
@@ -328,6 +354,7 @@ pub struct FoundationMembershipFilter {
     pub foundation: Option<String>,
     /// The slug of the member organization.
     pub member: Option<String>,
+    /// Only memberships at this tier.
     pub tier: Option<MembershipTier>,
     /// `true`: memberships that last; `false`: ended ones; absent: both.
     pub active: Option<bool>,
@@ -336,17 +363,22 @@ pub struct FoundationMembershipFilter {
 /// What organizations can be ordered by.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum OrganizationOrderField {
+    /// By the organization's name.
     Name,
 }
 
 /// An order for a list of organizations.
 #[derive(InputObject)]
 pub struct OrganizationOrder {
+    /// What to order by.
     pub field: OrganizationOrderField,
+    /// Which way; `ASC` when absent.
     #[graphql(default_with = "OrderDirection::Asc")]
     pub direction: OrderDirection,
 }
 
+/// The `organizations`, `organization` and `foundationMemberships` queries, merged into
+/// [`super::Query`].
 #[derive(Default)]
 pub struct OrganizationQuery;
 

@@ -35,22 +35,32 @@ fn id_of(id: &ID, node_type: NodeType, field: &str) -> Result<i64, ServiceError>
     ids::decode_as(id, node_type, field)
 }
 
+/// A new organization.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
     /// Lower-case words joined by hyphens, such as `pytorch-foundation`.
     pub slug: String,
+    /// The organization's name (1 to 200 characters).
     pub name: String,
+    /// What sort of body it is; only a `FOUNDATION` can have members.
     pub kind: OrganizationKind,
     /// The umbrella organization.
     pub parent_id: Option<ID>,
+    /// What it is or does (at most 5,000 characters).
     pub description: Option<String>,
+    /// Its website: an http or https URL.
     pub website_url: Option<String>,
 }
 
+/// Changes to an organization; a field left out stays as it is.
 #[derive(InputObject)]
 pub struct UpdateOrganizationInput {
+    /// The organization's global ID (`Organization.id`).
     pub organization_id: ID,
+    /// The organization's name (1 to 200 characters).
     pub name: Option<String>,
+    /// What sort of body it is. A foundation that memberships name stays a `FOUNDATION`:
+    /// changing its kind is refused with `CONFLICT`.
     pub kind: Option<OrganizationKind>,
     /// The umbrella organization; `null` removes it, absent leaves it.
     pub parent_id: MaybeUndefined<ID>,
@@ -58,33 +68,50 @@ pub struct UpdateOrganizationInput {
     pub description: Option<String>,
     /// An empty string clears it.
     pub website_url: Option<String>,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
     pub expected_version: i32,
 }
 
+/// That an organization joined a foundation at a tier.
 #[derive(InputObject)]
 pub struct RecordFoundationMembershipInput {
+    /// The organization that joined (`Organization.id`).
     pub member_id: ID,
     /// An organization of kind FOUNDATION.
     pub foundation_id: ID,
+    /// The tier it joined at.
     pub tier: MembershipTier,
+    /// When it joined; not in the future.
     pub joined_on: Option<Date>,
+    /// Where the membership was announced: an http or https URL.
     pub announcement_url: Option<String>,
 }
 
+/// A membership to end, and when.
 #[derive(InputObject)]
 pub struct EndFoundationMembershipInput {
+    /// The membership's global ID (`FoundationMembership.id`).
     pub membership_id: ID,
+    /// The day it ended; not before it began. Its open board seats end with it.
     pub ended_on: Date,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
     pub expected_version: i32,
 }
 
+/// A representative of the member to appoint to the foundation's board.
 #[derive(InputObject)]
 pub struct AppointBoardRepresentativeInput {
+    /// The membership the seat comes with (`FoundationMembership.id`): one that lasts, at a
+    /// tier that carries a seat.
     pub membership_id: ID,
     /// A person the records know; or give `representativeName` (and a handle, if
     /// known) for someone new.
     pub representative_id: Option<ID>,
+    /// The full name of a representative the records do not know yet (1 to 200
+    /// characters); ignored when `representativeId` is given.
     pub representative_name: Option<String>,
+    /// Their hub handle, if known, to go with `representativeName`. When a person the
+    /// records know has this handle, that person is appointed, under their recorded name.
     pub representative_handle: Option<String>,
     /// "Governing Board" when absent.
     pub board: Option<String>,
@@ -94,6 +121,8 @@ pub struct AppointBoardRepresentativeInput {
     pub since: Option<Date>,
 }
 
+/// Mutations of organizations, memberships and board seats, merged into
+/// [`crate::graphql::Mutation`].
 #[derive(Default)]
 pub struct OrganizationMutation;
 

@@ -18,8 +18,11 @@ use crate::service::strategic_areas::StrategicAreaFilter as ServiceFilter;
 #[derive(Clone)]
 pub struct StrategicArea(pub strategic_area::Model);
 
+/// A field where the program seeks contributions, such as speech and audio. Fellows
+/// and nominations link to areas; archived areas stay readable, with their history.
 #[Object]
 impl StrategicArea {
+    /// An opaque global ID; pass it as `strategicAreaId` to the strategic area mutations.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::StrategicArea, self.0.id)
     }
@@ -34,10 +37,12 @@ impl StrategicArea {
         &self.0.slug
     }
 
+    /// The area's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What the area covers.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
@@ -47,14 +52,17 @@ impl StrategicArea {
         self.0.archived_at.is_some()
     }
 
+    /// When staff archived the area; `null` while it is current.
     async fn archived_at(&self) -> Option<DateTime<Utc>> {
         self.0.archived_at
     }
 
+    /// When the area was added.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the area last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -79,17 +87,21 @@ pub struct StrategicAreaFilter {
 /// What strategic areas can be ordered by.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum StrategicAreaOrderField {
+    /// By the area's name.
     Name,
 }
 
 /// An order for a list of strategic areas.
 #[derive(InputObject)]
 pub struct StrategicAreaOrder {
+    /// What to order by.
     pub field: StrategicAreaOrderField,
+    /// Which way; `ASC` when absent.
     #[graphql(default_with = "OrderDirection::Asc")]
     pub direction: OrderDirection,
 }
 
+/// The `strategicAreas` and `strategicArea` queries, merged into [`super::Query`].
 #[derive(Default)]
 pub struct StrategicAreaQuery;
 

@@ -20,29 +20,40 @@ fn id_of(id: &ID, node_type: NodeType, field: &str) -> Result<i64, ServiceError>
     ids::decode_as(id, node_type, field)
 }
 
+/// A new strategic area.
 #[derive(InputObject)]
 pub struct CreateStrategicAreaInput {
     /// Lower-case words joined by hyphens, such as `speech-and-audio`.
     pub slug: String,
+    /// The area's name (1 to 200 characters).
     pub name: String,
+    /// What the area covers (at most 5,000 characters).
     pub description: Option<String>,
 }
 
+/// Changes to a strategic area; a field left out stays as it is.
 #[derive(InputObject)]
 pub struct UpdateStrategicAreaInput {
+    /// The area's global ID (`StrategicArea.id`).
     pub strategic_area_id: ID,
+    /// The area's name (1 to 200 characters).
     pub name: Option<String>,
     /// An empty string clears it.
     pub description: Option<String>,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
     pub expected_version: i32,
 }
 
+/// A current strategic area to archive.
 #[derive(InputObject)]
 pub struct ArchiveStrategicAreaInput {
+    /// The area's global ID (`StrategicArea.id`).
     pub strategic_area_id: ID,
+    /// The `version` the caller last read; a stale one is refused with `CONFLICT`.
     pub expected_version: i32,
 }
 
+/// Mutations of strategic areas, merged into [`crate::graphql::Mutation`].
 #[derive(Default)]
 pub struct StrategicAreaMutation;
 

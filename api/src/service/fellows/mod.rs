@@ -1,5 +1,6 @@
 //! Fellows: the public directory of the program, with what each fellow contributed and
-//! the strategic areas they work in; [`changes`] holds what edits them.
+//! the strategic areas they work in. [`profile`] and [`status`] hold what edits them.
+//! Everything here is public data and reads the same for every caller.
 
 pub mod profile;
 pub mod status;
@@ -24,6 +25,7 @@ use crate::service::search;
 /// Which fellows a list shows.
 #[derive(Debug, Default, Clone)]
 pub struct FellowFilter {
+    /// Only fellows of this status; `None` for both active fellows and alumni.
     pub status: Option<FellowStatus>,
     /// The slug of a strategic area the fellow works in.
     pub strategic_area: Option<String>,
@@ -33,15 +35,21 @@ pub struct FellowFilter {
     pub search: Option<String>,
 }
 
+/// What a list of fellows is sorted by; ties are broken by ID, so the order is total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FellowOrderField {
+    /// The fellow's name, as their person record spells it.
     Name,
+    /// The date the fellow joined the program.
     JoinedOn,
 }
 
+/// The order of a list of fellows: by default by name, A to Z.
 #[derive(Debug, Clone, Copy)]
 pub struct FellowOrder {
+    /// The column sorted on.
     pub field: FellowOrderField,
+    /// Z to A, or latest first, when set.
     pub descending: bool,
 }
 
@@ -244,6 +252,8 @@ pub async fn by_handle(
     Ok(row.and_then(|(fellow, person)| Some((fellow, person?))))
 }
 
+/// The fellowship of each of these people, keyed by person ID; a person who is not a
+/// fellow has no entry.
 pub async fn by_person_ids(
     db: &DatabaseConnection,
     person_ids: &[i64],

@@ -44,16 +44,29 @@ fn require_self_or_staff(viewer: &Viewer, fellow: &fellow::Model, what: &str) ->
     }
 }
 
+/// An edit of a fellow's public profile: each `None` field is left as it is.
 pub struct ProfileEdit {
+    /// The fellow's name, kept on their person record; one line, 1 to 200 characters
+    /// (it cannot be cleared).
     pub name: Option<String>,
-    /// `Some("")` clears it.
+    /// One line, up to 200 characters; `Some("")` clears it.
     pub headline: Option<String>,
-    /// `Some("")` clears it.
+    /// Up to 5,000 characters; `Some("")` clears it.
     pub bio: Option<String>,
+    /// The profile's links, replacing all of them: at most 10, each a label of 1 to 50
+    /// characters and an http(s) URL. `Some(vec![])` removes them all.
     pub links: Option<Vec<LinkInput>>,
+    /// The fellow's `version` as the caller read it; the edit applies only to that version.
     pub expected_version: i32,
 }
 
+/// Edits a fellow's profile; the fellow themself or staff (`Forbidden` for anyone
+/// else, partners included). An unknown fellow is `Missing` on `input.fellowId`; a
+/// field that does not parse is `InvalidInput` naming it (`input.links.2.url`); a
+/// fellow no longer at `expected_version` is a stale-version `Conflict` that names the
+/// current version. Bumps the fellow's version, writes the fields given (the name on
+/// the person), and a `fellow.updateProfile` audit record with the profile before and
+/// after, in one transaction. Returns the fellow with their person.
 pub async fn update_profile(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -146,15 +159,28 @@ pub async fn update_profile(
     Ok((updated, person))
 }
 
+/// A contribution to add to a fellow's record, as sent.
 pub struct NewContribution {
+    /// What sort of contribution it is.
     pub kind: ContributionKind,
+    /// One line, 1 to 200 characters.
     pub title: String,
+    /// Up to 5,000 characters; `None` or blank for none.
     pub description: Option<String>,
+    /// Where it can be seen: an http(s) URL; `None` or blank for none.
     pub url: Option<String>,
+    /// A measure of its reach, such as "300 models": up to 100 characters; `None` or
+    /// blank for none.
     pub metric: Option<String>,
+    /// When it happened: today (UTC) or earlier; `None` when undated.
     pub occurred_on: Option<NaiveDate>,
 }
 
+/// Adds a contribution to a fellow's record; the fellow themself or staff (`Forbidden`
+/// for anyone else). An unknown fellow is `Missing` on `input.fellowId`; a field that
+/// does not parse, or a date after today (UTC) on `input.occurredOn`, is
+/// `InvalidInput`. Writes the contribution and a `contribution.add` audit record in
+/// one transaction.
 pub async fn add_contribution(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -202,7 +228,10 @@ pub async fn add_contribution(
     Ok(row)
 }
 
-/// Removes a contribution; returns it as it was.
+/// Removes a contribution; returns it as it was. The fellow it belongs to, or staff
+/// (`Forbidden` for anyone else). An unknown contribution, or one removed meanwhile,
+/// is `Missing` on `input.contributionId`. Deletes the row and writes a
+/// `contribution.remove` audit record in one transaction.
 pub async fn remove_contribution(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -13,6 +13,11 @@ use crate::service::access;
 use crate::service::audit::{self, Change};
 use crate::service::versioned;
 
+/// Sets a fellow's status (`ACTIVE` or `ALUMNI`). Staff only (`Forbidden` otherwise).
+/// An unknown fellow is `Missing` on `input.fellowId`; a fellow no longer at
+/// `expected_version` is a stale-version `Conflict`. Bumps the version and writes a
+/// `fellow.setStatus` audit record in one transaction, even when the status does not
+/// change.
 pub async fn set_status(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -47,10 +47,18 @@ const POSITION_SCOPE: &str = "nominationEventPosition/occurredAt";
 /// One committed change of a nomination, with the nomination as it was right after.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NominationEvent {
+    /// The outbox row's ID; events are delivered in ID order, which is commit order.
     pub id: i64,
+    /// What happened: submitted, endorsed, review started, accepted, declined or withdrawn.
     pub kind: NominationEventKind,
+    /// When the change was made, by the clock of the replica that made it.
     pub occurred_at: DateTime<Utc>,
+    /// The person who made the change. Every change written by [`append`] names one; the
+    /// column allows `None`.
     pub actor_person_id: Option<i64>,
+    /// The nomination as it was right after the change, with the nominee's e-mail taken
+    /// from the current row; show the e-mail only where
+    /// [`crate::service::access::can_read_nominee_email`] allows.
     pub nomination: nomination::Model,
 }
 
@@ -65,12 +73,17 @@ impl NominationEvent {
 /// Who may follow which events: staff every nomination's, a nominator their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
+    /// Staff: the events of every nomination.
     Everything,
+    /// A fellow: the events of the nominations this person submitted.
     NominatedBy(i64),
 }
 
 impl Audience {
-    /// The audience of a viewer, or why they may not subscribe at all.
+    /// The audience of a viewer, or why they may not subscribe at all: staff hear of
+    /// every nomination, a fellow of the nominations they submitted. Anonymous callers,
+    /// partners (whatever their scopes) and a fellow token that names no known person
+    /// are `Forbidden`.
     pub fn of(viewer: &Viewer) -> ServiceResult<Audience> {
         match viewer {
             Viewer::Staff(_) => Ok(Audience::Everything),
@@ -95,6 +108,7 @@ impl Audience {
         }
     }
 
+    /// Whether this audience hears of `event`.
     pub fn sees(self, event: &NominationEvent) -> bool {
         self.rule().admits(&event.nomination)
     }
@@ -112,12 +126,14 @@ impl Audience {
 /// What a subscriber asked to see.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
+    /// Only the events of this nomination; `None` for those of every nomination.
     pub nomination_id: Option<i64>,
     /// Only these kinds; empty means all.
     pub kinds: Vec<NominationEventKind>,
 }
 
 impl EventFilter {
+    /// Whether `event` passes the filter; who may hear of it is [`Audience::sees`].
     pub fn matches(&self, event: &NominationEvent) -> bool {
         self.nomination_id
             .is_none_or(|id| event.nomination.id == id)
@@ -126,7 +142,7 @@ impl EventFilter {
 
     /// Refuses a filter on one nomination that `audience` could never hear of, rather
     /// than leave the subscriber waiting forever. Someone else's nomination and one
-    /// that does not exist get the same answer.
+    /// that does not exist get the same answer, `NotFound`.
     pub async fn check(&self, db: &DatabaseConnection, audience: Audience) -> ServiceResult<()> {
         let Some(id) = self.nomination_id else {
             return Ok(());
@@ -148,7 +164,9 @@ impl EventFilter {
     }
 }
 
-/// The id after which a resumed subscription starts, from its cursor. A cursor that
+/// The id after which a resumed subscription starts, from its cursor (an event's, or a
+/// position from [`current_cursor`]). A cursor this server did not sign, or that
+/// predates the retention, is `InvalidInput` on `filter.after`. A cursor that
 /// may point before events already pruned is refused rather than answered with a
 /// silent gap: an event's cursor once its event is gone (pruning removes a prefix of
 /// ids, so every later event is still there while it is), a position's once it is

@@ -18,13 +18,21 @@ use crate::error::ServiceResult;
 use crate::service::access;
 use crate::service::page::{self, Cursor, KeysetOrder, Page, PageArgs};
 
+/// Which of the nominations the viewer may read a list shows.
 #[derive(Debug, Default, Clone)]
 pub struct NominationFilter {
+    /// Only nominations in one of these statuses; `None` for every status, an empty list
+    /// for none.
     pub status: Option<Vec<NominationStatus>>,
 }
 
 /// The nominations the viewer may see, newest first; with `with_nominators`, each
-/// nominator too, read in the same statement.
+/// nominator too, read in the same statement. What the viewer sees is
+/// [`access::NominationRule::readable_by`]: staff and partners holding
+/// `nominations:read` all, a fellow the open ones and their own; anyone else is
+/// refused with `Forbidden`, and bad page arguments with `InvalidInput`. The rows
+/// carry the nominee's e-mail, which the caller must show only where
+/// [`access::can_read_nominee_email`] allows.
 pub async fn list(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -60,6 +68,7 @@ pub async fn list(
 
 /// Endorsements of each nomination, oldest first, each with its endorser (joined in
 /// the same statement: a list of endorsements nearly always shows who endorsed).
+/// It applies no access rule: the caller passes only nominations the viewer may read.
 pub async fn endorsements_of(
     db: &DatabaseConnection,
     nomination_ids: &[i64],

@@ -3,9 +3,9 @@
 //! `SUBMITTED -> UNDER_REVIEW -> ACCEPTED | DECLINED`, and
 //! `SUBMITTED | UNDER_REVIEW -> WITHDRAWN`; nothing else. Staff and active fellows
 //! nominate and endorse; nobody nominates or endorses themselves; only the nominator
-//! withdraws, only staff review and decide, never a nomination they submitted or
-//! endorsed; a decision always carries a note; an active fellow cannot be nominated;
-//! a nominee has at most one open nomination.
+//! withdraws; only staff review and decide, and nobody decides a nomination they
+//! submitted or endorsed; a decision always carries a note; an active fellow cannot be
+//! nominated; a nominee has at most one open nomination.
 //!
 //! Concurrency: every change is one transaction that begins with a guarded `UPDATE`
 //! (`WHERE id = ? AND version = ? AND status IN (...)`) or an `INSERT` guarded by a
@@ -39,25 +39,41 @@ use crate::service::nomination_events;
 use crate::service::search;
 use crate::service::versioned;
 
+/// A nomination as its nominator sends it. It is serialized only to fingerprint the
+/// request for an idempotent retry.
 #[derive(serde::Serialize)]
 pub struct Submission {
+    /// The nominee's name: one line, 1 to 200 characters.
     pub nominee_name: String,
+    /// The nominee's hub handle, kept as typed; compared ignoring case with the
+    /// nominator's, the active fellows' and the open nominations' nominees.
     pub nominee_handle: String,
+    /// A private contact address, shown only to staff and the nominator.
     pub nominee_email: String,
+    /// How the nominee advanced open-source ML: 1 to 5,000 characters.
     pub rationale: String,
+    /// What support would make the nominee more impactful: up to 2,000 characters;
+    /// `None` or blank for none.
     pub support_requested: Option<String>,
+    /// Slugs of the strategic areas the nomination concerns, case ignored, none archived;
+    /// repeats count once, and the list may be empty.
     pub strategic_area_slugs: Vec<String>,
+    /// At most 10 labelled http(s) links about the nominee.
     pub links: Vec<LinkInput>,
 }
 
+/// A staff member's decision on a nomination under review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
+    /// The nominee becomes an active fellow.
     Accept,
+    /// The nomination closes; nothing else changes.
     Decline,
 }
 
 /// What a decision produced.
 pub struct Decided {
+    /// The nomination, now `ACCEPTED` or `DECLINED`.
     pub nomination: nomination::Model,
     /// The fellow an acceptance created (or made active again).
     pub fellow: Option<fellow::Model>,
@@ -221,6 +237,22 @@ async fn replay(
     }
 }
 
+/// Submits a nomination. Staff and active fellows only: anyone else is `Forbidden`, as
+/// is a token that names no known person. With an idempotency `claim`, a retry with the
+/// same key and input returns the nomination the first request created; the same key
+/// with other input is `Conflict`.
+///
+/// Refuses a field that does not parse with `InvalidInput` naming it; nominating
+/// oneself with `NotPermitted` on `input.nomineeHandle`; a slug no strategic area has
+/// with `Missing`, and an archived area with `InvalidInput`, on
+/// `input.strategicAreaSlugs.N`; a nominee who is an active fellow with `Conflict`; and
+/// a nominee who already has an open nomination with `AlreadyNominated`, which names
+/// that nomination for the caller to endorse instead (also when a concurrent
+/// submission for the nominee wins the race on the unique index).
+///
+/// Writes, in one transaction, the nomination (`SUBMITTED`, version 1), its links to
+/// the strategic areas, the idempotency record, a `nomination.submit` audit record
+/// (without the nominee's e-mail) and a `Submitted` outbox event.
 pub async fn submit(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -405,6 +437,15 @@ async fn conflict(
     }
 }
 
+/// Endorses an open nomination, with an optional comment of up to 2,000 characters.
+/// Staff and active fellows only (`Forbidden` otherwise, as for [`submit`]). A
+/// nomination the caller may not read (a fellow reads the open ones and their own) is
+/// `Missing` on `input.nominationId`, as an unknown one is. The nominee endorsing their
+/// own nomination, and its nominator endorsing it, are `NotPermitted`; a nomination no
+/// longer open, and a second endorsement by the same person, are `Conflict`. Takes no
+/// expected version. Writes the endorsement, bumps the nomination's version (so that a
+/// decision taken on an older version fails), and writes a `nomination.endorse` audit
+/// record and an `Endorsed` outbox event, in one transaction.
 pub async fn endorse(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -468,6 +509,14 @@ pub async fn endorse(
     Ok(updated)
 }
 
+/// Withdraws an open nomination; only its nominator may. A caller whose token names no
+/// person (anonymous, a partner) is `Forbidden`; a nomination the caller may not read,
+/// or an unknown one, is `Missing` on `input.nominationId`; someone else's nomination
+/// the caller can read is `NotPermitted`. A nomination no longer open is `Conflict`, as
+/// is one no longer at `expected_version` (the stale-version answer, naming the current
+/// version). Sets `WITHDRAWN` and the time, bumps the version, and writes a
+/// `nomination.withdraw` audit record and a `Withdrawn` outbox event, in one
+/// transaction.
 pub async fn withdraw(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -523,6 +572,14 @@ pub async fn withdraw(
     Ok(updated)
 }
 
+/// Puts a `SUBMITTED` nomination under review, with the caller as its reviewer. Staff
+/// only: anyone else is `Forbidden`, as is a staff token that names no known person.
+/// An unknown nomination is `Missing` on `input.nominationId`; one that is not
+/// `SUBMITTED` is `Conflict`, as is one no longer at `expected_version` (the
+/// stale-version answer). It does not check whether the reviewer submitted or endorsed
+/// the nomination: that rule binds [`decide`]. Sets `UNDER_REVIEW`, the reviewer and
+/// the time, bumps the version, and writes a `nomination.startReview` audit record and
+/// a `ReviewStarted` outbox event, in one transaction.
 pub async fn start_review(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -565,6 +622,23 @@ pub async fn start_review(
     Ok(updated)
 }
 
+/// Accepts or declines a nomination under review, always with a note. Staff only
+/// (`Forbidden` otherwise, as for [`start_review`]); the staff member who submitted or
+/// endorsed the nomination is `NotPermitted`. A blank note, or one over 2,000
+/// characters, is `InvalidInput` on `input.note`; an unknown nomination is `Missing` on
+/// `input.nominationId`; one that is not `UNDER_REVIEW` is `Conflict`, as is one no
+/// longer at `expected_version` (the stale-version answer).
+///
+/// Accepting admits the nominee: their person (found by hub handle, case ignored, or
+/// created with the nominated name and handle), a `FELLOW` account when the person has
+/// no account at all, and their fellow record, naming the nominator and the nomination
+/// and joined today: a new one with the nomination's links, or an alumnus made active
+/// again. The fellow is linked to the nomination's strategic areas as well. A nominee
+/// who is an active fellow by then is `Conflict`, and nothing is written.
+///
+/// Sets the status, the decider, the time and the note, bumps the version, and writes a
+/// `nomination.decide` audit record and an `Accepted` or `Declined` outbox event, all
+/// in one transaction with the admission.
 pub async fn decide(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -29,21 +29,46 @@ pub fn seats_for(tier: MembershipTier) -> usize {
 
 /// Who is appointed: a person the records know, or a new one.
 pub enum Representative {
+    /// A person the records know, by ID.
     Existing(i64),
+    /// A person to add to the records. When a person already has the handle given (case
+    /// ignored), that person is appointed and the name given is not used.
     New {
+        /// Their name: one line, 1 to 200 characters.
         name: String,
+        /// Their hub handle; `None` or blank when they have none.
         handle: Option<String>,
     },
 }
 
+/// An appointment to a membership's board seat, as sent.
 pub struct Appointment {
+    /// The membership whose seat is filled: open, at a tier that carries a seat.
     pub membership_id: i64,
+    /// Who takes the seat.
     pub representative: Representative,
+    /// The board's name, one line; `None` for "Governing Board" (a blank name is refused).
     pub board: Option<String>,
+    /// The representative's title, one line; `None` or blank for none.
     pub title: Option<String>,
+    /// When the term begins: not before the membership began, nor before the current
+    /// holder's term began; `None` for today (UTC). A date in the future is not refused.
     pub since: Option<NaiveDate>,
 }
 
+/// Appoints a representative to a membership's board seat. Staff only (`Forbidden`
+/// otherwise). An unknown membership is `Missing` on `input.membershipId` and an
+/// unknown person `Missing` on `input.representativeId`; an ended membership is
+/// `Conflict` (checked again inside the transaction); a tier that carries no seat is
+/// `NotPermitted`; a board, title or name that does not parse, a handle that is not
+/// hub-shaped, and a term that begins before the membership or before the current
+/// holder's term, are `InvalidInput`.
+///
+/// When the tier's seats are all held, the longest-serving holder's term ends on the
+/// day the new one begins. Writes, in one transaction: a bump of the membership's
+/// version (so that concurrent appointments take turns), the new person if one is
+/// added, the closed term, the new seat, and a `boardSeat.appoint` audit record whose
+/// `before` is the first current holder's seat as it was.
 pub async fn appoint_representative(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -22,12 +22,20 @@ use crate::service::audit::{self, Change};
 use crate::service::idempotency::{self, Claim};
 use crate::service::versioned;
 
+/// A foundation membership to record, as sent. It is serialized only to fingerprint
+/// the request for an idempotent retry.
 #[derive(serde::Serialize)]
 pub struct NewMembership {
+    /// The organization that joined; not the foundation itself.
     pub member_id: i64,
+    /// The foundation joined: an organization of kind `FOUNDATION`.
     pub foundation_id: i64,
+    /// The tier joined at; [`super::board_seats::seats_for`] says how many board seats it
+    /// carries (appointed apart).
     pub tier: MembershipTier,
+    /// When the organization joined: today (UTC) or earlier; `None` when not known.
     pub joined_on: Option<NaiveDate>,
+    /// Where the membership was announced: an http(s) URL; `None` or blank for none.
     pub announcement_url: Option<String>,
 }
 
@@ -59,6 +67,18 @@ async fn replay_membership(
     }
 }
 
+/// Records that an organization joined a foundation at a tier. Staff only
+/// (`Forbidden` otherwise). With an idempotency `claim`, a retry with the same key and
+/// input returns the membership the first request recorded, also when it lost a race;
+/// the same key with other input is `Conflict`.
+///
+/// An unknown member or foundation is `Missing` on `input.memberId` or
+/// `input.foundationId`. A foundation that is not of kind `FOUNDATION` (checked again
+/// under a row lock after the insert, against a concurrent change of its kind), a
+/// foundation named as its own member, a `joined_on` after today (UTC) and an
+/// announcement URL that is not http(s) are `InvalidInput`. A member that already
+/// holds an open membership of the foundation is `Conflict`. Writes the membership, a
+/// `membership.record` audit record and the idempotency record in one transaction.
 pub async fn record_membership(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -174,6 +194,13 @@ pub(super) async fn close_seats(
     Ok(())
 }
 
+/// Ends a membership on `ended_on`. Staff only (`Forbidden` otherwise). An unknown
+/// membership is `Missing` on `input.membershipId`; a date before the membership began
+/// is `InvalidInput` on `input.endedOn` (a date in the future is not refused); a
+/// membership already ended is `Conflict`, as is one no longer at `expected_version`
+/// (the stale-version answer). Closes the membership's open board seats on `ended_on`
+/// (a seat whose term began after that date ends on the day it began), bumps the
+/// version and writes a `membership.end` audit record, in one transaction.
 pub async fn end_membership(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -1,5 +1,6 @@
-//! Organizations, their foundation memberships and the board seats those carry; what
-//! changes them is in [`changes`].
+//! Organizations, their foundation memberships and the board seats those carry: a
+//! public record that reads the same for every caller. What changes them is in
+//! [`register`], [`memberships`](mod@memberships) and [`board_seats`].
 
 pub mod board_seats;
 pub mod memberships;
@@ -22,8 +23,10 @@ use crate::service::page::{
 };
 use crate::service::search;
 
+/// Which organizations a list shows; each `None` field admits all.
 #[derive(Debug, Default, Clone)]
 pub struct OrganizationFilter {
+    /// Only organizations of this kind.
     pub kind: Option<OrganizationKind>,
     /// Only organizations directly under the one with this slug.
     pub parent: Option<String>,
@@ -80,6 +83,10 @@ impl OrganizationFilter {
     }
 }
 
+/// One page of organizations by name (A to Z, or Z to A when `descending`), ties
+/// broken by ID. Public: no access rule applies. A search over 100 characters, or bad
+/// page arguments, is `InvalidInput`; a `parent` slug that names no organization
+/// matches nothing.
 pub async fn list(
     db: &DatabaseConnection,
     filter: &OrganizationFilter,
@@ -121,6 +128,7 @@ pub async fn list(
     ))
 }
 
+/// The organization with this slug (case ignored), if any. Public.
 pub async fn by_slug(
     db: &DatabaseConnection,
     slug: &str,
@@ -168,12 +176,15 @@ pub async fn child_counts(
     .await
 }
 
+/// Which foundation memberships a list shows; each `None` field admits all, and a slug
+/// that names no organization matches nothing.
 #[derive(Debug, Default, Clone)]
 pub struct MembershipFilter {
     /// The slug of the foundation joined.
     pub foundation: Option<String>,
     /// The slug of the member organization.
     pub member: Option<String>,
+    /// Only memberships at this tier.
     pub tier: Option<MembershipTier>,
     /// `Some(true)`: memberships not ended; `Some(false)`: ended ones; `None`: both.
     pub active: Option<bool>,

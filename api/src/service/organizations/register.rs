@@ -29,16 +29,30 @@ pub(super) async fn organization(
         .ok_or_else(|| ServiceError::missing(field, "No organization has this ID."))
 }
 
+/// An organization to register, as sent.
 #[derive(serde::Serialize)]
 pub struct NewOrganization {
+    /// Its unique slug (case ignored): lower-case letters and digits joined by single
+    /// hyphens, at most 60 characters. It never changes afterwards.
     pub slug: String,
+    /// Its name: one line, 1 to 200 characters.
     pub name: String,
+    /// What sort of body it is; only a `FOUNDATION` can have members.
     pub kind: OrganizationKind,
+    /// The umbrella it sits under (the Linux Foundation, for the PyTorch Foundation);
+    /// `None` for none.
     pub parent_id: Option<i64>,
+    /// Up to 5,000 characters; `None` or blank for none.
     pub description: Option<String>,
+    /// An http(s) URL; `None` or blank for none.
     pub website_url: Option<String>,
 }
 
+/// Registers an organization. Staff only (`Forbidden` otherwise). A field that does
+/// not parse is `InvalidInput` naming it; an unknown parent is `Missing` on
+/// `input.parentId`; a slug another organization has (case ignored) is `Conflict`.
+/// Writes the organization and an `organization.create` audit record in one
+/// transaction.
 pub async fn create_organization(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -91,15 +105,32 @@ pub async fn create_organization(
 
 /// What an update changes; absent fields stay as they are.
 pub struct OrganizationEdit {
+    /// The new name: one line, 1 to 200 characters (it cannot be cleared).
     pub name: Option<String>,
+    /// The new kind; a foundation that memberships name stays a `FOUNDATION`.
     pub kind: Option<OrganizationKind>,
+    /// The new umbrella: not the organization itself nor one of its descendants.
     /// `Some(None)` removes the parent.
     pub parent_id: Option<Option<i64>>,
+    /// Up to 5,000 characters; `Some("")` clears it.
     pub description: Option<String>,
+    /// An http(s) URL; `Some("")` clears it.
     pub website_url: Option<String>,
+    /// The organization's `version` as the caller read it; the edit applies only to
+    /// that version.
     pub expected_version: i32,
 }
 
+/// Edits an organization; its slug never changes. Staff only (`Forbidden` otherwise).
+/// An unknown organization is `Missing` on `input.organizationId`, an unknown parent
+/// `Missing` on `input.parentId`; a field that does not parse is `InvalidInput` naming
+/// it; a parent that is the organization itself or one of its descendants, or a chain
+/// of parents more than 64 deep, is `InvalidInput` on `input.parentId`; a change of
+/// kind away from `FOUNDATION` while memberships name it as their foundation is
+/// `Conflict`; an organization no longer at `expected_version` is a stale-version
+/// `Conflict`. Parent changes take turns under one lock, so that two of them cannot
+/// close a cycle together. Bumps the version and writes an `organization.update` audit
+/// record in one transaction.
 pub async fn update_organization(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -8,11 +8,11 @@
 //!
 //! A request never waits for a write in the common case. Each process keeps, per caller
 //! and window, the shared total as it last read it and what it charged since
-//! ([`ledger`]), and decides from those. A background task sends every caller's
+//! (`ledger`), and decides from those. A background task sends every caller's
 //! spending to the shared store in one batch every `RATE_LIMIT_SYNC_INTERVAL` (200 ms)
 //! and reads back the totals, which carry the other replicas' spending: one multi-row
 //! upsert of `rate_limit_windows` on the database, or one pipeline of `INCRBY` and
-//! `EXPIRE` on Redis when `REDIS_URL` is set ([`store`]). A process at rest sends
+//! `EXPIRE` on Redis when `REDIS_URL` is set (`store`). A process at rest sends
 //! nothing.
 //!
 //! A request syncs before it is answered (it wakes the task and waits for its batch)
@@ -83,27 +83,40 @@ use store::{DatabaseStore, RedisStore, SharedStore};
 /// Budgets per kind of caller, in cost points per window.
 #[derive(Debug, Clone, Copy)]
 pub struct Budgets {
+    /// The window's length in seconds (less than 1 counts as 1); windows are aligned to
+    /// the Unix epoch.
     pub window_seconds: i64,
+    /// The budget of an anonymous caller, counted per client address.
     pub anonymous: u64,
+    /// The budget of a signed-in staff member or fellow, counted per person.
     pub user: u64,
+    /// The budget of a partner, counted per API token.
     pub partner: u64,
 }
 
 /// Where a caller stands in the current window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Usage {
+    /// The caller's budget for the window, in cost points.
     pub limit: u64,
+    /// Cost points spent in the window, this request's included, as far as this process
+    /// knows (the shared total when it synced, or its own spending while the store is
+    /// away).
     pub used: u64,
     /// What this request was charged.
     pub cost: u64,
+    /// When the window turns and the spending starts again from zero.
     pub reset_at: DateTime<Utc>,
 }
 
 impl Usage {
+    /// Cost points left in the window; 0 once spent.
     pub fn remaining(&self) -> u64 {
         self.limit.saturating_sub(self.used)
     }
 
+    /// Whether the spending, this request's included, passed the budget: the request is
+    /// refused with `RATE_LIMITED`.
     pub fn exceeded(&self) -> bool {
         self.used > self.limit
     }
@@ -137,6 +150,8 @@ pub fn caller_key(viewer: &Viewer, client_address: &str) -> String {
     }
 }
 
+/// The budget that applies to `viewer`: a partner's, a user's (staff and fellows
+/// alike) or an anonymous caller's.
 pub fn budget_for(budgets: &Budgets, viewer: &Viewer) -> u64 {
     match viewer {
         Viewer::Partner(_) => budgets.partner,
@@ -234,6 +249,7 @@ impl RateLimiter {
         }
     }
 
+    /// The budgets this limiter charges against.
     pub fn budgets(&self) -> &Budgets {
         &self.inner.budgets
     }
