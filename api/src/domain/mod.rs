@@ -106,6 +106,8 @@ pub struct Handle(String);
 validated_string!(Handle);
 
 impl Handle {
+    /// The trimmed handle, refused unless it has the hub's shape and length (case is
+    /// kept as given).
     pub fn parse(field: &str, value: &str) -> ServiceResult<Self> {
         let value = value.trim();
         let valid = !value.is_empty()
@@ -142,6 +144,8 @@ pub struct Slug(String);
 validated_string!(Slug);
 
 impl Slug {
+    /// The trimmed slug, refused unless it has that shape and at most
+    /// [`MAX_SLUG_CHARS`] characters.
     pub fn parse(field: &str, value: &str) -> ServiceResult<Self> {
         let value = value.trim();
         let valid = !value.is_empty()
@@ -171,6 +175,9 @@ pub struct Email(String);
 validated_string!(Email);
 
 impl Email {
+    /// The trimmed address, refused unless it has one `@` between a local part of 1 to
+    /// 64 bytes and a dotted domain, and at most [`MAX_EMAIL_CHARS`] bytes in all.
+    /// Nothing is sent to it to check that it exists.
     pub fn parse(field: &str, value: &str) -> ServiceResult<Self> {
         let value = value.trim();
         let refuse = || ServiceError::invalid(field, "This is not an e-mail address.");
@@ -200,6 +207,9 @@ pub struct HttpUrl(String);
 validated_string!(HttpUrl);
 
 impl HttpUrl {
+    /// The trimmed URL, refused unless it starts with `http://` or `https://` (in any
+    /// case), names a host, holds no whitespace and is at most [`MAX_URL_CHARS`] bytes
+    /// long.
     pub fn parse(field: &str, value: &str) -> ServiceResult<Self> {
         let value = value.trim();
         let refuse = || ServiceError::invalid(field, "This must be an http or https URL.");
@@ -212,9 +222,16 @@ impl HttpUrl {
             .strip_prefix("https://")
             .or_else(|| lower.strip_prefix("http://"))
             .ok_or_else(refuse)?;
-        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-        if host.is_empty() || host.starts_with(':') {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        // A user name or password in a link is a credential published, or a disguise
+        // (`https://huggingface.co@elsewhere.example`): neither belongs on a profile.
+        if authority.contains('@') {
+            return Err(ServiceError::invalid(
+                field,
+                "A URL may not carry a user name or password.",
+            ));
+        }
+        if authority.is_empty() || authority.starts_with(':') {
             return Err(refuse());
         }
         Ok(Self(value.to_owned()))
@@ -224,14 +241,18 @@ impl HttpUrl {
 /// A link as a client sends it, before it is checked.
 #[derive(serde::Serialize)]
 pub struct LinkInput {
+    /// What the link is, such as `Hub` or `Blog`.
     pub label: String,
+    /// Where it points.
     pub url: String,
 }
 
 /// A labelled http(s) link.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
+    /// What the link is: 1 to 50 characters.
     pub label: Text<50>,
+    /// Where it points.
     pub url: HttpUrl,
 }
 
@@ -345,9 +366,13 @@ mod tests {
             "https:///path",
             "example.org",
             "https://a b",
+            "https://user:secret@example.org/",
+            "https://huggingface.co@elsewhere.example/",
         ] {
             assert!(HttpUrl::parse("u", bad).is_err(), "{bad}");
         }
+        // An @ after the host is part of the path, as on the hub's own pages.
+        assert!(HttpUrl::parse("u", "https://example.org/@merve").is_ok());
         assert_eq!(HttpUrl::optional("u", Some("  ")).unwrap(), None);
         assert_eq!(HttpUrl::optional("u", None).unwrap(), None);
         assert!(HttpUrl::optional("u", Some("nope")).is_err());
