@@ -11,18 +11,22 @@ use clap::Args;
 pub struct DatabaseUrl(String);
 
 impl DatabaseUrl {
+    /// Wraps a URL as given (`sqlite://...` or `postgres://...`).
     pub fn new(url: impl Into<String>) -> Self {
         DatabaseUrl(url.into())
     }
 
+    /// The URL with its password, for the one place that connects.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
+    /// Whether it names a PostgreSQL server.
     pub fn is_postgres(&self) -> bool {
         self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
     }
 
+    /// Whether it names an SQLite file (or memory).
     pub fn is_sqlite(&self) -> bool {
         self.0.starts_with("sqlite:")
     }
@@ -206,12 +210,15 @@ pub struct ServerSettings {
     #[arg(long, env = "METRICS_BIND")]
     pub metrics_bind: Option<String>,
 
+    /// How replicas share rate-limit budgets.
     #[command(flatten)]
     pub rate_limit_sharing: RateLimitSharingSettings,
 
+    /// The keys that sign list and event cursors.
     #[command(flatten)]
     pub cursors: CursorSettings,
 
+    /// WebSocket subscriptions and the event feed behind them.
     #[command(flatten)]
     pub subscriptions: SubscriptionSettings,
 }
@@ -387,6 +394,16 @@ pub struct AuthSettings {
     )]
     pub jwt_secret: Option<Secret>,
 
+    /// During a rotation, the HS256 key `JWT_SECRET` replaces: it still verifies user
+    /// tokens signed before the switch, and signs none. Remove it once those have expired.
+    #[arg(
+        long = "jwt-secret-previous",
+        env = "JWT_SECRET_PREVIOUS",
+        global = true,
+        hide_env_values = true
+    )]
+    pub jwt_secret_previous: Option<Secret>,
+
     /// Public key(s) that verify tokens signed elsewhere: a PEM file (RS256, ES256 or
     /// EdDSA) or a JWKS file whose keys carry a `kid`, so that two keys can be live
     /// during a rotation.
@@ -421,6 +438,7 @@ impl AuthSettings {
     pub fn with_secret(secret: &str) -> Self {
         AuthSettings {
             jwt_secret: Some(Secret::from(secret)),
+            jwt_secret_previous: None,
             jwt_public_key_file: None,
             jwt_issuer: "fellowship-api".to_owned(),
             jwt_audience: "fellowship-api".to_owned(),

@@ -35,12 +35,19 @@ pub struct Application {
 /// What `serve` was asked to do besides serving.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ServeOptions {
+    /// Load the demo data set after migrating, if the database is empty.
     pub demo: bool,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
 }
 
 impl Application {
+    /// Checks the settings, connects, migrates the database up, loads the demo data if
+    /// asked, starts the background work (rate-limit sharing, the nomination event feed,
+    /// the readiness probe) and binds the listeners; serving starts with
+    /// [`Self::run_until_signalled`] or [`Self::run_until_stopped`].
+    /// A setting that cannot work (a key, a cursor secret, an origin, an address) is an
+    /// error here rather than a surprise later.
     pub async fn build(
         database: &DatabaseSettings,
         server: &ServerSettings,
@@ -245,14 +252,20 @@ fn cursor_keys(cursors: &CursorSettings, auth: &AuthSettings) -> anyhow::Result<
     if let Some(jwt) = &auth.jwt_secret {
         // HMAC as a key-derivation function, under a label of its own: the cursor key
         // is independent of the token key, and no cursor tag can serve as a token MAC.
-        let mut derive = Hmac::<sha2::Sha256>::new_from_slice(jwt.expose_secret().as_bytes())
-            .expect("HMAC takes keys of any length");
-        derive.update(b"fellowship-api cursor key v1");
-        let key = derive.finalize().into_bytes();
+        let derive = |secret: &crate::config::Secret| {
+            let mut derive =
+                Hmac::<sha2::Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+                    .expect("HMAC takes keys of any length");
+            derive.update(b"fellowship-api cursor key v1");
+            derive.finalize().into_bytes()
+        };
+        let key = derive(jwt);
+        // During a rotation of JWT_SECRET, cursors signed before it still verify.
+        let previous = auth.jwt_secret_previous.as_ref().map(derive);
         tracing::info!(
             "no CURSOR_SECRET is set: cursors are signed with a key derived from JWT_SECRET"
         );
-        return Ok(CursorKeys::new(&key, None));
+        return Ok(CursorKeys::new(&key, previous.as_deref()));
     }
     let mut key = [0u8; 32];
     getrandom::fill(&mut key)
@@ -296,6 +309,7 @@ mod tests {
 
     const NO_JWT: AuthSettings = AuthSettings {
         jwt_secret: None,
+        jwt_secret_previous: None,
         jwt_public_key_file: None,
         jwt_issuer: String::new(),
         jwt_audience: String::new(),
@@ -329,6 +343,24 @@ mod tests {
         let random = cursor_keys(&settings(None, None), &NO_JWT).unwrap();
         let other = cursor_keys(&settings(None, None), &NO_JWT).unwrap();
         assert!(!agree(&random, &other));
+    }
+
+    #[test]
+    fn a_key_derived_from_the_jwt_secret_follows_its_rotation() {
+        let before = cursor_keys(&settings(None, None), &AuthSettings::with_secret(A)).unwrap();
+        let mut rotating = AuthSettings::with_secret(B);
+        rotating.jwt_secret_previous = Some(A.into());
+        let rotating = cursor_keys(&settings(None, None), &rotating).unwrap();
+        let after = cursor_keys(&settings(None, None), &AuthSettings::with_secret(B)).unwrap();
+        assert!(
+            agree(&before, &rotating),
+            "an old cursor during the rotation"
+        );
+        assert!(agree(&rotating, &after), "a new cursor after it");
+        assert!(
+            !agree(&before, &after),
+            "an old cursor once the previous key is gone"
+        );
     }
 
     #[test]

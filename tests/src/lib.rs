@@ -28,6 +28,8 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
+/// Where tests reach PostgreSQL when `TEST_DATABASE_URL` is not set: a local server,
+/// as `postgres` without a password.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// The HS256 secret test servers are started with.
@@ -38,9 +40,13 @@ pub fn key_file(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys")).join(name)
 }
 
+/// The database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// A temporary SQLite file; always available.
     Sqlite,
+    /// A database of its own on the server of [`admin_postgres_url`]; get it with
+    /// [`Backend::postgres`], which insists that the server answers.
     Postgres,
 }
 
@@ -157,13 +163,19 @@ macro_rules! on_postgres {
 
 /// A database made for one test.
 pub struct TestDatabase {
+    /// Which kind of database it is.
     pub backend: Backend,
+    /// The URL the server and the test connect with.
     pub url: String,
     sqlite_file: Option<PathBuf>,
     postgres_name: Option<String>,
 }
 
 impl TestDatabase {
+    /// A fresh database for one test: a new file name in the temporary folder (the
+    /// file is made on first connect), or a new PostgreSQL database named with
+    /// [`test_database_prefix`] (panics when PostgreSQL refuses). Nothing is migrated
+    /// yet. Dropping it removes the file and its WAL files, or drops the database.
     pub async fn create(backend: Backend) -> TestDatabase {
         let unique = uuid::Uuid::new_v4().simple().to_string();
         match backend {
@@ -197,6 +209,7 @@ impl TestDatabase {
         }
     }
 
+    /// A connection of the test's own; panics when the database does not answer.
     pub async fn connect(&self) -> DatabaseConnection {
         Database::connect(&self.url)
             .await
@@ -304,21 +317,27 @@ pub fn test_server_settings() -> ServerSettings {
 
 /// A running server and a client for it.
 pub struct TestApp {
+    /// The server's base URL, `http://127.0.0.1:<port>`.
     pub address: String,
+    /// An HTTP client whose requests give up after 30 seconds.
     pub client: reqwest::Client,
     /// A connection of the test's own, to arrange data and inspect what was written.
     pub db: DatabaseConnection,
+    /// The database the server runs on; removed when the app is dropped.
     pub database: TestDatabase,
 }
 
 /// One GraphQL response: the HTTP status and the JSON body.
 #[derive(Debug)]
 pub struct GraphqlResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// The body, parsed as JSON.
     pub body: Value,
 }
 
 impl GraphqlResponse {
+    /// The body's `data`; `Null` when there is none.
     pub fn data(&self) -> &Value {
         &self.body["data"]
     }
@@ -350,6 +369,8 @@ impl TestApp {
         Self::spawn(backend, false).await
     }
 
+    /// A server over a fresh database of `backend`, with the demo data when `demo`, on
+    /// the test settings of [`TestApp::builder`].
     pub async fn spawn(backend: Backend, demo: bool) -> TestApp {
         let builder = TestApp::builder(TestDatabase::create(backend).await);
         if demo { builder.demo() } else { builder }.spawn().await
@@ -372,6 +393,13 @@ impl TestApp {
     /// Another replica of this server: a second process's worth of application on the
     /// same database, answering on its own port. Returns its base address.
     pub async fn replica(&self, server: ServerSettings) -> String {
+        self.replica_with(server, AuthSettings::with_secret(TEST_SECRET))
+            .await
+    }
+
+    /// A replica with keys of its own: the same database under other token settings,
+    /// as a replica restarted in the middle of a key rotation is.
+    pub async fn replica_with(&self, server: ServerSettings, auth: AuthSettings) -> String {
         let settings = DatabaseSettings {
             url: DatabaseUrl::new(self.database.url.clone()),
             max_connections: Some(5),
@@ -382,7 +410,7 @@ impl TestApp {
         let app = Application::build(
             &settings,
             &server,
-            &AuthSettings::with_secret(TEST_SECRET),
+            &auth,
             ServeOptions {
                 demo: false,
                 workers: 1,
@@ -447,6 +475,7 @@ impl TestApp {
         GraphqlResponse { status, body }
     }
 
+    /// The server's URL for `path`, which starts with `/`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -521,6 +550,9 @@ impl TestAppBuilder {
         self
     }
 
+    /// Builds the application as `serve` would (migrating, loading the demo data when
+    /// asked), serves it in the background on one worker, and opens the test's own
+    /// connection; panics when the server cannot be built.
     pub async fn spawn(self) -> TestApp {
         let settings = DatabaseSettings {
             url: DatabaseUrl::new(self.database.url.clone()),
@@ -644,8 +676,6 @@ pub fn user_token(role: Role, handle: &str) -> String {
     mint_user_token(&keys, role, handle, chrono::Duration::hours(1)).expect("a token")
 }
 
-/// Submits a nomination of `handle` to the server at `address` and insists that it
-/// was accepted.
 /// Where the nomination events that `token`'s caller may follow stand now on the server
 /// at `address` (`nominationEventsCursor`): subscribe after it to receive every later
 /// change, however soon it commits.

@@ -4,6 +4,11 @@
 //! the key is chosen by `kid` (or, without one, among the keys that have none), and the
 //! token's `alg` must be the one that key is pinned to. This is what refuses `alg:
 //! none`, an RS256 public key used as an HS256 secret, and any other algorithm switch.
+//!
+//! Several keys may be live at once, so that operators rotate them without downtime:
+//! `JWT_SECRET` with `JWT_SECRET_PREVIOUS` (verifying only), and a JWKS file with one
+//! key per `kid`. A token without a `kid` is tried against each unnamed key of its
+//! algorithm, the current one first.
 
 use secrecy::ExposeSecret;
 use std::fmt;
@@ -22,7 +27,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// Tolerance for clocks that disagree, on `exp`, `nbf` and `iat`.
 pub const LEEWAY_SECONDS: u64 = 30;
 
+/// One key that verifies tokens, and the one algorithm it accepts.
 struct VerifyingKey {
+    /// The key id a token names it by; `None` for the HS256 secrets and a single PEM key.
     kid: Option<String>,
     algorithm: Algorithm,
     key: DecodingKey,
@@ -42,7 +49,10 @@ fn reject(message: impl Into<String>) -> Rejection {
     Rejection(message.into())
 }
 
+/// Every key this server verifies tokens with, the one it signs with, and the `iss` and
+/// `aud` its tokens carry. Built once at start from [`AuthSettings`].
 pub struct KeyRing {
+    /// In order of preference: the current secret before the previous one.
     keys: Vec<VerifyingKey>,
     signing: Option<EncodingKey>,
     issuer: String,
@@ -50,23 +60,31 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
+    /// Reads the keys the settings name; refuses a secret shorter than
+    /// [`MIN_SECRET_BYTES`], a previous secret without a current one, and a key file
+    /// that does not parse.
     pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<KeyRing> {
         let mut keys = Vec::new();
         let mut signing = None;
         if let Some(secret) = &settings.jwt_secret {
-            let bytes = secret.expose_secret().as_bytes();
-            if bytes.len() < MIN_SECRET_BYTES {
-                bail!(
-                    "JWT_SECRET is {} bytes long; it must be at least {MIN_SECRET_BYTES} bytes",
-                    bytes.len()
-                );
-            }
+            let bytes = hs256_secret("JWT_SECRET", secret.expose_secret())?;
             keys.push(VerifyingKey {
                 kid: None,
                 algorithm: Algorithm::HS256,
                 key: DecodingKey::from_secret(bytes),
             });
             signing = Some(EncodingKey::from_secret(bytes));
+        }
+        if let Some(previous) = &settings.jwt_secret_previous {
+            if settings.jwt_secret.is_none() {
+                bail!("JWT_SECRET_PREVIOUS is set without JWT_SECRET: set the new secret too");
+            }
+            let bytes = hs256_secret("JWT_SECRET_PREVIOUS", previous.expose_secret())?;
+            keys.push(VerifyingKey {
+                kid: None,
+                algorithm: Algorithm::HS256,
+                key: DecodingKey::from_secret(bytes),
+            });
         }
         if let Some(path) = &settings.jwt_public_key_file {
             let text = std::fs::read_to_string(path).with_context(|| {
@@ -85,7 +103,7 @@ impl KeyRing {
         })
     }
 
-    /// Whether any token can be accepted at all.
+    /// Whether any user token can be accepted at all.
     pub fn can_verify(&self) -> bool {
         !self.keys.is_empty()
     }
@@ -95,10 +113,12 @@ impl KeyRing {
         self.signing.is_some()
     }
 
+    /// The `iss` a user token must carry, and the one this server's tokens carry.
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
+    /// The `aud` a user token must carry, and the one this server's tokens carry.
     pub fn audience(&self) -> &str {
         &self.audience
     }
@@ -117,42 +137,62 @@ impl KeyRing {
         }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| reject("the token is malformed or names an unsupported algorithm"))?;
-        let key = match &header.kid {
-            Some(kid) => self
+        let candidates: Vec<&VerifyingKey> = match &header.kid {
+            Some(kid) => vec![self
                 .keys
                 .iter()
                 .find(|k| k.kid.as_deref() == Some(kid.as_str()))
-                .ok_or_else(|| reject("the token's key id (kid) is unknown"))?,
+                .ok_or_else(|| reject("the token's key id (kid) is unknown"))?],
             None => {
-                let mut unnamed = self.keys.iter().filter(|k| k.kid.is_none());
-                let by_algorithm = unnamed.clone().find(|k| k.algorithm == header.alg);
-                match by_algorithm.or_else(|| unnamed.next()) {
-                    Some(key) => key,
-                    None => {
-                        return Err(reject(
-                            "the token names no key id (kid), and every key here has one",
-                        ))
-                    }
+                let unnamed: Vec<&VerifyingKey> =
+                    self.keys.iter().filter(|k| k.kid.is_none()).collect();
+                if unnamed.is_empty() {
+                    return Err(reject(
+                        "the token names no key id (kid), and every key here has one",
+                    ));
+                }
+                let of_algorithm: Vec<&VerifyingKey> = unnamed
+                    .iter()
+                    .copied()
+                    .filter(|k| k.algorithm == header.alg)
+                    .collect();
+                // No unnamed key of the token's algorithm: the first one's pin refuses it.
+                if of_algorithm.is_empty() {
+                    vec![unnamed[0]]
+                } else {
+                    of_algorithm
                 }
             }
         };
-        if header.alg != key.algorithm {
-            return Err(reject(format!(
-                "the token's algorithm {:?} is not the one its key is pinned to",
-                header.alg
-            )));
+        let mut refusal = reject("the token's signature does not verify");
+        for key in candidates {
+            if header.alg != key.algorithm {
+                return Err(reject(format!(
+                    "the token's algorithm {:?} is not the one its key is pinned to",
+                    header.alg
+                )));
+            }
+            let mut validation = Validation::new(key.algorithm);
+            validation.leeway = LEEWAY_SECONDS;
+            validation.validate_nbf = true;
+            validation.set_issuer(&[&self.issuer]);
+            validation.set_audience(&[&self.audience]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            match jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation) {
+                Ok(decoded) => {
+                    check_issued_at(&decoded.claims, chrono::Utc::now().timestamp())?;
+                    return serde_json::from_value(decoded.claims)
+                        .map_err(|_| reject("the token's claims are malformed"));
+                }
+                // Another live key (the previous secret) may have signed it.
+                Err(err) if *err.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                    refusal = reject(describe(err.kind()));
+                }
+                // The signature held: what failed is the claims, whichever key is tried.
+                Err(err) => return Err(reject(describe(err.kind()))),
+            }
         }
-        let mut validation = Validation::new(key.algorithm);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_nbf = true;
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation)
-            .map_err(|err| reject(describe(err.kind())))?
-            .claims;
-        check_issued_at(&claims, chrono::Utc::now().timestamp())?;
-        serde_json::from_value(claims).map_err(|_| reject("the token's claims are malformed"))
+        Err(refusal)
     }
 
     /// Signs claims with the HS256 secret.
@@ -163,6 +203,18 @@ impl KeyRing {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, key)
             .context("could not sign a token")
     }
+}
+
+/// The bytes of an HS256 secret, refused when shorter than [`MIN_SECRET_BYTES`].
+fn hs256_secret<'a>(name: &str, secret: &'a str) -> anyhow::Result<&'a [u8]> {
+    let bytes = secret.as_bytes();
+    if bytes.len() < MIN_SECRET_BYTES {
+        bail!(
+            "{name} is {} bytes long; it must be at least {MIN_SECRET_BYTES} bytes",
+            bytes.len()
+        );
+    }
+    Ok(bytes)
 }
 
 /// Refuses a token whose `iat` is malformed or in the future beyond the leeway; the
@@ -293,6 +345,67 @@ mod tests {
         assert_eq!(claims.sub, "merve");
         let other = KeyRing::from_settings(&AuthSettings::with_secret(&"x".repeat(32))).unwrap();
         assert!(other.verify::<Claims>(&token).is_err());
+    }
+
+    fn ring(current: &str, previous: Option<&str>) -> anyhow::Result<KeyRing> {
+        let mut settings = AuthSettings::with_secret(current);
+        settings.jwt_secret_previous = previous.map(Into::into);
+        KeyRing::from_settings(&settings)
+    }
+
+    fn token_of(ring: &KeyRing) -> String {
+        let now = chrono::Utc::now().timestamp();
+        ring.sign(&serde_json::json!({
+            "sub": "merve", "iss": "fellowship-api", "aud": "fellowship-api", "exp": now + 60,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn during_a_rotation_the_previous_secret_verifies_and_the_new_one_signs() {
+        let (old, new) = ("o".repeat(32), "n".repeat(32));
+        let before = ring(&old, None).unwrap();
+        let rotating = ring(&new, Some(&old)).unwrap();
+        let after = ring(&new, None).unwrap();
+        // Tokens signed before the switch still verify while the old key is previous.
+        assert!(rotating
+            .verify::<serde_json::Value>(&token_of(&before))
+            .is_ok());
+        // The new tokens are signed with the new key: the old servers do not take them,
+        // the ones after the rotation do.
+        let fresh = token_of(&rotating);
+        assert!(before.verify::<serde_json::Value>(&fresh).is_err());
+        assert!(after.verify::<serde_json::Value>(&fresh).is_ok());
+        // Once the previous key is gone, so are the tokens it signed.
+        let refused = after
+            .verify::<serde_json::Value>(&token_of(&before))
+            .unwrap_err();
+        assert!(refused.0.contains("signature"), "{refused}");
+    }
+
+    #[test]
+    fn a_previous_secret_is_refused_when_short_or_alone() {
+        assert!(ring(&"n".repeat(32), Some("short")).is_err());
+        let mut alone = AuthSettings::with_secret(&"n".repeat(32));
+        alone.jwt_secret = None;
+        alone.jwt_secret_previous = Some("o".repeat(32).into());
+        let err = KeyRing::from_settings(&alone).err().unwrap();
+        assert!(err.to_string().contains("without JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn a_token_whose_claims_fail_is_refused_for_its_claims_not_its_signature() {
+        let (old, new) = ("o".repeat(32), "n".repeat(32));
+        let rotating = ring(&new, Some(&old)).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let expired = ring(&old, None)
+            .unwrap()
+            .sign(&serde_json::json!({
+                "sub": "merve", "iss": "fellowship-api", "aud": "fellowship-api", "exp": now - 3600,
+            }))
+            .unwrap();
+        let refused = rotating.verify::<serde_json::Value>(&expired).unwrap_err();
+        assert!(refused.0.contains("expired"), "{refused}");
     }
 
     #[test]

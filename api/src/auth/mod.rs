@@ -1,13 +1,15 @@
 //! Identity: who is calling, decided once per request before anything runs.
 //!
 //! - No `Authorization` header: the caller is anonymous. Two of them: refused (401).
-//! - `Authorization: Bearer <JWT>`: the token must verify (see [`keys`]); a token that
-//!   does not is refused with HTTP 401 and `UNAUTHENTICATED`, never treated as
-//!   anonymous. Users (`role` `STAFF` or `FELLOW`) are named by `sub`, their hub handle,
-//!   which must name a person with an enabled account of that role.
-//!   Partners (`role` `PARTNER`) carry scopes and a `jti` that must name a live row of
-//!   `api_tokens` whose hash matches, so a revoked token stops working at once, and
-//!   whose scopes are not empty.
+//! - `Authorization: Bearer <JWT>` of a user (`role` `STAFF` or `FELLOW`): the token
+//!   must verify with one of the live keys (see [`keys`]); a token that does not is
+//!   refused with HTTP 401 and `UNAUTHENTICATED`, never treated as anonymous. Users are
+//!   named by `sub`, their hub handle, which must name a person with an enabled account
+//!   of that role.
+//! - A partner's API token (`role` `PARTNER`): its `jti` must name a live row of
+//!   `api_tokens` holding the token's hash, so a revoked token stops working at once,
+//!   and whose scopes are not empty. The hash, not a signature, is the proof, so that
+//!   rotating the user-token keys never breaks a partner integration.
 //!
 //! What each caller may do is decided by the domain services (`service::access`).
 
@@ -39,8 +41,10 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope there is, in the order they are listed to clients.
     pub const ALL: [Scope; 2] = [Scope::BenefitsRead, Scope::NominationsRead];
 
+    /// The scope as tokens and `createApiToken` write it (`benefits:read`).
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::BenefitsRead => "benefits:read",
@@ -48,6 +52,7 @@ impl Scope {
         }
     }
 
+    /// The scope this text names exactly, if any.
     pub fn parse(text: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|s| s.as_str() == text)
     }
@@ -56,12 +61,16 @@ impl Scope {
 /// The role a token claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// Program staff: may do everything except decide a nomination they took part in.
     Staff,
+    /// A fellow of the program: nominates, endorses, edits their own profile.
     Fellow,
+    /// A partner integration, with an API token's scopes.
     Partner,
 }
 
 impl Role {
+    /// The role as a token's `role` claim writes it (`STAFF`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Staff => "STAFF",
@@ -70,6 +79,7 @@ impl Role {
         }
     }
 
+    /// The role this claim names exactly, if any.
     pub fn parse(text: &str) -> Option<Role> {
         [Role::Staff, Role::Fellow, Role::Partner]
             .into_iter()
@@ -80,6 +90,7 @@ impl Role {
 /// A signed-in person.
 #[derive(Debug, Clone)]
 pub struct User {
+    /// The hub handle the token's subject gave, as written in the token.
     pub handle: String,
     /// The person the handle names, when the records know them.
     pub person_id: Option<i64>,
@@ -88,21 +99,29 @@ pub struct User {
 /// A partner integration calling with an API token.
 #[derive(Debug, Clone)]
 pub struct Partner {
+    /// The row of `api_tokens` the token was checked against.
     pub token_id: i64,
+    /// The name staff gave the token (`"CRM sync"`), for logs and rate-limit keys.
     pub name: String,
+    /// What the token may read; never empty.
     pub scopes: Vec<Scope>,
 }
 
 /// Who is calling.
 #[derive(Debug, Clone)]
 pub enum Viewer {
+    /// No `Authorization` header: public data only.
     Anonymous,
+    /// A staff member with an enabled staff account.
     Staff(User),
+    /// A fellow with an enabled fellow account.
     Fellow(User),
+    /// A partner integration with a live API token.
     Partner(Partner),
 }
 
 impl Viewer {
+    /// Whether the caller is staff; the one staff check, used by `service::access`.
     pub fn is_staff(&self) -> bool {
         matches!(self, Viewer::Staff(_))
     }
@@ -115,10 +134,12 @@ impl Viewer {
         }
     }
 
+    /// Whether the caller is a partner whose token carries `scope`.
     pub fn has_scope(&self, scope: Scope) -> bool {
         matches!(self, Viewer::Partner(p) if p.scopes.contains(&scope))
     }
 
+    /// The caller's role; `None` for an anonymous caller.
     pub fn role(&self) -> Option<Role> {
         match self {
             Viewer::Anonymous => None,
@@ -134,27 +155,35 @@ impl Viewer {
 struct TokenClaims {
     sub: String,
     role: String,
-    #[serde(default)]
-    jti: Option<String>,
     exp: i64,
 }
 
 /// The claims of a token this service mints.
 #[derive(Debug, Serialize)]
 pub struct NewClaims {
+    /// A user's hub handle, or `partner:<token name>`.
     pub sub: String,
+    /// [`Role::as_str`].
     pub role: &'static str,
+    /// This server's issuer (`JWT_ISSUER`).
     pub iss: String,
+    /// This server's audience (`JWT_AUDIENCE`).
     pub aud: String,
+    /// Issued at, in Unix seconds.
     pub iat: i64,
+    /// Not before, in Unix seconds: the same as `iat`.
     pub nbf: i64,
+    /// Expiry, in Unix seconds.
     pub exp: i64,
+    /// A unique id: a partner token's row is found by it.
     pub jti: String,
+    /// A partner token's scopes ([`Scope::as_str`]); left out of user tokens.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<&'static str>,
 }
 
 impl NewClaims {
+    /// Claims for `sub` in `role`, valid from now until `expires_at`, with a fresh `jti`.
     pub fn new(keys: &KeyRing, role: Role, sub: &str, expires_at: DateTime<Utc>) -> Self {
         let now = Utc::now().timestamp();
         NewClaims {
@@ -278,19 +307,42 @@ pub async fn authenticate_until(
     if token.is_empty() {
         return Err(Rejection("the bearer token is empty".into()).into());
     }
+    if let Some(jti) = partner_token_id(token) {
+        let (partner, expires_at) = partner_of(db, token, jti).await?;
+        return Ok((Viewer::Partner(partner), expires_at));
+    }
     let claims: TokenClaims = keys.verify(token)?;
     // The moment verification starts refusing it, leeway included.
     let expires_at =
         DateTime::from_timestamp(claims.exp.saturating_add(keys::LEEWAY_SECONDS as i64), 0);
-    Ok((viewer_of(db, token, claims).await?, expires_at))
+    Ok((viewer_of(db, claims).await?, expires_at))
+}
+
+/// The `jti` of a token that says it is a partner's, read without checking anything.
+///
+/// A partner token is proved by the records, not by a signature: `api_tokens` keeps the
+/// SHA-256 of the whole token, which only its holder knows. Checking it by hash alone
+/// is what lets partner integrations keep working across any rotation of the keys that
+/// verify user tokens (`JWT_SECRET`, a key file, an identity provider's keys), where a
+/// signature check would retire every partner token with the key that signed it. What
+/// this reads decides only which check runs; a forged claim meets the hash and fails.
+fn partner_token_id(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Peek {
+        role: Option<String>,
+        jti: Option<String>,
+    }
+    let peek = jsonwebtoken::dangerous::insecure_decode::<Peek>(token)
+        .ok()?
+        .claims;
+    if peek.role.as_deref() != Some(Role::Partner.as_str()) {
+        return None;
+    }
+    Some(peek.jti.unwrap_or_default())
 }
 
 /// The caller a verified token names, as the records have them now.
-async fn viewer_of(
-    db: &DatabaseConnection,
-    token: &str,
-    claims: TokenClaims,
-) -> Result<Viewer, AuthError> {
+async fn viewer_of(db: &DatabaseConnection, claims: TokenClaims) -> Result<Viewer, AuthError> {
     if claims.sub.trim().is_empty() {
         return Err(Rejection("the token's subject (sub) is empty".into()).into());
     }
@@ -333,56 +385,68 @@ async fn viewer_of(
                 Viewer::Fellow(user)
             })
         }
+        // Partner tokens are checked by `partner_of` before any signature is; one that
+        // reaches here failed to say it is a partner's.
         Role::Partner => {
-            let jti = claims
-                .jti
-                .ok_or_else(|| Rejection("a partner token needs a `jti` claim".into()))?;
-            let row = api_token::Entity::find()
-                .filter(api_token::Column::Jti.eq(jti))
-                .one(db)
-                .await?
-                .ok_or_else(|| Rejection("the partner token is not known to this server".into()))?;
-            if row.secret_hash != token_hash(token) {
-                return Err(
-                    Rejection("the partner token is not known to this server".into()).into(),
-                );
-            }
-            if row.revoked_at.is_some() {
-                return Err(Rejection("the partner token has been revoked".into()).into());
-            }
-            let now = Utc::now();
-            if row.expires_at.is_some_and(|at| at <= now) {
-                return Err(Rejection("the partner token has expired".into()).into());
-            }
-            let scopes: Vec<Scope> = row
-                .scopes
-                .as_array()
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|s| s.as_str().and_then(Scope::parse))
-                        .collect()
-                })
-                .unwrap_or_default();
-            // A token that may do nothing is a mistake, not a credential: refusing it
-            // says so at once instead of answering every private field FORBIDDEN.
-            if scopes.is_empty() {
-                return Err(Rejection("the partner token carries no scopes".into()).into());
-            }
-            let partner = Partner {
-                token_id: row.id,
-                name: row.name.clone(),
-                scopes,
-            };
-            if row
-                .last_used_at
-                .is_none_or(|at| now - at > LAST_USED_RESOLUTION)
-            {
-                let mut active = row.into_active_model();
-                active.last_used_at = Set(Some(now));
-                active.update(db).await?;
-            }
-            Ok(Viewer::Partner(partner))
+            Err(Rejection("the partner token is not known to this server".into()).into())
         }
     }
+}
+
+/// The partner a token names, and when it stops being valid: the row of `api_tokens`
+/// with this `jti` must hold the token's hash, be neither revoked nor expired, and
+/// carry scopes; see [`partner_token_id`] for why no signature is checked.
+async fn partner_of(
+    db: &DatabaseConnection,
+    token: &str,
+    jti: String,
+) -> Result<(Partner, Option<DateTime<Utc>>), AuthError> {
+    if jti.is_empty() {
+        return Err(Rejection("a partner token needs a `jti` claim".into()).into());
+    }
+    let row = api_token::Entity::find()
+        .filter(api_token::Column::Jti.eq(jti))
+        .one(db)
+        .await?
+        .ok_or_else(|| Rejection("the partner token is not known to this server".into()))?;
+    if row.secret_hash != token_hash(token) {
+        return Err(Rejection("the partner token is not known to this server".into()).into());
+    }
+    if row.revoked_at.is_some() {
+        return Err(Rejection("the partner token has been revoked".into()).into());
+    }
+    let now = Utc::now();
+    if row.expires_at.is_some_and(|at| at <= now) {
+        return Err(Rejection("the partner token has expired".into()).into());
+    }
+    let scopes: Vec<Scope> = row
+        .scopes
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|s| s.as_str().and_then(Scope::parse))
+                .collect()
+        })
+        .unwrap_or_default();
+    // A token that may do nothing is a mistake, not a credential: refusing it
+    // says so at once instead of answering every private field FORBIDDEN.
+    if scopes.is_empty() {
+        return Err(Rejection("the partner token carries no scopes".into()).into());
+    }
+    let partner = Partner {
+        token_id: row.id,
+        name: row.name.clone(),
+        scopes,
+    };
+    let expires_at = row.expires_at;
+    if row
+        .last_used_at
+        .is_none_or(|at| now - at > LAST_USED_RESOLUTION)
+    {
+        let mut active = row.into_active_model();
+        active.last_used_at = Set(Some(now));
+        active.update(db).await?;
+    }
+    Ok((partner, expires_at))
 }

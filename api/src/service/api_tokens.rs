@@ -24,14 +24,23 @@ pub const MAX_LIFETIME: Duration = Duration::days(366);
 /// What a token is for, in its creator's words ("CRM sync"): at most 100 characters.
 pub type TokenName = Text<100>;
 
+/// A staff member's request for a partner token, as sent. It is serialized only to
+/// fingerprint the request for an idempotent retry.
 #[derive(serde::Serialize)]
 pub struct NewApiToken {
+    /// What the token is for; trimmed, 1 to 100 characters.
     pub name: String,
+    /// Scope names as sent (`benefits:read`, `nominations:read`); repeats count once, and
+    /// at least one is needed.
     pub scopes: Vec<String>,
+    /// When the token stops working: in the future and at most 366 days away; `None` for
+    /// 90 days from now.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A token just minted: its row, and the secret its creator sees this once.
 pub struct CreatedApiToken {
+    /// The stored row: name, scopes, `jti`, the secret's hash and the expiry.
     pub token: api_token::Model,
     /// The bearer token itself; returned once, never stored.
     pub secret: String,
@@ -95,13 +104,32 @@ async fn replay(
         .sign(&partner_claims(keys, &token))
         .map_err(ServiceError::Internal)?;
     if token_hash(&secret) != token.secret_hash {
-        return Err(ServiceError::Internal(anyhow::anyhow!(
-            "a replayed token does not match its hash"
-        )));
+        // Signed again, it is another token: `JWT_SECRET` was rotated since the first
+        // request. The token made then works, but its secret cannot be shown again.
+        return Err(ServiceError::Conflict(
+            "This request already created its token before the signing key was rotated; \
+             its secret cannot be shown again. Revoke that token and create another."
+                .into(),
+        ));
     }
     Ok(Some(CreatedApiToken { token, secret }))
 }
 
+/// Mints a partner API token. Staff only: anyone else gets `Forbidden`, and so does a
+/// staff token that names no known person (the row records its creator).
+///
+/// Refuses with `InvalidInput` a name that is blank or over 100 characters
+/// (`input.name`), a scope that is not one of [`Scope::ALL`] (`input.scopes.N`), an
+/// empty scope list (`input.scopes`), and an expiry that is not in the future or is
+/// more than [`MAX_LIFETIME`] away (`input.expiresAt`); with no expiry the token
+/// lives [`DEFAULT_LIFETIME`]. A server without a signing key answers `Misconfigured`.
+///
+/// Writes, in one transaction, the token row (its `jti` and the secret's hash, never
+/// the secret), an `apiToken.create` audit record and, with an idempotency `claim`,
+/// the idempotency record. A retry with the same key and input returns the first
+/// token with the same secret (signed again from the row, which gives the same
+/// bytes), also when it lost a race on the key; the same key with other input is
+/// `Conflict`.
 pub async fn create(
     db: &DatabaseConnection,
     keys: &KeyRing,
@@ -212,8 +240,10 @@ pub async fn create(
     Ok(CreatedApiToken { token, secret })
 }
 
-/// Revokes a token; the very next request that carries it is refused. Revoking a
-/// revoked token changes nothing.
+/// Revokes a token; the very next request that carries it is refused. Staff only
+/// (`Forbidden` otherwise); an unknown ID is `NotFound`. Stamps the revocation and the
+/// revoking person and writes an `apiToken.revoke` audit record, in one transaction.
+/// Revoking a revoked token changes nothing and records nothing.
 pub async fn revoke(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -249,7 +279,8 @@ pub async fn revoke(
     Ok(token)
 }
 
-/// Every token, newest first; staff only.
+/// Every token, revoked and expired ones included, newest first. Staff only
+/// (`Forbidden` otherwise).
 pub async fn list(
     db: &DatabaseConnection,
     viewer: &Viewer,

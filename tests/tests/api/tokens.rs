@@ -457,3 +457,158 @@ async fn a_server_without_keys_refuses_every_token_but_serves_anonymous_callers(
     );
     assert_refused(&app, &hs256(&claims(), TEST_SECRET), "no keys configured").await;
 }
+
+/// Rotating the keys that verify user tokens, as the README tells operators to: the new
+/// secret beside the old one, then the new one alone.
+mod rotation {
+    use super::*;
+    use api::auth::{mint_user_token, KeyRing, Role};
+    use fellowship_tests::test_server_settings;
+
+    const NEW_SECRET: &str = "the-new-secret-after-a-rotation-0123456789abcdef";
+    const FELLOWS_PAGE: &str = "query($after: String) { fellows(first: 2, after: $after) { nodes { handle } pageInfo { endCursor } } }";
+    const GRANTS: &str = "{ fellows(first: 1) { nodes { benefits { kind } } } }";
+
+    /// POSTs `query` to the server at `address` as `token`: the status and the body.
+    async fn ask(
+        app: &TestApp,
+        address: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = app
+            .client
+            .post(format!("{address}/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn role_at(app: &TestApp, address: &str, token: &str) -> Result<String, Value> {
+        match ask(app, address, Some(token), VIEWER, json!({})).await {
+            (200, body) => Ok(body["data"]["viewer"]["role"].as_str().unwrap().to_owned()),
+            (401, body) => {
+                assert_eq!(
+                    fellowship_tests::error_codes(&body),
+                    ["UNAUTHENTICATED"],
+                    "{body}"
+                );
+                Err(body)
+            }
+            (status, body) => panic!("{status}: {body}"),
+        }
+    }
+
+    fn auth(secret: &str, previous: Option<&str>) -> AuthSettings {
+        let mut auth = AuthSettings::with_secret(secret);
+        auth.jwt_secret_previous = previous.map(Into::into);
+        auth
+    }
+
+    fn staff_token_signed_with(secret: &str) -> String {
+        let keys = KeyRing::from_settings(&AuthSettings::with_secret(secret)).unwrap();
+        mint_user_token(&keys, Role::Staff, "merve", chrono::Duration::hours(1)).unwrap()
+    }
+
+    async fn partner_token(app: &TestApp, address: &str, staff: &str, name: &str) -> String {
+        let (status, body) = ask(app, address, Some(staff),
+            r#"mutation($name: String!) { createApiToken(input: { name: $name, scopes: ["benefits:read"] }) { token userErrors { code message } } }"#,
+            json!({ "name": name })).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["data"]["createApiToken"]["userErrors"],
+            json!([]),
+            "{body}"
+        );
+        body["data"]["createApiToken"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    on_both_databases! {
+        async fn user_tokens_survive_a_secret_rotation_until_the_previous_key_goes_and_partner_tokens_survive_it_all(backend) {
+            let app = TestApp::with_demo(backend).await;
+            let old_staff = staff_token_signed_with(TEST_SECRET);
+            let old_partner = partner_token(&app, &app.address, &old_staff, "before the rotation").await;
+            // A cursor issued before, whose key (no CURSOR_SECRET here) follows JWT_SECRET.
+            let (_, first) = ask(&app, &app.address, None, FELLOWS_PAGE, json!({})).await;
+            let old_cursor = first["data"]["fellows"]["pageInfo"]["endCursor"].clone();
+            let (_, second) = ask(&app, &app.address, None, FELLOWS_PAGE, json!({ "after": old_cursor })).await;
+
+            // Step 1: the new secret signs, the old one still verifies.
+            let rotating = app.replica_with(test_server_settings(), auth(NEW_SECRET, Some(TEST_SECRET))).await;
+            let new_staff = staff_token_signed_with(NEW_SECRET);
+            assert_eq!(role_at(&app, &rotating, &old_staff).await.unwrap(), "STAFF");
+            assert_eq!(role_at(&app, &rotating, &new_staff).await.unwrap(), "STAFF");
+            assert_eq!(role_at(&app, &rotating, &old_partner).await.unwrap(), "PARTNER");
+            let (status, resumed) = ask(&app, &rotating, None, FELLOWS_PAGE, json!({ "after": old_cursor })).await;
+            // The same page (its own cursor is signed with the new key, so it differs).
+            assert_eq!((status, &resumed["data"]["fellows"]["nodes"]), (200, &second["data"]["fellows"]["nodes"]),
+                "an old cursor during the rotation: {resumed}");
+            // A partner token made now is signed with the new key.
+            let new_partner = partner_token(&app, &rotating, &new_staff, "during the rotation").await;
+            // A server that has not rotated yet does not take what the new key signed,
+            // except the partner's token, which is proved by its hash.
+            assert!(role_at(&app, &app.address, &new_staff).await.is_err());
+            assert_eq!(role_at(&app, &app.address, &new_partner).await.unwrap(), "PARTNER");
+
+            // Step 3: the previous key is gone, and with it the user tokens it signed.
+            let after = app.replica_with(test_server_settings(), auth(NEW_SECRET, None)).await;
+            let refused = role_at(&app, &after, &old_staff).await.unwrap_err();
+            assert!(refused.to_string().contains("signature"), "{refused}");
+            assert_eq!(role_at(&app, &after, &new_staff).await.unwrap(), "STAFF");
+            // Both partner tokens still work, and still read only what their scope allows.
+            for partner in [&old_partner, &new_partner] {
+                assert_eq!(role_at(&app, &after, partner).await.unwrap(), "PARTNER");
+                let (status, body) = ask(&app, &after, Some(partner), GRANTS, json!({})).await;
+                assert_eq!(status, 200, "{body}");
+                assert!(body.get("errors").is_none(), "{body}");
+                assert!(body["data"]["fellows"]["nodes"][0]["benefits"].is_array(), "{body}");
+                let (_, body) = ask(&app, &after, Some(partner), "{ nominations(first: 1) { totalCount } }", json!({})).await;
+                assert_eq!(fellowship_tests::error_codes(&body), ["FORBIDDEN"], "{body}");
+            }
+            // Revoking one still takes effect at once, wherever it is presented.
+            let (_, listed) = ask(&app, &after, Some(&new_staff), r#"{ apiTokens { nodes { id name } } }"#, json!({})).await;
+            let id = listed["data"]["apiTokens"]["nodes"].as_array().unwrap().iter()
+                .find(|n| n["name"] == "before the rotation").unwrap()["id"].clone();
+            let (_, revoked) = ask(&app, &after, Some(&new_staff),
+                r#"mutation($id: ID!) { revokeApiToken(input: { apiTokenId: $id }) { userErrors { code } } }"#, json!({ "id": id })).await;
+            assert_eq!(revoked["data"]["revokeApiToken"]["userErrors"], json!([]), "{revoked}");
+            assert!(role_at(&app, &after, &old_partner).await.is_err());
+            assert!(role_at(&app, &rotating, &old_partner).await.is_err());
+            assert_eq!(role_at(&app, &after, &new_partner).await.unwrap(), "PARTNER");
+        }
+
+        async fn a_token_that_claims_to_be_a_partners_is_proved_by_its_hash_alone(backend) {
+            let app = TestApp::with_demo(backend).await;
+            let staff = staff_token_signed_with(TEST_SECRET);
+            let partner = partner_token(&app, &app.address, &staff, "real").await;
+            let jti = api_token::Entity::find().all(&app.db).await.unwrap()[0].jti.clone();
+            // The real token's claims, re-signed with the server's own secret, or with
+            // none: neither is the token the records hold.
+            let parts: Vec<&str> = partner.split('.').collect();
+            let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+            assert_eq!(claims["jti"], jti.as_str());
+            let mut wider = claims.clone();
+            wider["scopes"] = json!(["benefits:read", "nominations:read"]);
+            let unsigned = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+            for (what, token) in [
+                ("re-signed with the server's key", hs256(&claims, TEST_SECRET)),
+                ("wider scopes, re-signed", hs256(&wider, TEST_SECRET)),
+                ("alg none", unsigned),
+                ("the signature of another", format!("{}.{}.{}", parts[0], parts[1], "AAAA")),
+            ] {
+                assert_refused(&app, &token, what).await;
+            }
+            let mut no_jti = claims.clone();
+            no_jti.as_object_mut().unwrap().remove("jti");
+            assert_refused(&app, &hs256(&no_jti, TEST_SECRET), "a partner token without a jti").await;
+            assert_eq!(role_at(&app, &app.address, &partner).await.unwrap(), "PARTNER");
+        }
+    }
+}
