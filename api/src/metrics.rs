@@ -30,6 +30,8 @@ pub const MAX_NAME_LEN: usize = 64;
 /// Upper bounds of the latency histogram, in seconds.
 const LATENCY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
+/// The process's series, shared by the HTTP handlers, the WebSocket connections, the
+/// database pool and the rate limiter; [`Metrics::render`] writes them out.
 pub struct Metrics {
     registry: Registry,
     db_statements: IntCounter,
@@ -87,8 +89,11 @@ fn is_trusted_name(name: &str) -> bool {
 
 /// What the pool looks like right now.
 pub struct PoolUsage {
+    /// Connections the pool holds, busy or idle.
     pub size: u32,
+    /// Of those, the ones idle.
     pub idle: u32,
+    /// The most connections the pool opens.
     pub max: u32,
 }
 
@@ -146,7 +151,7 @@ impl Default for Metrics {
             operations: counters_by(&registry, "fellowship_graphql_operations_total", "GraphQL operations by name and outcome (ok or the first error code).", &["operation", "outcome"]),
             operation_names: Mutex::new(HashSet::new()),
             error_codes: counters_by(&registry, "fellowship_graphql_errors_total", "Errors returned, by code.", &["code"]),
-            refusals: counters_by(&registry, "fellowship_limit_refusals_total", "Documents refused before running, by limit.", &["limit"]),
+            refusals: counters_by(&registry, "fellowship_limit_refusals_total", "Requests and sockets refused by a limit before running: a document limit (depth, cost, ...), `rate`, or a WebSocket limit.", &["limit"]),
             latency: registered(&registry, latency),
             websockets_open: gauge(&registry, "fellowship_websockets_open", "WebSocket connections open now."),
             websockets_total: counter(&registry, "fellowship_websockets_total", "WebSocket connections accepted."),
@@ -162,6 +167,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// One SQL statement sent to the database, and whether it returned an error.
     pub fn record_statement(&self, failed: bool) {
         self.db_statements.inc();
         if failed {
@@ -184,16 +190,19 @@ impl Metrics {
         self.latency.observe(elapsed.as_secs_f64());
     }
 
+    /// A WebSocket connection accepted: one more open, one more in all.
     pub fn websocket_opened(&self) {
         self.websockets_open.inc();
         self.websockets_total.inc();
     }
 
+    /// A WebSocket connection ended: one fewer open.
     pub fn websocket_closed(&self) {
         self.websockets_open.dec();
     }
 
-    /// A document refused before it ran, by the limit it broke.
+    /// A document refused before it ran, by the limit it broke; `rate` for a request
+    /// refused because its caller's budget is spent.
     pub fn record_refusal(&self, limit: &str) {
         self.refusals.with_label_values(&[limit]).inc();
     }

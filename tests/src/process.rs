@@ -16,8 +16,9 @@ pub struct ServeCommand {
 
 impl ServeCommand {
     /// `api serve` of `binary` (a test's `env!("CARGO_BIN_EXE_api")`) on `database_url`,
-    /// on a free port of its own, with tokens signed by [`TEST_SECRET`], rate limits no
-    /// test reaches, and warnings only in its log, which is not kept.
+    /// on a free port of its own, with tokens signed by [`TEST_SECRET`], a budget for
+    /// signed-in users that no test reaches, and warnings only in its log, which is not
+    /// kept.
     pub fn new(binary: &str, database_url: &str) -> ServeCommand {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -51,13 +52,21 @@ impl ServeCommand {
     /// Starts the process and waits until it is ready (`/readyz` answers 200).
     pub async fn start(mut self) -> ServeProcess {
         // Owned at once, so that it is killed and reaped however this ends.
-        let process = ServeProcess {
+        let mut process = ServeProcess {
             child: self.command.spawn().expect("start api serve"),
             port: self.port,
             address: format!("http://127.0.0.1:{}", self.port),
         };
         let client = reqwest::Client::new();
         for _ in 0..300 {
+            // A server that could not start (its port taken meanwhile, a setting
+            // refused) says so now, not after the whole wait.
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!(
+                    "api serve on port {} exited before it was ready: {status}",
+                    self.port
+                );
+            }
             let ready = client
                 .get(format!("{}/readyz", process.address))
                 .send()
@@ -75,6 +84,7 @@ impl ServeCommand {
 /// A running `api serve`.
 pub struct ServeProcess {
     child: Child,
+    /// The port it listens on.
     pub port: u16,
     /// `http://127.0.0.1:<port>`.
     pub address: String,
