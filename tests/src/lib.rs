@@ -459,9 +459,34 @@ impl TestApp {
         query: &str,
         variables: Value,
     ) -> GraphqlResponse {
+        self.graphql_at_with(&self.address, token, headers, query, variables)
+            .await
+    }
+
+    /// POSTs an operation to another server (a replica at `address`, such as
+    /// [`TestApp::replica`] returns) with a bearer token (if any).
+    pub async fn graphql_at(
+        &self,
+        address: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
+        self.graphql_at_with(address, token, &[], query, variables)
+            .await
+    }
+
+    async fn graphql_at_with(
+        &self,
+        address: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
         let mut request = self
             .client
-            .post(self.url("/graphql"))
+            .post(format!("{address}/graphql"))
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);

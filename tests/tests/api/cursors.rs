@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use fellowship_tests::ws::{Received, WsClient, NOMINATION_EVENTS};
 use fellowship_tests::{on_both_databases, test_server_settings, TestApp, TestDatabase};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 const SECRET_A: &str = "cursor-secret-a-for-tests-0123456789abcdef";
@@ -37,26 +37,9 @@ async fn spawn(backend: fellowship_tests::Backend, server: ServerSettings) -> Te
 }
 
 /// POSTs `query` to the server at `address` (this app or one of its replicas).
-async fn post(
-    app: &TestApp,
-    address: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let mut request = app
-        .client
-        .post(format!("{address}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}
-
 /// The cursor of the first strategic area, as the server at `address` issues it.
 async fn list_cursor(app: &TestApp, address: &str) -> String {
-    let body = post(app, address, None, AREAS, json!({})).await;
+    let body = app.graphql_at(address, None, AREAS, json!({})).await.body;
     body["data"]["strategicAreas"]["pageInfo"]["endCursor"]
         .as_str()
         .unwrap()
@@ -65,7 +48,10 @@ async fn list_cursor(app: &TestApp, address: &str) -> String {
 
 /// Whether the server at `address` pages on from `cursor`.
 async fn pages_from(app: &TestApp, address: &str, cursor: &str) -> bool {
-    let body = post(app, address, None, AREAS, json!({ "after": cursor })).await;
+    let body = app
+        .graphql_at(address, None, AREAS, json!({ "after": cursor }))
+        .await
+        .body;
     match fellowship_tests::error_codes(&body).as_slice() {
         [] => true,
         [code] if code == "BAD_USER_INPUT" => false,
@@ -74,7 +60,10 @@ async fn pages_from(app: &TestApp, address: &str, cursor: &str) -> bool {
 }
 
 async fn position(app: &TestApp, address: &str, token: &str) -> String {
-    let body = post(app, address, Some(token), POSITION, json!({})).await;
+    let body = app
+        .graphql_at(address, Some(token), POSITION, json!({}))
+        .await
+        .body;
     body["data"]["nominationEventsCursor"]
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))

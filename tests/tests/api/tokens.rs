@@ -477,15 +477,8 @@ mod rotation {
         query: &str,
         variables: Value,
     ) -> (u16, Value) {
-        let mut request = app
-            .client
-            .post(format!("{address}/graphql"))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+        let response = app.graphql_at(address, token, query, variables).await;
+        (response.status, response.body)
     }
 
     async fn role_at(app: &TestApp, address: &str, token: &str) -> Result<String, Value> {
