@@ -431,6 +431,46 @@ pub struct AuthSettings {
         global = true
     )]
     pub jwt_audience: String,
+
+    /// Where a user token carries its role: a claim name (`role`, `groups`,
+    /// `https://example.org/roles`) or a path into nested claims
+    /// (`realm_access.roles`). The value may be a string or an array of strings.
+    #[arg(
+        long = "jwt-role-claim",
+        env = "JWT_ROLE_CLAIM",
+        default_value = "role",
+        global = true
+    )]
+    pub jwt_role_claim: String,
+
+    /// Where a user token carries the person's hub handle: a claim name or a path, as
+    /// for `JWT_ROLE_CLAIM` (`preferred_username` is common with identity providers).
+    #[arg(
+        long = "jwt-handle-claim",
+        env = "JWT_HANDLE_CLAIM",
+        default_value = "sub",
+        global = true
+    )]
+    pub jwt_handle_claim: String,
+
+    /// The role value that means staff, compared ignoring case (a provider's group or
+    /// role name, such as `fellowship-staff`).
+    #[arg(
+        long = "jwt-staff-role",
+        env = "JWT_STAFF_ROLE",
+        default_value = "STAFF",
+        global = true
+    )]
+    pub jwt_staff_role: String,
+
+    /// The role value that means a fellow, compared ignoring case.
+    #[arg(
+        long = "jwt-fellow-role",
+        env = "JWT_FELLOW_ROLE",
+        default_value = "FELLOW",
+        global = true
+    )]
+    pub jwt_fellow_role: String,
 }
 
 impl AuthSettings {
@@ -442,6 +482,10 @@ impl AuthSettings {
             jwt_public_key_file: None,
             jwt_issuer: "fellowship-api".to_owned(),
             jwt_audience: "fellowship-api".to_owned(),
+            jwt_role_claim: "role".to_owned(),
+            jwt_handle_claim: "sub".to_owned(),
+            jwt_staff_role: "STAFF".to_owned(),
+            jwt_fellow_role: "FELLOW".to_owned(),
         }
     }
 }

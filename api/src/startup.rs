@@ -313,6 +313,10 @@ mod tests {
         jwt_public_key_file: None,
         jwt_issuer: String::new(),
         jwt_audience: String::new(),
+        jwt_role_claim: String::new(),
+        jwt_handle_claim: String::new(),
+        jwt_staff_role: String::new(),
+        jwt_fellow_role: String::new(),
     };
 
     const A: &str = "cursor-secret-a-0123456789abcdef0123";

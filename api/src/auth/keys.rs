@@ -19,6 +19,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::claims::ClaimRules;
 use crate::config::AuthSettings;
 
 /// Shortest HS256 secret accepted: 256 bits, the size of the hash.
@@ -57,6 +58,7 @@ pub struct KeyRing {
     signing: Option<EncodingKey>,
     issuer: String,
     audience: String,
+    claims: ClaimRules,
 }
 
 impl KeyRing {
@@ -100,6 +102,7 @@ impl KeyRing {
             signing,
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
+            claims: ClaimRules::from_settings(settings)?,
         })
     }
 
@@ -121,6 +124,11 @@ impl KeyRing {
     /// The `aud` a user token must carry, and the one this server's tokens carry.
     pub fn audience(&self) -> &str {
         &self.audience
+    }
+
+    /// Where a user token carries its role and handle (`JWT_ROLE_CLAIM`, ...).
+    pub fn claim_rules(&self) -> &ClaimRules {
+        &self.claims
     }
 
     /// Checks the signature, algorithm, `exp`, `iss`, `aud` and `sub`, and `nbf` and

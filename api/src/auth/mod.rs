@@ -14,6 +14,7 @@
 //! What each caller may do is decided by the domain services (`service::access`).
 
 pub mod accounts;
+pub mod claims;
 pub mod keys;
 
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
@@ -150,14 +151,6 @@ impl Viewer {
     }
 }
 
-/// The claims this service reads; `iss` and `aud` are checked by [`KeyRing::verify`].
-#[derive(Debug, Deserialize)]
-struct TokenClaims {
-    sub: String,
-    role: String,
-    exp: i64,
-}
-
 /// The claims of a token this service mints.
 #[derive(Debug, Serialize)]
 pub struct NewClaims {
@@ -210,7 +203,14 @@ pub fn mint_user_token(
     if role == Role::Partner {
         anyhow::bail!("partner tokens are created by staff with the createApiToken mutation");
     }
-    keys.sign(&NewClaims::new(keys, role, handle, Utc::now() + ttl))
+    let claims = NewClaims::new(keys, role, handle, Utc::now() + ttl);
+    let serde_json::Value::Object(mut claims) = serde_json::to_value(claims)? else {
+        anyhow::bail!("claims that are not an object");
+    };
+    // Where this server reads them back (`JWT_ROLE_CLAIM`, `JWT_HANDLE_CLAIM`).
+    claims.remove("role");
+    keys.claim_rules().write(&mut claims, role, handle);
+    keys.sign(&claims)
 }
 
 /// The hash of a token kept in `api_tokens.secret_hash`.
@@ -311,11 +311,14 @@ pub async fn authenticate_until(
         let (partner, expires_at) = partner_of(db, token, jti).await?;
         return Ok((Viewer::Partner(partner), expires_at));
     }
-    let claims: TokenClaims = keys.verify(token)?;
-    // The moment verification starts refusing it, leeway included.
-    let expires_at =
-        DateTime::from_timestamp(claims.exp.saturating_add(keys::LEEWAY_SECONDS as i64), 0);
-    Ok((viewer_of(db, claims).await?, expires_at))
+    let claims: serde_json::Value = keys.verify(token)?;
+    // The moment verification starts refusing it, leeway included (`exp` is a number:
+    // verification checked it).
+    let exp = claims["exp"].as_f64().unwrap_or_default() as i64;
+    let expires_at = DateTime::from_timestamp(exp.saturating_add(keys::LEEWAY_SECONDS as i64), 0);
+    let handle = keys.claim_rules().handle(&claims)?;
+    let roles = keys.claim_rules().roles(&claims)?;
+    Ok((viewer_of(db, handle, &roles).await?, expires_at))
 }
 
 /// The `jti` of a token that says it is a partner's, read without checking anything.
@@ -342,55 +345,49 @@ fn partner_token_id(token: &str) -> Option<String> {
 }
 
 /// The caller a verified token names, as the records have them now.
-async fn viewer_of(db: &DatabaseConnection, claims: TokenClaims) -> Result<Viewer, AuthError> {
-    if claims.sub.trim().is_empty() {
-        return Err(Rejection("the token's subject (sub) is empty".into()).into());
+async fn viewer_of(
+    db: &DatabaseConnection,
+    handle: String,
+    roles: &[Role],
+) -> Result<Viewer, AuthError> {
+    // One query for the person and their account: the records have the last word, so
+    // a disabled account, or one whose role the token does not claim, is refused
+    // although the token itself is sound.
+    let found = person::Entity::find()
+        .find_also_related(account::Entity)
+        .filter(search::equals_ignoring_case(
+            sea_orm::sea_query::Expr::col((person::Entity, person::Column::HandleFolded)),
+            &handle,
+        ))
+        .one(db)
+        .await?;
+    // A sound token for someone without an account names nobody who may sign in here:
+    // honouring its role would let any holder of the key (or any identity provider's
+    // user) act as staff.
+    let Some((person, Some(account))) = found else {
+        return Err(Rejection("the token's person has no account here".into()).into());
+    };
+    if account.disabled_at.is_some() {
+        return Err(Rejection("the account is disabled".into()).into());
     }
-    let role = Role::parse(&claims.role)
-        .ok_or_else(|| Rejection("the token's role is not one of STAFF, FELLOW, PARTNER".into()))?;
-    match role {
-        Role::Staff | Role::Fellow => {
-            // One query for the person and their account: the records have the last
-            // word, so a disabled account, or one whose role is not the token's, is
-            // refused although the token itself is sound.
-            let found = person::Entity::find()
-                .find_also_related(account::Entity)
-                .filter(search::equals_ignoring_case(
-                    sea_orm::sea_query::Expr::col((person::Entity, person::Column::HandleFolded)),
-                    &claims.sub,
-                ))
-                .one(db)
-                .await?;
-            // A sound token for someone without an account names nobody who may sign
-            // in here: honouring its role would let any holder of the key (or any
-            // identity provider's user) act as staff.
-            let Some((person, Some(account))) = found else {
-                return Err(
-                    Rejection("the token's subject (sub) has no account here".into()).into(),
-                );
-            };
-            if account.disabled_at.is_some() {
-                return Err(Rejection("the account is disabled".into()).into());
-            }
-            if account.role.as_str() != role.as_str() {
-                return Err(Rejection("the token's role is not the account's role".into()).into());
-            }
-            let user = User {
-                handle: claims.sub,
-                person_id: Some(person.id),
-            };
-            Ok(if role == Role::Staff {
-                Viewer::Staff(user)
-            } else {
-                Viewer::Fellow(user)
-            })
-        }
-        // Partner tokens are checked by `partner_of` before any signature is; one that
-        // reaches here failed to say it is a partner's.
-        Role::Partner => {
-            Err(Rejection("the partner token is not known to this server".into()).into())
-        }
-    }
+    // A token may claim both roles (a provider's groups); the account says which one
+    // its holder acts in.
+    let Some(role) = roles
+        .iter()
+        .copied()
+        .find(|role| role.as_str() == account.role.as_str())
+    else {
+        return Err(Rejection("the token's role is not the account's role".into()).into());
+    };
+    let user = User {
+        handle,
+        person_id: Some(person.id),
+    };
+    Ok(if role == Role::Staff {
+        Viewer::Staff(user)
+    } else {
+        Viewer::Fellow(user)
+    })
 }
 
 /// The partner a token names, and when it stops being valid: the row of `api_tokens`

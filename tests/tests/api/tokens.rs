@@ -605,3 +605,94 @@ mod rotation {
         }
     }
 }
+
+/// A token as identity providers issue them (Keycloak here): the role among realm
+/// roles, the handle in `preferred_username`, `sub` an opaque id, `aud` a list, no
+/// `nbf`, an `iat` a little ahead of this clock; signed RS256 and ES256.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_are_read_where_the_identity_provider_puts_them() {
+    for (public, private, algorithm) in [
+        ("rsa-public.pem", "rsa-private.pem", Algorithm::RS256),
+        ("ec-public.pem", "ec-private.pem", Algorithm::ES256),
+    ] {
+        let mut auth = public_key_settings(key_file(public));
+        auth.jwt_role_claim = "realm_access.roles".into();
+        auth.jwt_handle_claim = "preferred_username".into();
+        auth.jwt_staff_role = "fellowship-staff".into();
+        auth.jwt_fellow_role = "fellowship-fellow".into();
+        let app = app_with_keys(auth).await.unwrap();
+        let key = match algorithm {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem(private)).unwrap(),
+            _ => EncodingKey::from_ec_pem(&pem(private)).unwrap(),
+        };
+        let provider = |handle: &str, roles: Value| {
+            json!({
+                "sub": "3f6c0a52-7d1e-4b8e-9f3a-2c1d0e9b8a71", "preferred_username": handle,
+                "realm_access": { "roles": roles }, "iss": "fellowship-api",
+                "aud": ["account", "fellowship-api"], "azp": "fellowship-web",
+                "iat": now() + 20, "exp": now() + 300, "typ": "Bearer",
+            })
+        };
+        let staff = sign(
+            &provider("merve", json!(["offline_access", "fellowship-staff"])),
+            Header::new(algorithm),
+            &key,
+        );
+        let viewer = app
+            .graphql_as(Some(&staff), VIEWER, json!({}))
+            .await
+            .expect_ok();
+        assert_eq!(viewer["viewer"]["role"], "STAFF", "{algorithm:?}: {viewer}");
+        assert_eq!(viewer["viewer"]["handle"], "merve");
+        // The same token opens a WebSocket.
+        let mut socket = WsClient::connect_with(&app.address, None).await;
+        assert_eq!(
+            socket.init(Some(&staff)).await,
+            Received::Message(json!({ "type": "connection_ack" }))
+        );
+        // ceyda's account is a fellow's; her provider lists both groups: she acts as a fellow.
+        let both = sign(
+            &provider("ceyda", json!(["fellowship-fellow", "fellowship-staff"])),
+            Header::new(algorithm),
+            &key,
+        );
+        let viewer = app
+            .graphql_as(Some(&both), VIEWER, json!({}))
+            .await
+            .expect_ok();
+        assert_eq!(viewer["viewer"]["role"], "FELLOW", "{viewer}");
+
+        for (what, claims) in [
+            (
+                "no role of this service",
+                provider("merve", json!(["offline_access"])),
+            ),
+            ("the role claim where it is not configured", {
+                let mut c = provider("merve", json!([]));
+                c["role"] = json!("STAFF");
+                c
+            }),
+            ("no handle", {
+                let mut c = provider("merve", json!(["fellowship-staff"]));
+                c.as_object_mut().unwrap().remove("preferred_username");
+                c
+            }),
+            (
+                "a handle without an account",
+                provider("nobody-here", json!(["fellowship-staff"])),
+            ),
+            ("an audience list without ours", {
+                let mut c = provider("merve", json!(["fellowship-staff"]));
+                c["aud"] = json!(["account"]);
+                c
+            }),
+            ("issued too far ahead", {
+                let mut c = provider("merve", json!(["fellowship-staff"]));
+                c["iat"] = json!(now() + 600);
+                c
+            }),
+        ] {
+            assert_refused(&app, &sign(&claims, Header::new(algorithm), &key), what).await;
+        }
+    }
+}
