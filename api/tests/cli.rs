@@ -1,7 +1,10 @@
 //! The `api` binary as an operator meets it: help, schema, token minting, accounts,
-//! refusals.
+//! refusals, signals and logs. Servers are started through the shared harness
+//! (`fellowship_tests::process`); the tests stay synchronous, as an operator's shell is.
 
 use std::process::Command;
+
+use fellowship_tests::process::{ServeCommand, ServeProcess};
 
 const SECRET: &str = "cli-test-secret-that-is-long-enough-0123456789";
 
@@ -12,6 +15,17 @@ fn api() -> Command {
         .env_remove("JWT_SECRET")
         .env_remove("JWT_PUBLIC_KEY_FILE");
     command
+}
+
+/// `api serve` started through the shared harness and ready, with the runtime its
+/// start needs.
+fn serve(command: ServeCommand) -> (tokio::runtime::Runtime, ServeProcess) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(command.start());
+    (runtime, server)
 }
 
 #[test]
@@ -123,41 +137,23 @@ fn get_status(port: u16, path: &str) -> Option<u16> {
 fn sigterm_fails_readiness_first_then_stops_within_the_grace_period() {
     let dir = std::env::temp_dir().join(format!("fellowship-shutdown-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = api()
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/shutdown.db?mode=rwc", dir.display()),
-        )
-        .env("SHUTDOWN_DELAY", "2s")
-        .env("SHUTDOWN_TIMEOUT", "3s")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = (0..100).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        get_status(port, "/readyz") == Some(200)
-    });
-    assert!(started, "the server did not become ready");
+    let database = format!("sqlite://{}/shutdown.db?mode=rwc", dir.display());
+    let (_runtime, mut server) = serve(
+        ServeCommand::new(env!("CARGO_BIN_EXE_api"), &database)
+            .env("SHUTDOWN_DELAY", "2s")
+            .env("SHUTDOWN_TIMEOUT", "3s"),
+    );
+    let port = server.port;
 
     let signalled = std::time::Instant::now();
-    let kill = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    server.terminate();
     std::thread::sleep(std::time::Duration::from_millis(300));
     // Draining: still answering, but no longer ready.
     assert_eq!(get_status(port, "/readyz"), Some(503));
     assert_eq!(get_status(port, "/healthz"), Some(200));
 
     let exited = loop {
-        if let Some(status) = server.try_wait().unwrap() {
+        if let Some(status) = server.try_wait() {
             break Some(status);
         }
         if signalled.elapsed() > std::time::Duration::from_secs(10) {
@@ -166,7 +162,7 @@ fn sigterm_fails_readiness_first_then_stops_within_the_grace_period() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     let Some(status) = exited else {
-        let _ = server.kill();
+        server.kill();
         panic!("the server did not exit within its grace period");
     };
     assert!(status.success(), "{status:?}");
@@ -208,29 +204,18 @@ fn post(port: u16, headers: &[(&str, &str)], body: &str) -> String {
 fn logs_carry_request_ids_but_never_tokens_secrets_or_e_mail_addresses() {
     let dir = std::env::temp_dir().join(format!("fellowship-logs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let log = dir.join("server.log");
-    let mut server = api()
-        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/logs.db?mode=rwc", dir.display()),
-        )
-        .env("JWT_SECRET", SECRET)
-        .env("RUST_LOG", "debug")
-        .env("LOG_FORMAT", "json")
-        .env("SHUTDOWN_DELAY", "0s")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    assert!((0..100).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        get_status(port, "/readyz") == Some(200)
-    }));
+    let database = format!("sqlite://{}/logs.db?mode=rwc", dir.display());
+    let (_runtime, mut server) = serve(
+        ServeCommand::new(env!("CARGO_BIN_EXE_api"), &database)
+            .demo()
+            .env("JWT_SECRET", SECRET)
+            .env("RUST_LOG", "debug")
+            .env("LOG_FORMAT", "json")
+            .env("SHUTDOWN_DELAY", "0s")
+            .log_to(&log),
+    );
+    let port = server.port;
     let token = String::from_utf8(
         api()
             .args(["token", "--role", "FELLOW", "--sub", "mariagrandury"])
@@ -263,10 +248,8 @@ fn logs_carry_request_ids_but_never_tokens_secrets_or_e_mail_addresses() {
     );
     assert!(refused.starts_with("HTTP/1.1 401"));
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
+    server.terminate();
+    server.wait();
     let logs = std::fs::read_to_string(&log).unwrap();
     assert!(
         logs.contains("trace-me-123"),
@@ -288,24 +271,14 @@ fn a_request_in_flight_at_sigterm_is_finished_before_the_process_exits() {
     let dir = std::env::temp_dir().join(format!("fellowship-inflight-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let database = format!("sqlite://{}/inflight.db?mode=rwc", dir.display());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = api()
-        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", &database)
-        .env("JWT_SECRET", SECRET)
-        .env("SHUTDOWN_DELAY", "500ms")
-        .env("SHUTDOWN_TIMEOUT", "10s")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!((0..100).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        get_status(port, "/readyz") == Some(200)
-    }));
+    let (runtime, mut server) = serve(
+        ServeCommand::new(env!("CARGO_BIN_EXE_api"), &database)
+            .demo()
+            .env("JWT_SECRET", SECRET)
+            .env("SHUTDOWN_DELAY", "500ms")
+            .env("SHUTDOWN_TIMEOUT", "10s"),
+    );
+    let port = server.port;
     let token = String::from_utf8(
         api()
             .args(["token", "--role", "STAFF", "--sub", "merve"])
@@ -319,10 +292,6 @@ fn a_request_in_flight_at_sigterm_is_finished_before_the_process_exits() {
     .to_owned();
 
     // Hold SQLite's write lock, so that the next write is in flight until we let go.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let holder = runtime
         .block_on(sea_orm::Database::connect(&database))
         .unwrap();
@@ -345,10 +314,7 @@ fn a_request_in_flight_at_sigterm_is_finished_before_the_process_exits() {
         "the write should be waiting on the lock"
     );
 
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
+    server.terminate();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     // Past the shutdown delay: the listener is closed, the request still in flight.
     assert_eq!(
@@ -357,7 +323,7 @@ fn a_request_in_flight_at_sigterm_is_finished_before_the_process_exits() {
         "new connections should be refused"
     );
     assert!(
-        server.try_wait().unwrap().is_none(),
+        server.try_wait().is_none(),
         "the process left a request unfinished"
     );
     runtime
@@ -369,7 +335,7 @@ fn a_request_in_flight_at_sigterm_is_finished_before_the_process_exits() {
     let response = in_flight.join().unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"slug\":\"in-flight\""), "{response}");
-    let status = server.wait().unwrap();
+    let status = server.wait();
     assert!(status.success(), "{status:?}");
     let _ = std::fs::remove_dir_all(dir);
 }

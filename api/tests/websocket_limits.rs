@@ -84,11 +84,13 @@ impl Server {
         assert_eq!(health.status().as_u16(), 200);
 
         let token = staff_token();
+        // Subscribed after where the events stand now, the submission's event arrives
+        // however soon it commits: nothing waits for the subscription to be live.
+        let cursor = fellowship_tests::events_cursor(&client, &self.address, &token).await;
         let mut subscriber = WsClient::signed_in(&self.address, &token).await;
         subscriber
-            .subscribe("events", NOMINATION_EVENTS, json!({}))
+            .subscribe_after("events", NOMINATION_EVENTS, json!({}), &cursor)
             .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
         submit(&client, &self.address, &token, nominee).await;
         let event = subscriber.next_event("events").await;
         assert_eq!(event["kind"], "SUBMITTED");

@@ -3,7 +3,8 @@
 //! in-process [`crate::TestApp`] where the two overlap, ready once `/readyz` answers,
 //! killed and reaped however the test ends.
 
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use crate::TEST_SECRET;
@@ -25,6 +26,21 @@ impl ServeCommand {
             .expect("a free port")
             .port();
         let mut command = Command::new(binary);
+        // Only what this says: nothing of the caller's environment decides how it runs.
+        for inherited in [
+            "DATABASE_URL",
+            "JWT_PUBLIC_KEY_FILE",
+            "JWT_SECRET_PREVIOUS",
+            "JWT_ROLE_CLAIM",
+            "JWT_HANDLE_CLAIM",
+            "JWT_STAFF_ROLE",
+            "JWT_FELLOW_ROLE",
+            "CURSOR_SECRET",
+            "CURSOR_SECRET_PREVIOUS",
+            "REDIS_URL",
+        ] {
+            command.env_remove(inherited);
+        }
         command
             .arg("serve")
             .args(["--bind", &format!("127.0.0.1:{port}")])
@@ -40,6 +56,13 @@ impl ServeCommand {
     /// Loads the demo data at start.
     pub fn demo(mut self) -> Self {
         self.command.arg("--demo");
+        self
+    }
+
+    /// Keeps its log (stderr) in the file at `path` instead of dropping it.
+    pub fn log_to(mut self, path: &Path) -> Self {
+        self.command
+            .stderr(std::fs::File::create(path).expect("create the log file"));
         self
     }
 
@@ -94,6 +117,16 @@ impl ServeProcess {
     /// The process id, to read its memory or signal it.
     pub fn id(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits for it to exit, and reaps it.
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().expect("wait for api serve")
+    }
+
+    /// Its exit status, if it has exited (reaping it), without waiting.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("ask whether api serve exited")
     }
 
     /// Ends it at once, as a crash would, and reaps it.
