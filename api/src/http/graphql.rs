@@ -13,20 +13,17 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use async_graphql::parser::types::OperationType;
 use async_graphql::Value;
 
 use futures::StreamExt;
 
+use super::pipeline::{self, Takes};
 use super::refusal;
 use super::{playground, AppState, MAX_BODY_BYTES};
 use crate::auth::{self, AuthError};
 use crate::error::{Code, ServiceError};
-use crate::graphql::document_guard;
-use crate::graphql::limits::{self, Limits, Measure, Refusal};
-use crate::graphql::loaders::Loaders;
 use crate::service::idempotency::IdempotencyKey;
-use crate::service::rate_limits::{self, Usage};
+use crate::service::rate_limits::Usage;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -61,17 +58,6 @@ fn wants_html(request: &HttpRequest) -> bool {
 /// A response for a request that never reached the executor.
 fn refuse(status: StatusCode, code: Code, message: &str) -> HttpResponse {
     refusal::with_status(status, code, message)
-}
-
-/// The answer to credentials we cannot accept, over HTTP and on a WebSocket upgrade.
-pub(super) fn unauthorized(rejection: &auth::Rejection) -> HttpResponse {
-    let mut response = HttpResponse::Unauthorized();
-    response.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
-    refusal::answer(
-        response,
-        Code::Unauthenticated,
-        &format!("The bearer token was refused: {rejection}."),
-    )
 }
 
 pub async fn post(
@@ -235,24 +221,28 @@ fn service_failure(err: ServiceError) -> HttpResponse {
     response.json(refusal::body_of([body]))
 }
 
-/// Charges the request's cost to its caller; refuses it with 429 once the window's
-/// budget is spent.
-async fn charge(
-    request: &HttpRequest,
-    state: &AppState,
-    viewer: &auth::Viewer,
-    cost: u64,
-) -> Result<Usage, Box<HttpResponse>> {
-    let address = client_address(request, state.trust_forwarded_for);
-    let caller = rate_limits::caller_key(viewer, &address);
-    match state
-        .rate_limits
-        .charge_request(viewer, &caller, cost)
-        .await
-    {
-        Ok(usage) => Ok(usage),
-        Err(usage) => {
-            state.metrics.record_refusal("rate");
+/// The answer to an operation the pipeline refused, in HTTP's terms: a document over a
+/// limit is a request error (400 for the new media type), a mutation over GET is 405,
+/// a spent budget 429 with the time it resets.
+fn refused(request: &HttpRequest, refused: pipeline::Refused) -> HttpResponse {
+    match refused {
+        pipeline::Refused::TooComplex(refusal) => {
+            let status = match negotiate(request) {
+                ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+                ResponseType::Json => StatusCode::OK,
+            };
+            HttpResponse::build(status).json(refusal::body_of([refusal.to_error()]))
+        }
+        pipeline::Refused::Mutation => {
+            let mut response = HttpResponse::MethodNotAllowed();
+            response.insert_header((header::ALLOW, HeaderValue::from_static("POST")));
+            refusal::answer(
+                response,
+                Code::BadUserInput,
+                "Mutations are only accepted over POST.",
+            )
+        }
+        pipeline::Refused::RateLimited(usage) => {
             let mut response = HttpResponse::TooManyRequests();
             response.insert_header((header::RETRY_AFTER, usage.reset_in_seconds().to_string()));
             let body = refusal::body(
@@ -263,9 +253,7 @@ async fn charge(
                     serde_json::Value::from(usage.reset_at.to_rfc3339()),
                 )],
             );
-            Err(Box::new(
-                with_rate_limit_headers(response, &usage).json(body),
-            ))
+            with_rate_limit_headers(response, &usage).json(body)
         }
     }
 }
@@ -289,53 +277,9 @@ struct RequestErrors<'a> {
     extensions: &'a std::collections::BTreeMap<String, Value>,
 }
 
-/// The address an anonymous caller is counted under.
-pub(super) fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for {
-        let forwarded = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty());
-        if let Some(address) = forwarded {
-            return address.to_owned();
-        }
-    }
-    request
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// Checks a request before anything runs (see [`document_guard`]): its text, variables,
-/// syntax and limits. HTTP and the WebSocket both come through here.
-pub(super) fn check_limits(
-    gql_request: &mut async_graphql::Request,
-) -> Result<Option<Measure>, Refusal> {
-    document_guard::check(&Limits::default(), gql_request)
-}
-
-/// The answer to a request refused before it ran: a request error, so 400 for the new
-/// media type.
-fn too_complex(request: &HttpRequest, state: &AppState, refused: Refusal) -> HttpResponse {
-    state.metrics.record_refusal(refused.limit);
-    let status = match negotiate(request) {
-        ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
-        ResponseType::Json => StatusCode::OK,
-    };
-    HttpResponse::build(status).json(refusal::body_of([refused.to_error()]))
-}
-
-pub async fn get(
-    request: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    if super::subscriptions::is_upgrade(&request) {
-        return super::subscriptions::upgrade(request, payload, state).await;
-    }
+/// `GET /graphql` that is not a WebSocket upgrade: the playground for a browser, or a
+/// query in the query string.
+pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let query_string = request.query_string();
     if query_string.is_empty() && wants_html(&request) && state.playground {
         return playground::page();
@@ -347,86 +291,56 @@ pub async fn get(
             "Pass the operation as `?query=...`, with optional `variables` (JSON) and `operationName`.",
         );
     };
-    // Checked before the method rule, so that the mutation test below reads a bounded,
-    // parsed document; and only once (`run` takes the measure).
-    let measure = match check_limits(&mut gql_request) {
-        Ok(measure) => measure,
-        Err(refused) => return too_complex(&request, &state, refused),
-    };
-    if is_mutation(&mut gql_request) {
-        let mut response = HttpResponse::MethodNotAllowed();
-        response.insert_header((header::ALLOW, HeaderValue::from_static("POST")));
-        return refusal::answer(
-            response,
-            Code::BadUserInput,
-            "Mutations are only accepted over POST.",
-        );
+    match pipeline::check(&state, &mut gql_request, Takes::NoMutations) {
+        Ok(checked) => run(&request, &state, gql_request, checked).await,
+        Err(refusal) => refused(&request, refusal),
     }
-    run(&request, &state, gql_request, measure).await
 }
 
-/// Whether the operation the request selects is a mutation; unparsable documents are
-/// left for the executor to report.
-pub(super) fn is_mutation(request: &mut async_graphql::Request) -> bool {
-    let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    document
-        .operations
-        .iter()
-        .find(|(name, _)| match (&operation_name, name) {
-            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        })
-        .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
-}
-
-/// Checks a request's document and variables (see [`check_limits`]), then runs it.
+/// Checks a request's document and variables ([`pipeline::check`]), then runs it.
 async fn execute(
     request: &HttpRequest,
     state: &AppState,
     mut gql_request: async_graphql::Request,
 ) -> HttpResponse {
-    match check_limits(&mut gql_request) {
-        Ok(measure) => run(request, state, gql_request, measure).await,
-        Err(refused) => too_complex(request, state, refused),
+    match pipeline::check(state, &mut gql_request, Takes::Everything) {
+        Ok(checked) => run(request, state, gql_request, checked).await,
+        Err(refusal) => refused(request, refusal),
     }
 }
 
-/// Runs a request that passed [`check_limits`] (`measure` is what it measured):
-/// authenticates, charges, executes under the deadline, and answers.
+/// Runs a request that passed [`pipeline::check`]: authenticates, charges, executes
+/// under the deadline, and answers.
 async fn run(
     request: &HttpRequest,
     state: &AppState,
     mut gql_request: async_graphql::Request,
-    measure: Option<Measure>,
+    checked: pipeline::Checked,
 ) -> HttpResponse {
     let response_type = negotiate(request);
     let started = std::time::Instant::now();
     let operation_name = gql_request.operation_name.clone();
     let viewer = match auth::authenticate_request(&state.db, &state.keys, request.headers()).await {
         Ok(viewer) => viewer,
-        Err(AuthError::Rejected(rejection)) => return unauthorized(&rejection),
+        Err(AuthError::Rejected(rejection)) => return refusal::unauthorized(&rejection),
         Err(AuthError::Service(err)) => return service_failure(err),
     };
-    let usage = match charge(request, state, &viewer, measure.map_or(1, |m| m.cost)).await {
-        Ok(usage) => usage,
-        Err(response) => return *response,
-    };
     // A query may run a second time (see `graphql::Schemas`): keep what rebuilds it.
-    let lean = !is_mutation(&mut gql_request);
+    let lean = !pipeline::is_mutation(&mut gql_request);
     let replay = lean.then(|| {
         (
             gql_request.query.clone(),
             gql_request.operation_name.clone(),
             gql_request.variables.clone(),
-            viewer.clone(),
         )
     });
-    let loaders = std::sync::Arc::new(Loaders::new(&state.db));
-    let mut gql_request = crate::graphql::for_caller(gql_request, viewer, usage, loaders.clone());
+    let caller = pipeline::caller_of(state, request, &viewer);
+    let (mut gql_request, admitted) =
+        match pipeline::admit(state, viewer, &caller, checked, gql_request).await {
+            Ok(admitted) => admitted,
+            Err(refusal) => return refused(request, refusal),
+        };
+    let usage = admitted.usage;
     if let Some(value) = request.headers().get("idempotency-key") {
         match value.to_str().ok().and_then(IdempotencyKey::parse) {
             Some(key) => gql_request = gql_request.data(key),
@@ -449,13 +363,13 @@ async fn run(
         &state.schema.exact
     };
     let mut outcome = gate.run(schema.execute(gql_request)).await;
-    if let (crate::db::Outcome::Finished(response), Some((query, name, variables, viewer))) =
+    if let (crate::db::Outcome::Finished(response), Some((query, name, variables))) =
         (&outcome, replay)
     {
         if crate::graphql::needs_exact_nulls(response) {
-            let again = async_graphql::Request::new(query).variables(variables);
-            let mut again = crate::graphql::for_caller(again, viewer, usage, loaders);
+            let mut again = async_graphql::Request::new(query).variables(variables);
             again.operation_name = name;
+            let again = admitted.again(again);
             outcome = gate.run(state.schema.exact.execute(again)).await;
         }
     }
@@ -473,30 +387,15 @@ async fn run(
     let request_failed = matches!(response.data, Value::Null)
         && response.is_err()
         && response.errors.iter().all(|e| e.path.is_empty());
-    crate::error::give_codes(&mut response.errors);
-    if let Some(measure) = &measure {
-        response.extensions.insert(
-            "cost".to_owned(),
-            limits::cost_extension(
-                &Limits::default(),
-                measure,
-                limits::actual_cost(&response.data),
-            ),
-        );
-    }
-    let codes: Vec<String> = response
-        .errors
-        .iter()
-        .filter_map(|e| {
-            e.extensions
-                .as_ref()?
-                .get("code")
-                .map(|c| c.to_string().trim_matches('"').to_owned())
-        })
-        .collect();
-    state
-        .metrics
-        .record_operation(operation_name.as_deref(), &codes, started.elapsed());
+    pipeline::finish(
+        state,
+        &mut response,
+        &pipeline::Ran {
+            operation: operation_name.as_deref(),
+            started,
+            checked,
+        },
+    );
     // The database did not answer: 503, so clients and balancers retry elsewhere.
     // (Not once something was written: the body then says what was, and a blind retry
     // would write it twice.)

@@ -13,6 +13,7 @@
 mod cors;
 mod graphql;
 mod health;
+mod pipeline;
 mod playground;
 mod refusal;
 mod request_id;
@@ -79,7 +80,7 @@ pub fn routes(config: &mut web::ServiceConfig, with_metrics: bool) {
         .service(
             web::resource("/graphql")
                 .route(web::post().to(graphql::post))
-                .route(web::get().to(graphql::get))
+                .route(web::get().to(get_graphql))
                 .default_service(web::to(|| method_not_allowed("GET, POST"))),
         )
         .service(get_only("/playground/{asset}").route(web::get().to(playground::asset)))
@@ -87,6 +88,20 @@ pub fn routes(config: &mut web::ServiceConfig, with_metrics: bool) {
         .service(get_only("/readyz").route(web::get().to(health::readyz)));
     if with_metrics {
         metrics_routes(config);
+    }
+}
+
+/// `GET /graphql`: a WebSocket upgrade for subscriptions, or GraphQL over HTTP. The two
+/// transports meet only in `pipeline`.
+async fn get_graphql(
+    request: actix_web::HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> actix_web::HttpResponse {
+    if subscriptions::is_upgrade(&request) {
+        subscriptions::upgrade(request, payload, state).await
+    } else {
+        graphql::get(request, state).await
     }
 }
 

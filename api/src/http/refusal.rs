@@ -33,6 +33,27 @@ pub fn answer(mut response: HttpResponseBuilder, code: Code, message: &str) -> H
     response.json(body(code, message, &[]))
 }
 
+/// The answer to credentials we cannot accept: 401 `UNAUTHENTICATED` with the reason,
+/// over HTTP and on a WebSocket upgrade alike.
+pub fn unauthorized(rejection: &crate::auth::Rejection) -> HttpResponse {
+    let mut response = HttpResponse::Unauthorized();
+    response.insert_header((
+        actix_web::http::header::WWW_AUTHENTICATE,
+        "Bearer error=\"invalid_token\"",
+    ));
+    answer(
+        response,
+        Code::Unauthenticated,
+        &format!("The bearer token was refused: {rejection}."),
+    )
+}
+
+/// One error of a refusal, for a transport that lists errors itself (the WebSocket's
+/// `error` message).
+pub fn error(code: Code, message: &str) -> Value {
+    json!({ "message": message, "extensions": { "code": code.as_str() } })
+}
+
 /// A refusal with nothing but a status.
 pub fn with_status(status: StatusCode, code: Code, message: &str) -> HttpResponse {
     answer(HttpResponse::build(status), code, message)

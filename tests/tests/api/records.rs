@@ -5,7 +5,7 @@ use api::auth::Role;
 use entity::{
     audit_event, board_seat, contribution, foundation_membership, organization, strategic_area,
 };
-use fellowship_tests::nominations::{submission, SUBMIT_NOMINATION};
+use fellowship_tests::nominations::{submission, variables, SUBMIT_NOMINATION};
 use fellowship_tests::{on_both_databases, TestApp};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
@@ -138,8 +138,7 @@ on_both_databases! {
         assert_eq!(listed["fellows"]["nodes"][0]["handle"], "ceyda");
         assert_eq!(code(&mutate(&app, &staff, GRANT, json!({ "fellowId": ceyda, "kind": "COMPUTE" })).await), "CONFLICT");
         // An alumna no longer nominates.
-        let nominate = app.graphql_as(Some(&fellow), r#"mutation { submitNomination(input: { nomineeName: "A", nomineeHandle: "a",
-            nomineeEmail: "a@example.org", rationale: "r" }) { nomination { id } } }"#, json!({})).await;
+        let nominate = app.graphql_as(Some(&fellow), SUBMIT_NOMINATION, variables(submission("a"))).await;
         assert_eq!(nominate.error_codes(), ["FORBIDDEN"]);
     }
 

@@ -48,7 +48,7 @@ use actix_web::http::header;
 use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
 use async_graphql::Value as GraphqlValue;
 use futures::{Stream, StreamExt};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::mpsc::{self, error::SendTimeoutError, error::TrySendError};
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
@@ -56,11 +56,10 @@ use tokio::task::AbortHandle;
 use self::frames::{FrameError, Frames, Incoming};
 use self::outgoing::{CloseFrame, Control, Outgoing};
 use self::protocol::{ClientMessage, Close, ServerMessage, SUBPROTOCOL};
-use super::graphql::{check_limits, client_address, is_mutation};
+use super::pipeline::{self, Refused, Takes};
 use super::AppState;
 use crate::auth::{self, AuthError, Viewer};
 use crate::error::{Code, ServiceError};
-use crate::graphql::loaders::Loaders;
 use crate::service::nomination_events::Audience;
 use crate::service::rate_limits;
 use crate::service::websocket_leases::{self, Lease};
@@ -105,7 +104,7 @@ pub async fn upgrade(
 ) -> HttpResponse {
     let upgrade_authorization = match auth::authorization(request.headers()) {
         Ok(value) => value.map(str::to_owned),
-        Err(rejection) => return super::graphql::unauthorized(&rejection),
+        Err(rejection) => return super::refusal::unauthorized(&rejection),
     };
     if !offers_subprotocol(&request) {
         return super::refusal::with_status(
@@ -129,7 +128,11 @@ pub async fn upgrade(
     // sends is `Outgoing`, not actix-ws's `Session`, whose close waits behind a backlog
     // (see `outgoing`). actix-ws is handed an empty body, and its halves are dropped.
     let Ok(unused) = web::Payload::from_request(&request, &mut dev::Payload::None).await else {
-        return HttpResponse::InternalServerError().finish();
+        return super::refusal::with_status(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Code::InternalServerError,
+            "An internal error occurred.",
+        );
     };
     let response = match actix_ws::handle_with_protocols(&request, unused, &[SUBPROTOCOL]) {
         Ok((response, _, _)) => response,
@@ -150,7 +153,7 @@ pub async fn upgrade(
         .map_into_boxed_body();
     let connection = Connection {
         upgrade_authorization,
-        address: client_address(&request, state.trust_forwarded_for),
+        address: pipeline::client_address(&request, state.trust_forwarded_for),
         state: state.into_inner(),
         outbound,
         control,
@@ -336,10 +339,21 @@ impl Connection {
         }
     }
 
+    /// The answer to an operation the pipeline refused: an `error` message for its id;
+    /// the connection stays open.
+    fn refuse(&self, id: &str, refused: Refused) -> Result<(), Closing> {
+        let message = match &refused {
+            Refused::TooComplex(refusal) => refusal.message(),
+            Refused::Mutation => "Send mutations as HTTP POST requests to /graphql.".into(),
+            Refused::RateLimited(usage) => usage.spent_message(),
+        };
+        self.send_error(id, refused.code(), message)
+    }
+
     fn send_error(&self, id: &str, code: Code, message: String) -> Result<(), Closing> {
         self.send(&ServerMessage::Error {
             id,
-            payload: vec![json!({ "message": message, "extensions": { "code": code.as_str() } })],
+            payload: vec![super::refusal::error(code, &message)],
         })
     }
 
@@ -473,23 +487,14 @@ impl Connection {
     }
 
     async fn subscribe(&mut self, id: String, payload: Value) -> Result<(), Closing> {
+        let received = std::time::Instant::now();
         let Ok(mut request) = serde_json::from_value::<async_graphql::Request>(payload) else {
             return Err((Close::BadRequest, "Invalid subscribe payload".into()));
         };
-        let measure = match check_limits(&mut request) {
-            Ok(measure) => measure,
-            Err(refusal) => {
-                self.state.metrics.record_refusal(refusal.limit);
-                return self.send_error(&id, refusal.code(), refusal.message());
-            }
+        let checked = match pipeline::check(&self.state, &mut request, Takes::NoMutations) {
+            Ok(checked) => checked,
+            Err(refused) => return self.refuse(&id, refused),
         };
-        if is_mutation(&mut request) {
-            return self.send_error(
-                &id,
-                Code::BadUserInput,
-                "Send mutations as HTTP POST requests to /graphql.".into(),
-            );
-        }
         let max = self.state.subscriptions.max_subscriptions_per_connection;
         if self.operations.len() >= max {
             return self.send_error(
@@ -502,24 +507,24 @@ impl Connection {
             return Err((Close::Unauthorized, "Unauthorized".into()));
         };
         let state = &self.state;
-        let cost = measure.map_or(1, |m| m.cost);
-        let charged = state
-            .rate_limits
-            .charge_request(&signed_in.viewer, &signed_in.caller, cost)
-            .await;
-        let usage = match charged {
-            Ok(usage) => usage,
-            Err(usage) => {
-                state.metrics.record_refusal("rate");
-                return self.send_error(&id, Code::RateLimited, usage.spent_message());
-            }
-        };
-        let request = crate::graphql::for_caller(
-            request,
+        let admitted = pipeline::admit(
+            state,
             signed_in.viewer.clone(),
-            usage,
-            Arc::new(Loaders::new(&state.db)),
-        );
+            &signed_in.caller,
+            checked,
+            request,
+        )
+        .await;
+        let request = match admitted {
+            Ok((request, _)) => request,
+            Err(refused) => return self.refuse(&id, refused),
+        };
+        let measured = Measured {
+            state: state.clone(),
+            operation: request.operation_name.clone(),
+            received,
+            checked,
+        };
         let responses = state.schema.exact.execute_stream(request);
         self.started += 1;
         let task = actix_web::rt::spawn(forward(
@@ -527,6 +532,7 @@ impl Connection {
                 id: id.clone(),
                 started: self.started,
             },
+            measured,
             responses,
             self.outbound.clone(),
             self.reports.clone(),
@@ -542,6 +548,15 @@ impl Connection {
     }
 }
 
+/// What the first response of an operation is measured by, as over HTTP
+/// (`pipeline::finish`): its name, when it arrived, what the guard measured.
+struct Measured {
+    state: Arc<AppState>,
+    operation: Option<String>,
+    received: std::time::Instant,
+    checked: pipeline::Checked,
+}
+
 /// Which operation a task runs.
 struct Started {
     id: String,
@@ -554,6 +569,7 @@ struct Started {
 /// can, so a client reusing it at once is not refused.
 async fn forward(
     operation: Started,
+    measured: Measured,
     mut responses: impl Stream<Item = async_graphql::Response> + Unpin,
     outbound: mpsc::Sender<String>,
     reports: mpsc::UnboundedSender<Report>,
@@ -564,7 +580,20 @@ async fn forward(
     };
     let mut first = true;
     while let Some(mut response) = responses.next().await {
-        crate::error::give_codes(&mut response.errors);
+        if first {
+            // Counted once, when it starts (or is refused), as an HTTP operation is.
+            pipeline::finish(
+                &measured.state,
+                &mut response,
+                &pipeline::Ran {
+                    operation: measured.operation.as_deref(),
+                    started: measured.received,
+                    checked: measured.checked,
+                },
+            );
+        } else {
+            pipeline::give_codes(&mut response);
+        }
         let refused = first && matches!(response.data, GraphqlValue::Null) && response.is_err();
         first = false;
         if refused {

@@ -1,0 +1,238 @@
+//! The one path every GraphQL operation takes, whichever transport brought it.
+//!
+//! HTTP (`graphql.rs`) and the WebSocket (`subscriptions/`) each read their own framing,
+//! authenticate in their own place (a request's header; a socket's `connection_init`)
+//! and render a refusal in their own form (a status and a body; an `error` message). All
+//! that lies between is here, written once:
+//!
+//! 1. [`check`]: the document guard and its limits (length, depth, aliases, cost),
+//!    then whether the transport takes this kind of operation;
+//! 2. [`admit`]: the rate charge, then the per-request data resolvers read (the
+//!    viewer, what the rate limit left, the request's own loaders);
+//! 3. [`finish`]: the contract's error codes on every error, the cost extension, and
+//!    the operation's metrics.
+//!
+//! Every refusal on the way is counted in `fellowship_limit_refusals_total` here.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::HttpRequest;
+
+use super::AppState;
+use crate::auth::Viewer;
+use crate::error::Code;
+use crate::graphql::document_guard;
+use crate::graphql::limits::{self, Limits, Measure, Refusal};
+use crate::graphql::loaders::Loaders;
+use crate::service::rate_limits::{self, Usage};
+
+/// Which operations a transport runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Takes {
+    /// Queries, mutations and subscriptions: `POST /graphql`.
+    Everything,
+    /// Queries and subscriptions: `GET /graphql` (which must be safe to repeat) and the
+    /// WebSocket (whose mutations would bypass the HTTP semantics of retries).
+    NoMutations,
+}
+
+/// Why an operation does not run.
+#[derive(Debug)]
+pub(super) enum Refused {
+    /// The document guard refused it ([`Refusal`] says which limit).
+    TooComplex(Refusal),
+    /// A mutation where the transport takes none.
+    Mutation,
+    /// The caller's rate-limit budget for the window is spent.
+    RateLimited(Usage),
+}
+
+impl Refused {
+    /// The contract's code for it.
+    pub(super) fn code(&self) -> Code {
+        match self {
+            Refused::TooComplex(refusal) => refusal.code(),
+            Refused::Mutation => Code::BadUserInput,
+            Refused::RateLimited(_) => Code::RateLimited,
+        }
+    }
+}
+
+/// An operation that passed [`check`]: what the guard measured of it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Checked {
+    /// The document's measure; `None` for the introspection query GraphiQL sends,
+    /// which always passes.
+    pub(super) measure: Option<Measure>,
+}
+
+impl Checked {
+    /// The rate-limit cost of running it.
+    fn cost(&self) -> u64 {
+        self.measure.map_or(1, |m| m.cost)
+    }
+}
+
+/// Step 1: the document guard, then the transport's rule on mutations.
+pub(super) fn check(
+    state: &AppState,
+    request: &mut async_graphql::Request,
+    takes: Takes,
+) -> Result<Checked, Refused> {
+    let measure = match document_guard::check(&Limits::default(), request) {
+        Ok(measure) => measure,
+        Err(refusal) => {
+            state.metrics.record_refusal(refusal.limit);
+            return Err(Refused::TooComplex(refusal));
+        }
+    };
+    if takes == Takes::NoMutations && is_mutation(request) {
+        return Err(Refused::Mutation);
+    }
+    Ok(Checked { measure })
+}
+
+/// What an operation was admitted with: its caller's per-request data.
+pub(super) struct Admitted {
+    /// What the caller's budget holds after this charge (for `RateLimit-*` headers).
+    pub(super) usage: Usage,
+    viewer: Viewer,
+    loaders: Arc<Loaders>,
+}
+
+impl Admitted {
+    /// Another request of the same caller (a query run again on the exact schema),
+    /// with the same per-request data and loaders, charged nothing more.
+    pub(super) fn again(&self, request: async_graphql::Request) -> async_graphql::Request {
+        crate::graphql::for_caller(
+            request,
+            self.viewer.clone(),
+            self.usage,
+            self.loaders.clone(),
+        )
+    }
+}
+
+/// Step 2, once the transport knows who is calling: charges the operation's cost to
+/// `caller` (see [`rate_limits::caller_key`]), then attaches the per-request data.
+/// Returns the request, ready to execute, and what it was admitted with.
+pub(super) async fn admit(
+    state: &AppState,
+    viewer: Viewer,
+    caller: &str,
+    checked: Checked,
+    request: async_graphql::Request,
+) -> Result<(async_graphql::Request, Admitted), Refused> {
+    let usage = match state
+        .rate_limits
+        .charge_request(&viewer, caller, checked.cost())
+        .await
+    {
+        Ok(usage) => usage,
+        Err(usage) => {
+            state.metrics.record_refusal("rate");
+            return Err(Refused::RateLimited(usage));
+        }
+    };
+    let loaders = Arc::new(Loaders::new(&state.db));
+    let request = crate::graphql::for_caller(request, viewer.clone(), usage, loaders.clone());
+    Ok((
+        request,
+        Admitted {
+            usage,
+            viewer,
+            loaders,
+        },
+    ))
+}
+
+/// What a response of an operation that ran is measured by.
+pub(super) struct Ran<'a> {
+    /// The operation's name, as the client selected it.
+    pub(super) operation: Option<&'a str>,
+    /// When the transport received it.
+    pub(super) started: Instant,
+    /// What [`check`] measured.
+    pub(super) checked: Checked,
+}
+
+/// Step 3: gives every error its contract code, reports the cost, and counts the
+/// operation (its name, codes and latency).
+pub(super) fn finish(state: &AppState, response: &mut async_graphql::Response, ran: &Ran<'_>) {
+    crate::error::give_codes(&mut response.errors);
+    if let Some(measure) = &ran.checked.measure {
+        response.extensions.insert(
+            "cost".to_owned(),
+            limits::cost_extension(
+                &Limits::default(),
+                measure,
+                limits::actual_cost(&response.data),
+            ),
+        );
+    }
+    let codes: Vec<String> = response
+        .errors
+        .iter()
+        .filter_map(|e| {
+            e.extensions
+                .as_ref()?
+                .get("code")
+                .map(|c| c.to_string().trim_matches('"').to_owned())
+        })
+        .collect();
+    state
+        .metrics
+        .record_operation(ran.operation, &codes, ran.started.elapsed());
+}
+
+/// The contract's codes on every error of a later response of the same operation (a
+/// subscription's events), which [`finish`] has already counted.
+pub(super) fn give_codes(response: &mut async_graphql::Response) {
+    crate::error::give_codes(&mut response.errors);
+}
+
+/// Whether the operation the request selects is a mutation; unparsable documents are
+/// left for the executor to report.
+pub(super) fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::OperationType;
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    document
+        .operations
+        .iter()
+        .find(|(name, _)| match (&operation_name, name) {
+            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        })
+        .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+}
+
+/// The address an anonymous caller is counted under: the peer, or behind a trusted
+/// proxy (`TRUST_FORWARDED_FOR`) the first `X-Forwarded-For` entry.
+pub(super) fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        let forwarded = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(address) = forwarded {
+            return address.to_owned();
+        }
+    }
+    request
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The rate-limit key of a caller reaching us from `request`.
+pub(super) fn caller_of(state: &AppState, request: &HttpRequest, viewer: &Viewer) -> String {
+    rate_limits::caller_key(viewer, &client_address(request, state.trust_forwarded_for))
+}
