@@ -1,19 +1,17 @@
 //! Strategic areas: the fields where the program seeks contributions. Archived areas
 //! stay readable, with their history; a list shows both unless filtered.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use entity::strategic_area;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 
 use super::access;
 use super::audit::{self, Change};
-use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount};
+use super::page::{self, Cursor, KeyValue, KeysetOrder, Page, PageArgs};
 use super::search;
 use super::versioned;
 use crate::auth::Viewer;
@@ -78,31 +76,10 @@ pub async fn list(
         id: column(strategic_area::Column::Id),
         descending,
     };
-    let rows = keyset
-        .apply(
-            strategic_area::Entity::find().filter(condition.clone()),
-            &window,
-        )
-        .all(db)
-        .await?;
-    let count_db = db.clone();
-    let total = TotalCount::Deferred(Arc::new(move || {
-        let db = count_db.clone();
-        let condition = condition.clone();
-        Box::pin(async move {
-            Ok(strategic_area::Entity::find()
-                .filter(condition)
-                .count(&db)
-                .await?)
-        })
-    }));
-    Ok(page::finish(
-        rows,
-        &window,
-        SCOPE,
-        |area| Cursor::new(KeyValue::Text(area.name.clone()), area.id),
-        total,
-    ))
+    page::of_table::<strategic_area::Entity>(db, condition, &keyset, &window, SCOPE, |area| {
+        Cursor::new(KeyValue::Text(area.name.clone()), area.id)
+    })
+    .await
 }
 
 /// The strategic area with this slug (case ignored), archived or not. Public.

@@ -7,20 +7,17 @@ pub mod memberships;
 pub mod register;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use entity::enums::{MembershipTier, OrganizationKind};
 use entity::{board_seat, foundation_membership, organization, person};
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
 };
 
 use crate::error::ServiceResult;
-use crate::service::page::{
-    self, Breadth, Cursor, KeyValue, KeysetOrder, Page, PageArgs, TotalCount,
-};
+use crate::service::page::{self, Breadth, Cursor, KeyValue, KeysetOrder, Page, PageArgs};
 use crate::service::search;
 
 /// Which organizations a list shows; each `None` field admits all.
@@ -101,31 +98,10 @@ pub async fn list(
         id: org_column(organization::Column::Id),
         descending,
     };
-    let rows = keyset
-        .apply(
-            organization::Entity::find().filter(condition.clone()),
-            &window,
-        )
-        .all(db)
-        .await?;
-    let count_db = db.clone();
-    let total = TotalCount::Deferred(Arc::new(move || {
-        let db = count_db.clone();
-        let condition = condition.clone();
-        Box::pin(async move {
-            Ok(organization::Entity::find()
-                .filter(condition)
-                .count(&db)
-                .await?)
-        })
-    }));
-    Ok(page::finish(
-        rows,
-        &window,
-        SCOPE,
-        |org| Cursor::new(KeyValue::Text(org.name.clone()), org.id),
-        total,
-    ))
+    page::of_table::<organization::Entity>(db, condition, &keyset, &window, SCOPE, |org| {
+        Cursor::new(KeyValue::Text(org.name.clone()), org.id)
+    })
+    .await
 }
 
 /// The organization with this slug (case ignored), if any. Public.
