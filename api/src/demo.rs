@@ -3,7 +3,7 @@
 //! fact is not known (a date, a handle), the field stays empty rather than invented.
 //! It loads in one transaction, and only into a database that holds no records yet.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::enums::{
     AccountRole, ContributionKind, FellowStatus, MembershipTier, OrganizationKind,
 };
@@ -247,15 +247,11 @@ pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
 
     let mut area_ids = std::collections::HashMap::new();
     for area in AREAS {
-        let now = Utc::now();
         let row = strategic_area::ActiveModel {
             slug: Set(area.slug.to_owned()),
             name: Set(area.name.to_owned()),
             description: Set(Some(area.description.to_owned())),
             archived_at: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
             ..Default::default()
         }
         .insert(&txn)
@@ -266,7 +262,6 @@ pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
     for first in FIRST_FELLOWS {
         let person = insert_person(&txn, first.name, Some(first.handle)).await?;
         insert_account(&txn, person.id, AccountRole::Fellow).await?;
-        let now = Utc::now();
         let fellow = fellow::ActiveModel {
             person_id: Set(person.id),
             headline: Set(Some(first.headline.to_owned())),
@@ -276,9 +271,6 @@ pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
             joined_on: Set(announced_on()),
             nominated_by_person_id: Set(None),
             nomination_id: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
             ..Default::default()
         }
         .insert(&txn)
@@ -292,7 +284,6 @@ pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
                 url: Set(None),
                 metric: Set(c.metric.map(str::to_owned)),
                 occurred_on: Set(None),
-                created_at: Set(now),
                 ..Default::default()
             }
             .insert(&txn)
@@ -344,7 +335,6 @@ pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
     )
     .await?;
 
-    let now = Utc::now();
     let membership = foundation_membership::ActiveModel {
         member_id: Set(hugging_face.id),
         foundation_id: Set(pytorch_foundation.id),
@@ -353,9 +343,6 @@ pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
         joined_on: Set(None),
         ended_on: Set(None),
         announcement_url: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -368,8 +355,6 @@ pub async fn load(db: &DatabaseConnection) -> ServiceResult<Outcome> {
         title: Set(Some("Head of Open Source".to_owned())),
         since: Set(None),
         until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -384,12 +369,9 @@ async fn insert_person(
     name: &str,
     handle: Option<&str>,
 ) -> ServiceResult<person::Model> {
-    let now = Utc::now();
     Ok(person::ActiveModel {
         name: Set(name.to_owned()),
         handle: Set(handle.map(str::to_owned)),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(txn)
@@ -404,7 +386,6 @@ async fn insert_account(
     Ok(account::ActiveModel {
         person_id: Set(person_id),
         role: Set(role),
-        created_at: Set(Utc::now()),
         disabled_at: Set(None),
         ..Default::default()
     }
@@ -421,7 +402,6 @@ async fn insert_organization(
     description: &str,
     website_url: &str,
 ) -> ServiceResult<organization::Model> {
-    let now = Utc::now();
     Ok(organization::ActiveModel {
         slug: Set(slug.to_owned()),
         name: Set(name.to_owned()),
@@ -429,9 +409,6 @@ async fn insert_organization(
         parent_id: Set(parent_id),
         description: Set(Some(description.to_owned())),
         website_url: Set(Some(website_url.to_owned())),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(txn)

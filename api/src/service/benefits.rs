@@ -112,6 +112,8 @@ pub async fn revoke_benefit(
             ServiceError::missing("input.benefitGrantId", "No benefit grant has this ID.")
         })?;
     let txn = db.begin().await?;
+    // Not `versioned::bump`: a grant has no `updated_at`, and its revocation is
+    // guarded by `revoked_at IS NULL` rather than by the version the caller read.
     let result = benefit_grant::Entity::update_many()
         .col_expr(
             benefit_grant::Column::Version,

@@ -114,6 +114,7 @@ pub async fn remember(
         operation: Set(claim.operation.to_owned()),
         request_hash: Set(claim.request_hash.clone()),
         response: Set(response),
+        // Set here rather than by `before_save`: the retention is measured from it.
         created_at: Set(now),
         expires_at: Set(now + RETENTION),
         ..Default::default()

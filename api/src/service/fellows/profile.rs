@@ -136,6 +136,7 @@ pub async fn update_profile(
         Some(name) => person::Entity::update_many()
             .col_expr(person::Column::NameFolded, Expr::val(search::fold(&name)))
             .col_expr(person::Column::Name, Expr::val(String::from(name)))
+            // A bulk update skips `before_save`: it folds the name and stamps the time.
             .col_expr(person::Column::UpdatedAt, Expr::val(Utc::now()))
             .filter(person::Column::Id.eq(current.person_id))
             .exec_with_returning(&txn)

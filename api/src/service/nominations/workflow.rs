@@ -327,7 +327,6 @@ pub async fn submit(
         return Err(already_open(&open));
     }
 
-    let now = Utc::now();
     let txn = db.begin().await?;
     let inserted = nomination::ActiveModel {
         nominee_name: Set(nominee_name.into()),
@@ -344,9 +343,6 @@ pub async fn submit(
         decided_at: Set(None),
         decision_note: Set(None),
         withdrawn_at: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -481,7 +477,6 @@ pub async fn endorse(
         nomination_id: Set(id),
         endorser_person_id: Set(endorser.id),
         comment: Set(comment.map(Into::into)),
-        created_at: Set(Utc::now()),
         ..Default::default()
     }
     .insert(&txn)
@@ -721,8 +716,6 @@ async fn admit(txn: &DatabaseTransaction, n: &nomination::Model) -> ServiceResul
             person::ActiveModel {
                 name: Set(n.nominee_name.clone()),
                 handle: Set(Some(n.nominee_handle.clone())),
-                created_at: Set(now),
-                updated_at: Set(now),
                 ..Default::default()
             }
             .insert(txn)
@@ -738,7 +731,6 @@ async fn admit(txn: &DatabaseTransaction, n: &nomination::Model) -> ServiceResul
         account::ActiveModel {
             person_id: Set(person.id),
             role: Set(AccountRole::Fellow),
-            created_at: Set(now),
             disabled_at: Set(None),
             ..Default::default()
         }
@@ -757,15 +749,24 @@ async fn admit(txn: &DatabaseTransaction, n: &nomination::Model) -> ServiceResul
             )));
         }
         Some(alumnus) => {
-            let version = alumnus.version;
-            let mut active: fellow::ActiveModel = alumnus.into();
-            active.status = Set(FellowStatus::Active);
-            active.joined_on = Set(now.date_naive());
-            active.nominated_by_person_id = Set(Some(n.nominator_person_id));
-            active.nomination_id = Set(Some(n.id));
-            active.version = Set(version + 1);
-            active.updated_at = Set(now);
-            active.update(txn).await?
+            // The alumnus row was read in this transaction, so its version still holds.
+            versioned::bump::<fellow::Entity>(alumnus.id, alumnus.version)
+                .col_expr(fellow::Column::Status, Expr::val(FellowStatus::Active))
+                .col_expr(fellow::Column::JoinedOn, Expr::val(now.date_naive()))
+                .col_expr(
+                    fellow::Column::NominatedByPersonId,
+                    Expr::val(n.nominator_person_id),
+                )
+                .col_expr(fellow::Column::NominationId, Expr::val(n.id))
+                .exec_with_returning(txn)
+                .await?
+                .pop()
+                .ok_or_else(|| {
+                    ServiceError::Conflict(format!(
+                        "`{}` changed while being admitted; decide the nomination again.",
+                        n.nominee_handle
+                    ))
+                })?
         }
         None => {
             fellow::ActiveModel {
@@ -777,9 +778,6 @@ async fn admit(txn: &DatabaseTransaction, n: &nomination::Model) -> ServiceResul
                 joined_on: Set(now.date_naive()),
                 nominated_by_person_id: Set(Some(n.nominator_person_id)),
                 nomination_id: Set(Some(n.id)),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
                 ..Default::default()
             }
             .insert(txn)

@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, Utc};
 use entity::enums::MembershipTier;
 use entity::{board_seat, foundation_membership, person};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -18,6 +18,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::service::access;
 use crate::service::audit::{self, Change};
 use crate::service::search;
+use crate::service::versioned;
 
 /// How many governing-board seats a tier carries.
 pub fn seats_for(tier: MembershipTier) -> usize {
@@ -136,13 +137,7 @@ pub async fn appoint_representative(
     let now = Utc::now();
     let txn = db.begin().await?;
     // The membership's version guards the seat: concurrent appointments queue here.
-    let bumped = foundation_membership::Entity::update_many()
-        .col_expr(
-            foundation_membership::Column::Version,
-            Expr::col(foundation_membership::Column::Version).add(1),
-        )
-        .col_expr(foundation_membership::Column::UpdatedAt, Expr::val(now))
-        .filter(foundation_membership::Column::Id.eq(current.id))
+    let bumped = versioned::bump::<foundation_membership::Entity>(current.id, None)
         .filter(foundation_membership::Column::EndedOn.is_null())
         .exec(&txn)
         .await?;
@@ -158,8 +153,6 @@ pub async fn appoint_representative(
             person::ActiveModel {
                 name: Set(name.into()),
                 handle: Set(handle.map(Into::into)),
-                created_at: Set(now),
-                updated_at: Set(now),
                 ..Default::default()
             }
             .insert(&txn)
@@ -188,6 +181,7 @@ pub async fn appoint_representative(
         let replaced = &holders[0];
         board_seat::Entity::update_many()
             .col_expr(board_seat::Column::Until, Expr::val(since))
+            // A bulk update skips `before_save`, so it stamps `updated_at` itself.
             .col_expr(board_seat::Column::UpdatedAt, Expr::val(now))
             .filter(board_seat::Column::Id.eq(replaced.id))
             .exec(&txn)
@@ -200,8 +194,6 @@ pub async fn appoint_representative(
         title: Set(title.map(Into::into)),
         since: Set(Some(since)),
         until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)

@@ -186,6 +186,7 @@ pub(super) async fn close_seats(
 ) -> ServiceResult<()> {
     board_seat::Entity::update_many()
         .col_expr(board_seat::Column::Until, Expr::val(on))
+        // A bulk update skips `before_save`, so it stamps `updated_at` itself.
         .col_expr(board_seat::Column::UpdatedAt, Expr::val(Utc::now()))
         .filter(board_seat::Column::MembershipId.eq(membership_id))
         .filter(board_seat::Column::Until.is_null())
