@@ -471,6 +471,71 @@ pub struct AuthSettings {
         global = true
     )]
     pub jwt_fellow_role: String,
+
+    /// Where an identity provider's signing keys come from, if anywhere.
+    #[command(flatten)]
+    pub provider: ProviderSettings,
+}
+
+/// An identity provider whose tokens are accepted: its keys are fetched by URL, cached,
+/// and refreshed in the background (see `auth::provider`).
+#[derive(Debug, Clone, Args)]
+pub struct ProviderSettings {
+    /// The OpenID Connect provider's issuer (`https://idp.example.org/realms/main`): its
+    /// `/.well-known/openid-configuration` names the key set, and its tokens' `iss` must
+    /// be the issuer the document names. `http://` only for loopback addresses.
+    #[arg(long = "oidc-issuer-url", env = "OIDC_ISSUER_URL", global = true)]
+    pub oidc_issuer_url: Option<String>,
+
+    /// A key set (JWKS) by URL, without discovery; its tokens carry `JWT_ISSUER` as
+    /// `iss`. `http://` only for loopback addresses. Not together with OIDC_ISSUER_URL.
+    #[arg(long = "jwt-jwks-url", env = "JWT_JWKS_URL", global = true)]
+    pub jwt_jwks_url: Option<String>,
+
+    /// Shortest time between two background refreshes of the provider's keys, however
+    /// short the `Cache-Control: max-age` it sends.
+    #[arg(
+        long = "jwks-refresh-min",
+        env = "JWKS_REFRESH_MIN",
+        default_value = "1m",
+        value_parser = parse_interval,
+        global = true
+    )]
+    pub refresh_min: Duration,
+
+    /// Longest time between two background refreshes, however long the `max-age`; also
+    /// the interval when the provider sends none.
+    #[arg(
+        long = "jwks-refresh-max",
+        env = "JWKS_REFRESH_MAX",
+        default_value = "1h",
+        value_parser = parse_interval,
+        global = true
+    )]
+    pub refresh_max: Duration,
+
+    /// Shortest time between two fetches caused by tokens naming an unknown `kid` (a key
+    /// the provider has just rotated in), however many such tokens arrive; also the
+    /// first retry delay while the provider is unreachable.
+    #[arg(
+        long = "jwks-refetch-cooldown",
+        env = "JWKS_REFETCH_COOLDOWN",
+        default_value = "5s",
+        value_parser = parse_interval,
+        global = true
+    )]
+    pub refetch_cooldown: Duration,
+}
+
+impl ProviderSettings {
+    /// No identity provider, with the default timing.
+    pub const NONE: ProviderSettings = ProviderSettings {
+        oidc_issuer_url: None,
+        jwt_jwks_url: None,
+        refresh_min: Duration::from_secs(60),
+        refresh_max: Duration::from_secs(3600),
+        refetch_cooldown: Duration::from_secs(5),
+    };
 }
 
 impl AuthSettings {
@@ -486,6 +551,7 @@ impl AuthSettings {
             jwt_handle_claim: "sub".to_owned(),
             jwt_staff_role: "STAFF".to_owned(),
             jwt_fellow_role: "FELLOW".to_owned(),
+            provider: ProviderSettings::NONE,
         }
     }
 }
@@ -566,6 +632,20 @@ mod tests {
         let parsed = <Only as clap::Parser>::parse_from(["api"]).settings;
         let default = RateLimitSharingSettings::default();
         assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn identity_provider_defaults_are_the_documented_ones() {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            settings: ProviderSettings,
+        }
+        let parsed = <Only as clap::Parser>::parse_from(["api"]).settings;
+        assert_eq!(
+            format!("{parsed:?}"),
+            format!("{:?}", ProviderSettings::NONE)
+        );
     }
 
     #[test]

@@ -57,10 +57,11 @@ impl Application {
         let keys = Arc::new(KeyRing::from_settings(auth)?);
         if !keys.can_verify() {
             tracing::warn!(
-                "no JWT_SECRET or JWT_PUBLIC_KEY_FILE is set: every request carrying a token \
-                 will be refused, and only anonymous access works"
+                "no JWT_SECRET, JWT_PUBLIC_KEY_FILE, OIDC_ISSUER_URL or JWT_JWKS_URL is set: \
+                 every request carrying a token will be refused, and only anonymous access works"
             );
         }
+        keys.start().await?;
         let cursors = cursor_keys(&server.cursors, auth)?;
         let metrics = Arc::new(Metrics::default());
         let db = db::connect(database, metrics.clone()).await?;
@@ -317,6 +318,7 @@ mod tests {
         jwt_handle_claim: String::new(),
         jwt_staff_role: String::new(),
         jwt_fellow_role: String::new(),
+        provider: crate::config::ProviderSettings::NONE,
     };
 
     const A: &str = "cursor-secret-a-0123456789abcdef0123";

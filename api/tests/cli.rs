@@ -54,8 +54,8 @@ fn schema_prints_the_checked_in_sdl() {
     );
 }
 
-#[test]
-fn token_mints_a_user_token_that_the_configured_key_verifies() {
+#[tokio::test]
+async fn token_mints_a_user_token_that_the_configured_key_verifies() {
     let output = api()
         .args(["token", "--role", "STAFF", "--sub", "merve", "--ttl", "1h"])
         .env("JWT_SECRET", SECRET)
@@ -78,7 +78,7 @@ fn token_mints_a_user_token_that_the_configured_key_verifies() {
     }
     let keys =
         api::auth::KeyRing::from_settings(&api::config::AuthSettings::with_secret(SECRET)).unwrap();
-    let claims: Claims = keys.verify(&token).unwrap();
+    let claims: Claims = keys.verify(&token).await.unwrap();
     assert_eq!(claims.sub, "merve");
     assert_eq!(claims.role, "STAFF");
     assert_eq!(claims.exp - claims.iat, 3600);

@@ -11,6 +11,7 @@
 //! PostgreSQL answers.
 
 pub mod nominations;
+pub mod oidc;
 pub mod process;
 pub mod seed;
 pub mod ws;

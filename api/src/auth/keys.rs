@@ -6,20 +6,24 @@
 //! none`, an RS256 public key used as an HS256 secret, and any other algorithm switch.
 //!
 //! Several keys may be live at once, so that operators rotate them without downtime:
-//! `JWT_SECRET` with `JWT_SECRET_PREVIOUS` (verifying only), and a JWKS file with one
-//! key per `kid`. A token without a `kid` is tried against each unnamed key of its
-//! algorithm, the current one first.
+//! `JWT_SECRET` with `JWT_SECRET_PREVIOUS` (verifying only), a JWKS file with one key
+//! per `kid`, and an identity provider's keys fetched by URL ([`super::provider`]). A
+//! token without a `kid` is tried against each unnamed key of its algorithm, the current
+//! one first. A provider's tokens must carry the provider's issuer; the others carry
+//! `JWT_ISSUER`.
 
 use secrecy::ExposeSecret;
 use std::fmt;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::claims::ClaimRules;
+use super::provider::{KeySet, ProviderKeys};
 use crate::config::AuthSettings;
 
 /// Shortest HS256 secret accepted: 256 bits, the size of the hash.
@@ -29,11 +33,56 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub const LEEWAY_SECONDS: u64 = 30;
 
 /// One key that verifies tokens, and the one algorithm it accepts.
-struct VerifyingKey {
+pub(super) struct VerifyingKey {
     /// The key id a token names it by; `None` for the HS256 secrets and a single PEM key.
     kid: Option<String>,
     algorithm: Algorithm,
     key: DecodingKey,
+}
+
+impl VerifyingKey {
+    /// The public key of one JWK, pinned to its `alg` (or, without one, to the usual
+    /// algorithm of its type: RS256, ES256 on P-256, EdDSA). Symmetric keys and other
+    /// algorithms are refused.
+    pub(super) fn of_jwk(jwk: &Jwk) -> Result<VerifyingKey, String> {
+        let kid = jwk.common.key_id.clone();
+        let name = kid.as_deref().unwrap_or("without a kid");
+        let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
+            (_, AlgorithmParameters::OctetKey(_)) => {
+                return Err(format!(
+                    "key {name}: symmetric keys do not belong in a public key set"
+                ))
+            }
+            (Some(KeyAlgorithm::RS256), _) => Algorithm::RS256,
+            (Some(KeyAlgorithm::RS384), _) => Algorithm::RS384,
+            (Some(KeyAlgorithm::RS512), _) => Algorithm::RS512,
+            (Some(KeyAlgorithm::PS256), _) => Algorithm::PS256,
+            (Some(KeyAlgorithm::ES256), _) => Algorithm::ES256,
+            (Some(KeyAlgorithm::ES384), _) => Algorithm::ES384,
+            (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
+            (Some(other), _) => {
+                return Err(format!(
+                    "key {name}: algorithm {other:?} is not supported (use RS256, ES256 or EdDSA)"
+                ))
+            }
+            (None, AlgorithmParameters::RSA(_)) => Algorithm::RS256,
+            (None, AlgorithmParameters::EllipticCurve(ec)) if ec.curve == EllipticCurve::P256 => {
+                Algorithm::ES256
+            }
+            (None, AlgorithmParameters::OctetKeyPair(_)) => Algorithm::EdDSA,
+            (None, _) => {
+                return Err(format!(
+                    "key {name}: cannot tell its algorithm; give it an `alg`"
+                ))
+            }
+        };
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| format!("key {name} is not usable"))?;
+        Ok(VerifyingKey {
+            kid,
+            algorithm,
+            key,
+        })
+    }
 }
 
 /// Why a token was refused, in words a client may read; never the token itself.
@@ -59,12 +108,15 @@ pub struct KeyRing {
     issuer: String,
     audience: String,
     claims: ClaimRules,
+    /// The identity provider's keys, fetched by URL, when one is configured.
+    provider: Option<Arc<ProviderKeys>>,
 }
 
 impl KeyRing {
     /// Reads the keys the settings name; refuses a secret shorter than
-    /// [`MIN_SECRET_BYTES`], a previous secret without a current one, and a key file
-    /// that does not parse.
+    /// [`MIN_SECRET_BYTES`], a previous secret without a current one, a key file that
+    /// does not parse, and a provider URL [`super::provider::check_url`] refuses. A
+    /// provider's keys are fetched once [`Self::start`] runs.
     pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<KeyRing> {
         let mut keys = Vec::new();
         let mut signing = None;
@@ -103,12 +155,27 @@ impl KeyRing {
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
             claims: ClaimRules::from_settings(settings)?,
+            provider: ProviderKeys::from_settings(&settings.provider, &settings.jwt_issuer)?,
         })
+    }
+
+    /// Starts fetching the identity provider's keys, if one is configured; see
+    /// [`ProviderKeys::start`].
+    pub async fn start(&self) -> anyhow::Result<()> {
+        match &self.provider {
+            Some(provider) => provider.start().await,
+            None => Ok(()),
+        }
+    }
+
+    /// The identity provider whose keys are fetched by URL, if one is configured.
+    pub fn provider(&self) -> Option<&ProviderKeys> {
+        self.provider.as_deref()
     }
 
     /// Whether any user token can be accepted at all.
     pub fn can_verify(&self) -> bool {
-        !self.keys.is_empty()
+        !self.keys.is_empty() || self.provider.is_some()
     }
 
     /// Whether this server can mint tokens (it needs the HS256 secret).
@@ -132,37 +199,80 @@ impl KeyRing {
     }
 
     /// Checks the signature, algorithm, `exp`, `iss`, `aud` and `sub`, and `nbf` and
-    /// `iat` when the token carries them, and decodes the claims.
+    /// `iat` when the token carries them, and decodes the claims. A token naming a `kid`
+    /// that none of the keys has makes the provider's keys be fetched again first (see
+    /// [`ProviderKeys::refetched_for`]).
     ///
     /// `nbf` and `iat` are optional (RFC 7519, section 4.1): most identity providers
     /// issue no `nbf`, and requiring it refused every token they sign. When present, a
     /// token not valid yet, or issued in the future, is refused (beyond the leeway).
-    pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<C, Rejection> {
-        if self.keys.is_empty() {
+    pub async fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<C, Rejection> {
+        if !self.can_verify() {
             return Err(reject(
                 "this server accepts no tokens: it has no verification key configured",
             ));
         }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| reject("the token is malformed or names an unsupported algorithm"))?;
-        let candidates: Vec<&VerifyingKey> = match &header.kid {
-            Some(kid) => vec![self
-                .keys
+        let mut provided = self.provider.as_ref().map(|p| p.keys());
+        if let (Some(kid), Some(provider)) = (&header.kid, &self.provider) {
+            let known = |set: &Option<Arc<KeySet>>| {
+                self.keys
+                    .iter()
+                    .chain(set.iter().flat_map(|s| s.keys.iter()))
+                    .any(|k| k.kid.as_deref() == Some(kid.as_str()))
+            };
+            if !known(&provided) {
+                provided = Some(provider.refetched_for(kid).await);
+            }
+        }
+        self.verify_with(token, &header, provided.as_deref())
+    }
+
+    /// [`Self::verify`] with the provider's keys as they are now.
+    fn verify_with<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        header: &Header,
+        provided: Option<&KeySet>,
+    ) -> Result<C, Rejection> {
+        // Each key with the issuer its tokens carry.
+        let all: Vec<(&VerifyingKey, &str)> = self
+            .keys
+            .iter()
+            .map(|k| (k, self.issuer.as_str()))
+            .chain(
+                provided
+                    .into_iter()
+                    .flat_map(|set| set.keys.iter().map(|k| (k, set.issuer.as_str()))),
+            )
+            .collect();
+        let candidates: Vec<(&VerifyingKey, &str)> = match &header.kid {
+            Some(kid) => vec![*all
                 .iter()
-                .find(|k| k.kid.as_deref() == Some(kid.as_str()))
-                .ok_or_else(|| reject("the token's key id (kid) is unknown"))?],
+                .find(|(k, _)| k.kid.as_deref() == Some(kid.as_str()))
+                .ok_or_else(|| {
+                    if provided.is_some_and(|set| set.keys.is_empty()) {
+                        reject("the identity provider's keys are not loaded yet; try again shortly")
+                    } else {
+                        reject("the token's key id (kid) is unknown")
+                    }
+                })?],
             None => {
-                let unnamed: Vec<&VerifyingKey> =
-                    self.keys.iter().filter(|k| k.kid.is_none()).collect();
+                let unnamed: Vec<(&VerifyingKey, &str)> = all
+                    .iter()
+                    .copied()
+                    .filter(|(k, _)| k.kid.is_none())
+                    .collect();
                 if unnamed.is_empty() {
                     return Err(reject(
                         "the token names no key id (kid), and every key here has one",
                     ));
                 }
-                let of_algorithm: Vec<&VerifyingKey> = unnamed
+                let of_algorithm: Vec<(&VerifyingKey, &str)> = unnamed
                     .iter()
                     .copied()
-                    .filter(|k| k.algorithm == header.alg)
+                    .filter(|(k, _)| k.algorithm == header.alg)
                     .collect();
                 // No unnamed key of the token's algorithm: the first one's pin refuses it.
                 if of_algorithm.is_empty() {
@@ -173,7 +283,7 @@ impl KeyRing {
             }
         };
         let mut refusal = reject("the token's signature does not verify");
-        for key in candidates {
+        for (key, issuer) in candidates {
             if header.alg != key.algorithm {
                 return Err(reject(format!(
                     "the token's algorithm {:?} is not the one its key is pinned to",
@@ -183,7 +293,7 @@ impl KeyRing {
             let mut validation = Validation::new(key.algorithm);
             validation.leeway = LEEWAY_SECONDS;
             validation.validate_nbf = true;
-            validation.set_issuer(&[&self.issuer]);
+            validation.set_issuer(&[issuer]);
             validation.set_audience(&[&self.audience]);
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
             match jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation) {
@@ -264,35 +374,10 @@ fn public_keys(text: &str) -> anyhow::Result<Vec<VerifyingKey>> {
         let set: JwkSet = serde_json::from_str(text).context("not a JWKS document")?;
         let mut keys = Vec::new();
         for jwk in &set.keys {
-            let Some(kid) = jwk.common.key_id.clone() else {
+            if jwk.common.key_id.is_none() {
                 bail!("every key of a JWKS needs a `kid`");
-            };
-            let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
-                (Some(KeyAlgorithm::RS256), _) => Algorithm::RS256,
-                (Some(KeyAlgorithm::ES256), _) => Algorithm::ES256,
-                (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
-                (Some(other), _) => bail!(
-                    "key {kid}: algorithm {other:?} is not supported (use RS256, ES256 or EdDSA)"
-                ),
-                (None, AlgorithmParameters::RSA(_)) => Algorithm::RS256,
-                (None, AlgorithmParameters::EllipticCurve(ec))
-                    if ec.curve == EllipticCurve::P256 =>
-                {
-                    Algorithm::ES256
-                }
-                (None, AlgorithmParameters::OctetKeyPair(_)) => Algorithm::EdDSA,
-                (None, _) => bail!("key {kid}: cannot tell its algorithm; give it an `alg`"),
-            };
-            if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
-                bail!("key {kid}: symmetric keys do not belong in a public key file");
             }
-            let key =
-                DecodingKey::from_jwk(jwk).with_context(|| format!("key {kid} is not usable"))?;
-            keys.push(VerifyingKey {
-                kid: Some(kid),
-                algorithm,
-                key,
-            });
+            keys.push(VerifyingKey::of_jwk(jwk).map_err(anyhow::Error::msg)?);
         }
         if keys.is_empty() {
             bail!("the JWKS holds no keys");
@@ -328,8 +413,8 @@ mod tests {
         assert!(err.to_string().contains("at least 32 bytes"));
     }
 
-    #[test]
-    fn a_token_signed_and_verified_with_the_secret_round_trips() {
+    #[tokio::test]
+    async fn a_token_signed_and_verified_with_the_secret_round_trips() {
         #[derive(Serialize, serde::Deserialize)]
         struct Claims {
             sub: String,
@@ -349,10 +434,10 @@ mod tests {
                 nbf: now,
             })
             .unwrap();
-        let claims: Claims = ring.verify(&token).unwrap();
+        let claims: Claims = ring.verify(&token).await.unwrap();
         assert_eq!(claims.sub, "merve");
         let other = KeyRing::from_settings(&AuthSettings::with_secret(&"x".repeat(32))).unwrap();
-        assert!(other.verify::<Claims>(&token).is_err());
+        assert!(other.verify::<Claims>(&token).await.is_err());
     }
 
     fn ring(current: &str, previous: Option<&str>) -> anyhow::Result<KeyRing> {
@@ -369,8 +454,8 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn during_a_rotation_the_previous_secret_verifies_and_the_new_one_signs() {
+    #[tokio::test]
+    async fn during_a_rotation_the_previous_secret_verifies_and_the_new_one_signs() {
         let (old, new) = ("o".repeat(32), "n".repeat(32));
         let before = ring(&old, None).unwrap();
         let rotating = ring(&new, Some(&old)).unwrap();
@@ -378,15 +463,17 @@ mod tests {
         // Tokens signed before the switch still verify while the old key is previous.
         assert!(rotating
             .verify::<serde_json::Value>(&token_of(&before))
+            .await
             .is_ok());
         // The new tokens are signed with the new key: the old servers do not take them,
         // the ones after the rotation do.
         let fresh = token_of(&rotating);
-        assert!(before.verify::<serde_json::Value>(&fresh).is_err());
-        assert!(after.verify::<serde_json::Value>(&fresh).is_ok());
+        assert!(before.verify::<serde_json::Value>(&fresh).await.is_err());
+        assert!(after.verify::<serde_json::Value>(&fresh).await.is_ok());
         // Once the previous key is gone, so are the tokens it signed.
         let refused = after
             .verify::<serde_json::Value>(&token_of(&before))
+            .await
             .unwrap_err();
         assert!(refused.0.contains("signature"), "{refused}");
     }
@@ -401,8 +488,8 @@ mod tests {
         assert!(err.to_string().contains("without JWT_SECRET"), "{err}");
     }
 
-    #[test]
-    fn a_token_whose_claims_fail_is_refused_for_its_claims_not_its_signature() {
+    #[tokio::test]
+    async fn a_token_whose_claims_fail_is_refused_for_its_claims_not_its_signature() {
         let (old, new) = ("o".repeat(32), "n".repeat(32));
         let rotating = ring(&new, Some(&old)).unwrap();
         let now = chrono::Utc::now().timestamp();
@@ -412,7 +499,10 @@ mod tests {
                 "sub": "merve", "iss": "fellowship-api", "aud": "fellowship-api", "exp": now - 3600,
             }))
             .unwrap();
-        let refused = rotating.verify::<serde_json::Value>(&expired).unwrap_err();
+        let refused = rotating
+            .verify::<serde_json::Value>(&expired)
+            .await
+            .unwrap_err();
         assert!(refused.0.contains("expired"), "{refused}");
     }
 

@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod claims;
 pub mod keys;
+pub mod provider;
 
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use chrono::{DateTime, Duration, Utc};
@@ -311,7 +312,7 @@ pub async fn authenticate_until(
         let (partner, expires_at) = partner_of(db, token, jti).await?;
         return Ok((Viewer::Partner(partner), expires_at));
     }
-    let claims: serde_json::Value = keys.verify(token)?;
+    let claims: serde_json::Value = keys.verify(token).await?;
     // The moment verification starts refusing it, leeway included (`exp` is a number:
     // verification checked it).
     let exp = claims["exp"].as_f64().unwrap_or_default() as i64;

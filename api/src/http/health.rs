@@ -6,6 +6,7 @@ use serde_json::json;
 use sea_orm::DbBackend;
 
 use super::AppState;
+use crate::auth::provider::ProviderState;
 use crate::metrics::PoolUsage;
 
 /// The process is up and serving HTTP.
@@ -24,12 +25,43 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "reason": "the server is shutting down",
         }));
     }
-    match state.probe.readiness() {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
-        Err(reason) => HttpResponse::ServiceUnavailable()
-            .insert_header((actix_web::http::header::RETRY_AFTER, "1"))
-            .json(json!({ "status": "unavailable", "reason": reason })),
+    if let Err(reason) = state.probe.readiness() {
+        return unavailable(reason);
     }
+    let Some(provider) = state.keys.provider() else {
+        return HttpResponse::Ok().json(json!({ "status": "ready" }));
+    };
+    // Cached keys keep verifying tokens while the provider is away, so a stale key set
+    // is reported but keeps the server ready: taking every replica out of the load
+    // balancer because the provider blinked would refuse anonymous readers too.
+    match provider.state() {
+        ProviderState::NotLoaded { reason } => unavailable(format!(
+            "the identity provider's keys are not loaded: {reason}"
+        )),
+        ProviderState::Fresh { age_seconds } => HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "identityProvider": { "status": "fresh", "keysAgeSeconds": age_seconds },
+        })),
+        ProviderState::Stale {
+            age_seconds,
+            failing_for_seconds,
+            reason,
+        } => HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "identityProvider": {
+                "status": "stale",
+                "keysAgeSeconds": age_seconds,
+                "unreachableForSeconds": failing_for_seconds,
+                "reason": reason,
+            },
+        })),
+    }
+}
+
+fn unavailable(reason: impl Into<String>) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((actix_web::http::header::RETRY_AFTER, "1"))
+        .json(json!({ "status": "unavailable", "reason": reason.into() }))
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

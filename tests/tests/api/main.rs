@@ -13,6 +13,7 @@ mod fuzz;
 mod hostile_input;
 mod http;
 mod idempotency;
+mod identity_provider;
 mod limits;
 mod migrations;
 mod node;
