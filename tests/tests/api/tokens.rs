@@ -555,6 +555,21 @@ mod rotation {
             let refused = role_at(&app, &after, &old_staff).await.unwrap_err();
             assert!(refused.to_string().contains("signature"), "{refused}");
             assert_eq!(role_at(&app, &after, &new_staff).await.unwrap(), "STAFF");
+            // The WebSocket verifies by the same keys: the old token opens a socket during
+            // the rotation and none after it; the new one opens one. (Partners have no
+            // subscription to open a socket for.)
+            for (address, token, accepted) in [
+                (&rotating, &old_staff, true),
+                (&after, &old_staff, false),
+                (&after, &new_staff, true),
+            ] {
+                let mut socket = WsClient::connect_with(address, None).await;
+                match socket.init(Some(token)).await {
+                    Received::Message(ack) if accepted => assert_eq!(ack, json!({ "type": "connection_ack" })),
+                    Received::Closed { code, .. } if !accepted => assert_eq!(code, 4403),
+                    other => panic!("{address}, accepted {accepted}: {other:?}"),
+                }
+            }
             // Both partner tokens still work, and still read only what their scope allows.
             for partner in [&old_partner, &new_partner] {
                 assert_eq!(role_at(&app, &after, partner).await.unwrap(), "PARTNER");
