@@ -47,6 +47,7 @@ pub struct Metrics {
     rate_limit_syncs: IntCounter,
     rate_limit_sync_failures: IntCounter,
     rate_limit_direct_charges: IntCounter,
+    identity_provider_fetches: IntCounterVec,
     pool_connections: IntGauge,
     pool_idle_connections: IntGauge,
     pool_max_connections: IntGauge,
@@ -158,6 +159,7 @@ impl Default for Metrics {
             rate_limit_syncs: counter(&registry, "fellowship_rate_limit_syncs_total", "Batches of rate-limit spending sent to the shared store."),
             rate_limit_sync_failures: counter(&registry, "fellowship_rate_limit_sync_failures_total", "Batches the shared rate-limit store did not take (down, slow or refusing)."),
             rate_limit_direct_charges: counter(&registry, "fellowship_rate_limit_direct_charges_total", "Requests charged straight to the shared store: more callers than a process tracks."),
+            identity_provider_fetches: counters_by(&registry, "fellowship_identity_provider_fetches_total", "Fetches of the identity provider's keys, by outcome (ok or failed).", &["outcome"]),
             pool_connections: gauge(&registry, "fellowship_db_pool_connections", "Connections the pool holds now."),
             pool_idle_connections: gauge(&registry, "fellowship_db_pool_idle_connections", "Connections idle in the pool now."),
             pool_max_connections: gauge(&registry, "fellowship_db_pool_max_connections", "Most connections the pool opens."),
@@ -213,6 +215,13 @@ impl Metrics {
         if failed {
             self.rate_limit_sync_failures.inc();
         }
+    }
+
+    /// One fetch of the identity provider's keys, and whether it failed.
+    pub fn record_identity_provider_fetch(&self, failed: bool) {
+        self.identity_provider_fetches
+            .with_label_values(&[if failed { "failed" } else { "ok" }])
+            .inc();
     }
 
     /// A request charged straight to the shared store, its caller not tracked in memory.

@@ -61,9 +61,9 @@ impl Application {
                  every request carrying a token will be refused, and only anonymous access works"
             );
         }
-        keys.start().await?;
         let cursors = cursor_keys(&server.cursors, auth)?;
         let metrics = Arc::new(Metrics::default());
+        keys.start(metrics.clone()).await?;
         let db = db::connect(database, metrics.clone()).await?;
         db::migrate_up(&db).await?;
         if options.demo {

@@ -161,9 +161,9 @@ impl KeyRing {
 
     /// Starts fetching the identity provider's keys, if one is configured; see
     /// [`ProviderKeys::start`].
-    pub async fn start(&self) -> anyhow::Result<()> {
+    pub async fn start(&self, metrics: Arc<crate::metrics::Metrics>) -> anyhow::Result<()> {
         match &self.provider {
-            Some(provider) => provider.start().await,
+            Some(provider) => provider.start(metrics).await,
             None => Ok(()),
         }
     }

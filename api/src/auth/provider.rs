@@ -24,6 +24,7 @@ use tokio::sync::{watch, Notify};
 
 use super::keys::VerifyingKey;
 use crate::config::ProviderSettings;
+use crate::metrics::Metrics;
 
 /// How long one fetch (discovery document or key set) may take.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -169,7 +170,7 @@ impl ProviderKeys {
     /// Starts the task that fetches the keys, and waits for its first fetch (at most a
     /// fetch's timeout). A provider that does not answer is no reason not to start: the
     /// task keeps trying, and readiness says no key is loaded.
-    pub async fn start(self: &Arc<Self>) -> anyhow::Result<()> {
+    pub async fn start(self: &Arc<Self>, metrics: Arc<Metrics>) -> anyhow::Result<()> {
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
@@ -189,6 +190,7 @@ impl ProviderKeys {
             self.wake.clone(),
             self.alive.clone(),
             client,
+            metrics,
         ));
         let _ = tokio::time::timeout(FETCH_TIMEOUT * 2, first.changed()).await;
         match self.state() {
@@ -232,12 +234,8 @@ impl ProviderKeys {
             }
         };
         if wait {
-            // Two fetches (discovery, then keys) and a margin.
-            let _ = tokio::time::timeout(
-                FETCH_TIMEOUT * 2 + Duration::from_secs(1),
-                fetched.changed(),
-            )
-            .await;
+            // A request waits at most one fetch's timeout, however slow the provider.
+            let _ = tokio::time::timeout(FETCH_TIMEOUT, fetched.changed()).await;
         }
         self.keys()
     }
@@ -301,12 +299,15 @@ async fn refresh_loop(
     wake: Arc<Notify>,
     mut alive: watch::Receiver<()>,
     client: reqwest::Client,
+    metrics: Arc<Metrics>,
 ) {
     let mut failures: u32 = 0;
     loop {
         let next = {
             let Some(keys) = keys.upgrade() else { return };
-            let next = match keys.refresh(&client).await {
+            let outcome = keys.refresh(&client).await;
+            metrics.record_identity_provider_fetch(outcome.is_err());
+            let next = match outcome {
                 Ok(next) => {
                     failures = 0;
                     next

@@ -267,6 +267,23 @@ async fn while_the_provider_is_down_cached_keys_keep_working_and_readiness_says_
             .contains("503"),
         "{body}"
     );
+    // Operators see the failures in /metrics.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let failed = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fellowship_identity_provider_fetches_total{outcome=\"failed\"} ")
+        })
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(failed.is_some_and(|n| n >= 1), "{metrics}");
     // The keys fetched before keep verifying, over HTTP and the WebSocket.
     assert!(is_staff(&app, &token).await);
     assert_eq!(
