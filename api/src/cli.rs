@@ -7,10 +7,10 @@ use migration::{Migrator, MigratorTrait};
 
 use entity::enums::AccountRole;
 
-use crate::auth::accounts::{self, NewAccount};
 use crate::auth::{mint_user_token, KeyRing, Role};
 use crate::config::{parse_duration, AuthSettings, DatabaseSettings, ServerSettings};
 use crate::error::ServiceError;
+use crate::service::accounts::{self, NewAccount};
 use crate::startup::{Application, ServeOptions};
 use crate::{db, graphql, telemetry};
 
@@ -74,8 +74,10 @@ enum AccountAction {
     /// `api account create --role STAFF --handle merve --name "Merve Noyan"`.
     ///
     /// Migrates the database up first. A handle that already has an account is
-    /// refused, and nothing is changed. Fellows normally get their account when
-    /// their nomination is accepted.
+    /// refused, and nothing is changed: the same rules as the API's. Once a staff
+    /// member can sign in, staff manage accounts through the API (`inviteStaffMember`,
+    /// `createFellowAccount`, `disableAccount`, `enableAccount`); fellows normally get
+    /// their account when their nomination is accepted.
     Create {
         /// STAFF or FELLOW.
         #[arg(long, value_parser = ["STAFF", "FELLOW"], ignore_case = true)]

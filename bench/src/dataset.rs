@@ -279,6 +279,8 @@ pub async fn generate(db: &DatabaseConnection, size: Size, seed: u64) -> anyhow:
             role: AccountRole::Staff,
             created_at: at(start, 0),
             disabled_at: None,
+            disabled_by_person_id: None,
+            disabled_note: None,
         });
     }
 
@@ -298,6 +300,8 @@ pub async fn generate(db: &DatabaseConnection, size: Size, seed: u64) -> anyhow:
             role: AccountRole::Fellow,
             created_at: joined_at,
             disabled_at: None,
+            disabled_by_person_id: None,
+            disabled_note: None,
         });
         // Nominated by an earlier fellow, the first ones (and a few later) by staff.
         let nominator = if i < 20 || rng.chance(0.05) {

@@ -26,6 +26,12 @@ pub struct Model {
     /// When the account was disabled; while set, every token for this person is
     /// refused. `None` for an account in use.
     pub disabled_at: Option<DateTimeUtc>,
+    /// The staff member who disabled the account (`disableAccount`), while it is
+    /// disabled; `None` for an account disabled by hand in the database, and once it is
+    /// enabled again (the audit log keeps the history).
+    pub disabled_by_person_id: Option<i64>,
+    /// Why the account was disabled, in the words of whoever did, while it is disabled.
+    pub disabled_note: Option<String>,
 }
 
 /// The relations of `accounts` to other tables.
@@ -40,8 +46,18 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Person,
+    /// The staff member who disabled the account (`disabled_by_person_id`).
+    #[sea_orm(
+        belongs_to = "super::person::Entity",
+        from = "Column::DisabledByPersonId",
+        to = "super::person::Column::Id",
+        on_delete = "Restrict"
+    )]
+    DisabledBy,
 }
 
+/// The main person of an account is its holder; use `Relation::DisabledBy` explicitly
+/// for who disabled it.
 impl Related<super::person::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Person.def()

@@ -13,7 +13,6 @@
 //!
 //! What each caller may do is decided by the domain services (`service::access`).
 
-pub mod accounts;
 pub mod claims;
 pub mod keys;
 pub mod provider;

@@ -37,10 +37,12 @@ pub enum NodeType {
     ApiToken,
     /// An entry of the audit log (`audit_events`); staff only.
     AuditEvent,
+    /// A staff member's or a fellow's sign-in (`accounts`); staff only.
+    Account,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 12] = [
+    const ALL: [NodeType; 13] = [
         NodeType::Fellow,
         NodeType::Person,
         NodeType::Contribution,
@@ -53,6 +55,7 @@ impl NodeType {
         NodeType::BenefitGrant,
         NodeType::ApiToken,
         NodeType::AuditEvent,
+        NodeType::Account,
     ];
 
     /// The type with this GraphQL name, such as `"Fellow"`; `None` for any other name.
@@ -75,6 +78,7 @@ impl NodeType {
             NodeType::BenefitGrant => "BenefitGrant",
             NodeType::ApiToken => "ApiToken",
             NodeType::AuditEvent => "AuditEvent",
+            NodeType::Account => "Account",
         }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::Context;
 use entity::{
-    api_token, audit_event, benefit_grant, board_seat, contribution, endorsement, fellow,
+    account, api_token, audit_event, benefit_grant, board_seat, contribution, endorsement, fellow,
     foundation_membership, nomination, organization, person, strategic_area,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter};
@@ -47,7 +47,8 @@ has_id!(
     endorsement::Model,
     benefit_grant::Model,
     api_token::Model,
-    audit_event::Model
+    audit_event::Model,
+    account::Model
 );
 
 impl<E> Loader<i64> for ById<E>
@@ -319,6 +320,8 @@ pub struct Loaders {
     pub api_tokens: Cached<ById<api_token::Entity>>,
     /// Audit events by id; the caller checks that staff asked.
     pub audit_events: Cached<ById<audit_event::Entity>>,
+    /// Accounts by id; the caller checks that staff asked.
+    pub accounts: Cached<ById<account::Entity>>,
     /// Every endorsement of each nomination, oldest first, by nomination id.
     pub endorsements_by_nomination: Cached<EndorsementsByNomination>,
     /// The strategic areas each nomination concerns, by name, by nomination id.
@@ -383,6 +386,7 @@ impl Loaders {
             benefit_grants: by_id(db),
             api_tokens: by_id(db),
             audit_events: by_id(db),
+            accounts: by_id(db),
             endorsements_by_nomination: loader(EndorsementsByNomination(db.clone())),
             strategic_areas_by_nomination: loader(StrategicAreasByNomination(db.clone())),
             benefits_by_fellow: loader(BenefitsByFellow(db.clone())),

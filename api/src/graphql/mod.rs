@@ -4,6 +4,7 @@
 //! [`schema_builder`] is the only place the schema is assembled, used both by the
 //! server and by `api schema`, so the printed SDL is the served one.
 
+pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod benefits;
@@ -57,6 +58,7 @@ pub struct Query(
     nomination_events::NominationEventQuery,
     api_tokens::ApiTokenQuery,
     audit::AuditQuery,
+    accounts::AccountQuery,
 );
 
 /// Every mutation of the API.
@@ -68,6 +70,7 @@ pub struct Mutation(
     strategic_areas::mutations::StrategicAreaMutation,
     organizations::mutations::OrganizationMutation,
     api_tokens::ApiTokenMutation,
+    accounts::AccountMutation,
 );
 
 /// The schema as this server runs it: every query, mutation and subscription.

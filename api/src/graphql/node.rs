@@ -4,6 +4,7 @@ use async_graphql::PathSegment;
 use async_graphql::{Context, Interface, Object, Result, ID};
 use futures::future::join_all;
 
+use super::accounts::Account;
 use super::api_tokens::ApiToken;
 use super::audit::AuditEvent;
 use super::benefits::BenefitGrant;
@@ -49,6 +50,8 @@ pub enum Node {
     ApiToken(ApiToken),
     /// An entry of the audit log; staff only.
     AuditEvent(AuditEvent),
+    /// A staff member's or a fellow's account; staff only.
+    Account(Account),
 }
 
 async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> {
@@ -138,6 +141,13 @@ async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> 
                 .load_one(row)
                 .await?
                 .map(|e| Node::AuditEvent(AuditEvent(e)))
+        }
+        NodeType::Account => {
+            Reach::of_staff_records(viewer(ctx)).require_some("accounts")?;
+            l.accounts
+                .load_one(row)
+                .await?
+                .map(|a| Node::Account(Account(a)))
         }
     })
 }

@@ -124,14 +124,14 @@ pub fn require_staff(viewer: &Viewer, what: &str) -> ServiceResult<()> {
 }
 
 /// How much of a private type (nominations and their endorsements, benefit grants, API
-/// tokens, the audit log) a caller may read. It is the one rule for looking such a row
-/// up by its ID (`node`, `nodes`, `nomination(id:)`, a mutation's input ID), made so
-/// that no answer tells a row that exists from one that does not:
+/// tokens, the audit log, accounts) a caller may read. It is the one rule for looking
+/// such a row up by its ID (`node`, `nodes`, `nomination(id:)`, a mutation's input ID),
+/// made so that no answer tells a row that exists from one that does not:
 ///
 /// - [`Reach::Nothing`]: the caller may read no row of the type (anyone but staff for
-///   tokens and the audit log; anonymous callers, and partners without the scope, for
-///   nominations and grants). Every ID of the type answers `FORBIDDEN`, and is refused
-///   before any lookup: that says what the caller may do, never what exists.
+///   tokens, the audit log and accounts; anonymous callers, and partners without the
+///   scope, for nominations and grants). Every ID of the type answers `FORBIDDEN`, and
+///   is refused before any lookup: that says what the caller may do, never what exists.
 /// - [`Reach::Part`]: the caller may read some rows (a fellow: open nominations and
 ///   their own, their own benefit grants). A row they may not read and a row that does
 ///   not exist answer alike, `NOT_FOUND` in the same words.
@@ -172,7 +172,7 @@ impl Reach {
         }
     }
 
-    /// API tokens and the audit log.
+    /// API tokens, the audit log and accounts.
     pub fn of_staff_records(viewer: &Viewer) -> Reach {
         if viewer.is_staff() {
             Reach::All

@@ -2,6 +2,7 @@
 //! the viewer and validated arguments; nothing here knows about GraphQL or HTTP.
 
 pub mod access;
+pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod benefits;

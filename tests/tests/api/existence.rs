@@ -94,6 +94,17 @@ async fn private_objects(backend: fellowship_tests::Backend) -> Private {
         .as_str()
         .unwrap()
         .to_owned();
+    let account = app
+        .graphql_as(
+            Some(&staff),
+            "{ accounts(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok()["accounts"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let with_missing = |kind: &'static str, id: String| (kind, id, global(kind, MISSING));
     let ids = vec![
         with_missing("Nomination", global("Nomination", declined.id)),
@@ -101,6 +112,7 @@ async fn private_objects(backend: fellowship_tests::Backend) -> Private {
         with_missing("BenefitGrant", global("BenefitGrant", grant.id)),
         with_missing("ApiToken", token),
         with_missing("AuditEvent", audit),
+        with_missing("Account", account),
     ];
     assert!(ids.iter().all(|(_, id, _)| raw_id(id) < MISSING));
     Private {
@@ -132,9 +144,9 @@ on_both_databases! {
             json!({})).await.expect_ok()["createApiToken"]["token"].as_str().unwrap().to_owned();
         let fellow = p.app.token(Role::Fellow, "mariagrandury");
         let callers: [(&str, Option<&str>, &[&str]); 3] = [
-            ("anonymous", None, &["Nomination", "Endorsement", "BenefitGrant", "ApiToken", "AuditEvent"]),
-            ("a partner reading only benefit grants", Some(&benefits_only), &["Nomination", "Endorsement", "ApiToken", "AuditEvent"]),
-            ("a fellow", Some(&fellow), &["ApiToken", "AuditEvent"]),
+            ("anonymous", None, &["Nomination", "Endorsement", "BenefitGrant", "ApiToken", "AuditEvent", "Account"]),
+            ("a partner reading only benefit grants", Some(&benefits_only), &["Nomination", "Endorsement", "ApiToken", "AuditEvent", "Account"]),
+            ("a fellow", Some(&fellow), &["ApiToken", "AuditEvent", "Account"]),
         ];
         for (caller, token, closed) in callers {
             for (kind, existing, missing) in p.ids.iter().filter(|(kind, ..)| closed.contains(kind)) {

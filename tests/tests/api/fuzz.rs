@@ -71,6 +71,7 @@ const FIELDS: &[&str] = &[
     "nomination",
     "apiTokens",
     "auditEvents",
+    "accounts",
     "rateLimit",
     "edges",
     "pageInfo",
@@ -536,7 +537,8 @@ fn query_field() -> impl Strategy<Value = String> {
         Just("viewer { role handle scopes apiTokenName person { name } fellow { handle } }".to_owned()),
         page_args().prop_map(|args| format!(
             "apiTokens{0} {{ totalCount nodes {{ name scopes active }} }} \
-             auditEvents{0} {{ totalCount nodes {{ action objectType before after }} }}",
+             auditEvents{0} {{ totalCount nodes {{ action objectType before after }} }} \
+             accounts{0} {{ totalCount nodes {{ role handle enabled disabledAt person {{ name }} }} }}",
             parenthesised(&args)
         )),
         Just("rateLimit { limit cost used remaining resetAt }".to_owned()),
@@ -572,6 +574,12 @@ fn mutation_field() -> impl Strategy<Value = String> {
         )),
         (text(), text()).prop_map(|(name, scope)| format!(
             "createApiToken(input: {{ name: {name}, scopes: [{scope}] }}) {{ userErrors {{ code }} }}"
+        )),
+        (text(), text()).prop_map(|(handle, name)| format!(
+            "inviteStaffMember(input: {{ handle: {handle}, name: {name} }}) {{ account {{ handle }} userErrors {{ code }} }}"
+        )),
+        (text(), text()).prop_map(|(id, note)| format!(
+            "disableAccount(input: {{ accountId: {id}, note: {note} }}) {{ account {{ enabled }} userErrors {{ code }} }}"
         )),
     ]
 }

@@ -2,6 +2,7 @@
 //! ephemeral port against a fresh database and talks to it over HTTP.
 
 mod access;
+mod accounts;
 mod cancellation;
 mod case_folding;
 mod cursors;
