@@ -226,7 +226,8 @@ impl ProviderKeys {
             {
                 refetch.pending = true;
                 refetch.last = Some(Instant::now());
-                tracing::info!(kid, "a token names an unknown key: fetching the key set");
+                // Debug-formatted: the kid is the client's text, and must not forge log lines.
+                tracing::info!(kid = ?kid, "a token names an unknown key: fetching the key set");
                 self.wake.notify_one();
                 true
             } else {
