@@ -73,13 +73,7 @@ impl Account {
     /// The staff member who disabled the account, while it is disabled and when the
     /// record names one (an account disabled by hand in the database names none).
     async fn disabled_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(id) = self.0.disabled_by_person_id else {
-            return Ok(None);
-        };
-        Ok(Some(Person(required(
-            loaders(ctx).people.load_one(id).await?,
-            "person",
-        )?)))
+        Person::named_by(ctx, self.0.disabled_by_person_id, "person").await
     }
 
     /// Why the account was disabled, in the words of who disabled it, while it is.

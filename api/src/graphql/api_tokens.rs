@@ -77,13 +77,7 @@ impl ApiToken {
 
     /// The staff member who revoked the token, when the record names one.
     async fn revoked_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(id) = self.0.revoked_by_person_id else {
-            return Ok(None);
-        };
-        Ok(Some(Person(required(
-            loaders(ctx).people.load_one(id).await?,
-            "person",
-        )?)))
+        Person::named_by(ctx, self.0.revoked_by_person_id, "person").await
     }
 
     /// Whether the token is accepted now: neither revoked nor expired.

@@ -33,13 +33,7 @@ impl AuditEvent {
 
     /// The person who acted, when a person did.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(id) = self.0.actor_person_id else {
-            return Ok(None);
-        };
-        Ok(Some(Person(required(
-            loaders(ctx).people.load_one(id).await?,
-            "actor",
-        )?)))
+        Person::named_by(ctx, self.0.actor_person_id, "actor").await
     }
 
     /// The partner token that acted, when one did.

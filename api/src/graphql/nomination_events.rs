@@ -9,7 +9,7 @@ use futures::{Stream, StreamExt};
 use super::connection::cursor_keys;
 use super::ids::{self, NodeType};
 use super::loaders::Loaders;
-use super::nominations::{person, Nomination};
+use super::nominations::Nomination;
 use super::people::Person;
 use super::{db, feed, viewer};
 use crate::service::nomination_events::follow::{follow, Start};
@@ -70,7 +70,7 @@ impl NominationEvent {
 
     /// Who made the change.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        person(ctx, self.0.actor_person_id).await
+        Person::named_by(ctx, self.0.actor_person_id, "actor").await
     }
 
     /// The nomination as it was right after the change: its own fields (status,

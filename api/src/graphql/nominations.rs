@@ -140,7 +140,7 @@ impl Nomination {
 
     /// The staff member reviewing it.
     async fn reviewer(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        person(ctx, self.0.reviewer_person_id).await
+        Person::named_by(ctx, self.0.reviewer_person_id, "reviewer").await
     }
 
     /// When it was accepted or declined; `null` until then.
@@ -150,7 +150,7 @@ impl Nomination {
 
     /// The staff member who accepted or declined it.
     async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        person(ctx, self.0.decided_by_person_id).await
+        Person::named_by(ctx, self.0.decided_by_person_id, "decider").await
     }
 
     /// The note that came with the decision.
@@ -177,16 +177,6 @@ impl Nomination {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-}
-
-pub(super) async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    Ok(Some(Person(required(
-        loaders(ctx).people.load_one(id).await?,
-        "person",
-    )?)))
 }
 
 /// A fellow or staff member backing a nomination.

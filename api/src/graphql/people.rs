@@ -7,12 +7,31 @@ use entity::person;
 
 use super::fellows::Fellow;
 use super::ids::{self, NodeType};
-use super::loaders::loaders;
+use super::loaders::{loaders, required};
 
 /// A human the records mention: a fellow, a staff member, a nominator or a board
 /// representative.
 #[derive(Clone)]
 pub struct Person(pub person::Model);
+
+impl Person {
+    /// The person a record's optional reference names (who granted, revoked, disabled,
+    /// nominated, acted), through the request's loader; `None` when it names nobody.
+    /// A reference to a person who is not there is an internal error, saying `what`.
+    pub(crate) async fn named_by(
+        ctx: &Context<'_>,
+        id: Option<i64>,
+        what: &str,
+    ) -> Result<Option<Person>> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        Ok(Some(Person(required(
+            loaders(ctx).people.load_one(id).await?,
+            what,
+        )?)))
+    }
+}
 
 /// A human the records mention: a fellow, a staff member, a nominator or a board
 /// representative. Public: a name, a hub handle and the fellowship if they hold one;

@@ -65,13 +65,7 @@ impl BenefitGrant {
 
     /// The staff member who granted it, when the record names one.
     async fn granted_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(id) = self.0.granted_by_person_id else {
-            return Ok(None);
-        };
-        Ok(Some(Person(required(
-            loaders(ctx).people.load_one(id).await?,
-            "person",
-        )?)))
+        Person::named_by(ctx, self.0.granted_by_person_id, "person").await
     }
 
     /// Whether the grant still holds.

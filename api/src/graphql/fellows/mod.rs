@@ -154,13 +154,7 @@ impl Fellow {
 
     /// Who nominated the fellow, when the record names them.
     async fn nominated_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(id) = self.0.nominated_by_person_id else {
-            return Ok(None);
-        };
-        Ok(Some(Person(required(
-            loaders(ctx).people.load_one(id).await?,
-            "nominator",
-        )?)))
+        Person::named_by(ctx, self.0.nominated_by_person_id, "nominator").await
     }
 
     /// What the fellow did for open-source machine learning, oldest first.
