@@ -262,8 +262,12 @@ impl ProviderKeys {
 
     /// Fetches the keys once, keeps them if they parse, and says how long until the
     /// next refresh.
-    async fn refresh(&self, client: &reqwest::Client) -> Result<Duration, String> {
-        let outcome = fetch(client, &self.source).await;
+    async fn refresh(
+        &self,
+        client: &reqwest::Client,
+        discovered: &mut Option<(String, String)>,
+    ) -> Result<Duration, String> {
+        let outcome = fetch(client, &self.source, discovered).await;
         let mut health = self.health.lock().expect("health lock");
         match outcome {
             Ok((set, max_age)) => {
@@ -303,10 +307,11 @@ async fn refresh_loop(
     metrics: Arc<Metrics>,
 ) {
     let mut failures: u32 = 0;
+    let mut discovered = None;
     loop {
         let next = {
             let Some(keys) = keys.upgrade() else { return };
-            let outcome = keys.refresh(&client).await;
+            let outcome = keys.refresh(&client, &mut discovered).await;
             metrics.record_identity_provider_fetch(outcome.is_err());
             let next = match outcome {
                 Ok(next) => {
@@ -333,45 +338,57 @@ async fn refresh_loop(
     }
 }
 
-/// Fetches the key set (after the discovery document, for an issuer), with the
-/// `max-age` the key set's response gave.
+/// Fetches the key set, with the `max-age` its response gave. For an issuer, the
+/// discovery document is read first, and again only after a key set fetch failed (the
+/// provider may have moved its keys): `discovered` keeps its issuer and `jwks_uri`
+/// between refreshes.
 async fn fetch(
     client: &reqwest::Client,
     source: &Source,
+    discovered: &mut Option<(String, String)>,
 ) -> Result<(KeySet, Option<Duration>), String> {
-    let (issuer, jwks_url) = match source {
-        Source::KeySet { url, issuer } => (issuer.clone(), url.clone()),
-        Source::Discovery { issuer_url } => {
-            let url = format!(
-                "{}/.well-known/openid-configuration",
-                issuer_url.trim_end_matches('/')
-            );
-            let (document, _) = get_json(client, &url).await?;
-            let issuer = document["issuer"]
-                .as_str()
-                .ok_or("the discovery document names no `issuer`")?;
-            // OpenID Connect Discovery 1.0, section 4.3: the issuer must be identical,
-            // or an impostor's document could name another issuer's tokens.
-            if issuer != issuer_url {
-                return Err(format!(
-                    "the discovery document's issuer `{issuer}` is not OIDC_ISSUER_URL `{issuer_url}`"
-                ));
-            }
-            let jwks_uri = document["jwks_uri"]
-                .as_str()
-                .ok_or("the discovery document names no `jwks_uri`")?;
-            check_url("the discovered jwks_uri", jwks_uri).map_err(|e| e.to_string())?;
-            (issuer.to_owned(), jwks_uri.to_owned())
+    let (issuer, jwks_url) = match (source, discovered.as_ref()) {
+        (Source::KeySet { url, issuer }, _) => (issuer.clone(), url.clone()),
+        (Source::Discovery { .. }, Some(found)) => found.clone(),
+        (Source::Discovery { issuer_url }, None) => {
+            let found = discover(client, issuer_url).await?;
+            *discovered = Some(found.clone());
+            found
         }
     };
-    let (set, max_age) = get_json(client, &jwks_url).await?;
-    Ok((
-        KeySet {
-            issuer,
-            keys: signing_keys(&set)?,
-        },
-        max_age,
-    ))
+    let fetched = match get_json(client, &jwks_url).await {
+        Ok((set, max_age)) => signing_keys(&set).map(|keys| (KeySet { issuer, keys }, max_age)),
+        Err(err) => Err(err),
+    };
+    if fetched.is_err() {
+        *discovered = None;
+    }
+    fetched
+}
+
+/// Reads the discovery document of `issuer_url`: the issuer it names, which must be
+/// identical, and its `jwks_uri`.
+async fn discover(client: &reqwest::Client, issuer_url: &str) -> Result<(String, String), String> {
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer_url.trim_end_matches('/')
+    );
+    let (document, _) = get_json(client, &url).await?;
+    let issuer = document["issuer"]
+        .as_str()
+        .ok_or("the discovery document names no `issuer`")?;
+    // OpenID Connect Discovery 1.0, section 4.3: the issuer must be identical, or an
+    // impostor's document could name another issuer's tokens.
+    if issuer != issuer_url {
+        return Err(format!(
+            "the discovery document's issuer `{issuer}` is not OIDC_ISSUER_URL `{issuer_url}`"
+        ));
+    }
+    let jwks_uri = document["jwks_uri"]
+        .as_str()
+        .ok_or("the discovery document names no `jwks_uri`")?;
+    check_url("the discovered jwks_uri", jwks_uri).map_err(|e| e.to_string())?;
+    Ok((issuer.to_owned(), jwks_uri.to_owned()))
 }
 
 /// GETs a JSON document of at most [`MAX_DOCUMENT_BYTES`], with its `max-age`.
