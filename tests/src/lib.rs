@@ -609,6 +609,23 @@ impl TestAppBuilder {
     }
 }
 
+/// Runs a mutation as `token` with `$input`; returns its payload (the one field of
+/// `data`), insisting on no GraphQL errors.
+pub async fn mutate(app: &TestApp, token: &str, query: &str, input: Value) -> Value {
+    let data = app
+        .graphql_as(Some(token), query, json!({ "input": input }))
+        .await
+        .expect_ok();
+    data.as_object().unwrap().values().next().unwrap().clone()
+}
+
+/// The first user error's code of a payload, or `<none>`.
+pub fn user_error_code(payload: &Value) -> &str {
+    payload["userErrors"][0]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
 /// Follows `first`/`after` through a whole connection; returns every node in order.
 /// `field` is the connection's field; `$after` and `$first` are the query's variables.
 pub async fn page_forward(

@@ -8,6 +8,7 @@ use api::auth::Role;
 use api::graphql::ids::{self, NodeType};
 use entity::{account, audit_event, person};
 use fellowship_tests::ws::{WsClient, NOMINATION_EVENTS};
+use fellowship_tests::{mutate, user_error_code as code};
 use fellowship_tests::{on_both_databases, seed, GraphqlResponse, TestApp};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
@@ -41,23 +42,6 @@ const LIST: &str = r#"query($first: Int, $after: String, $last: Int, $before: St
         totalCount edges { cursor node { id role handle enabled } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"#;
 
 const VIEWER: &str = "{ viewer { role handle fellow { handle } } }";
-
-/// Runs a mutation as `token` with `input`; returns its payload, insisting on no
-/// GraphQL errors.
-async fn mutate(app: &TestApp, token: &str, query: &str, input: Value) -> Value {
-    let data = app
-        .graphql_as(Some(token), query, json!({ "input": input }))
-        .await
-        .expect_ok();
-    data.as_object().unwrap().values().next().unwrap().clone()
-}
-
-/// The first user error's code, or `<none>`.
-fn code(payload: &Value) -> &str {
-    payload["userErrors"][0]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
 
 /// The account of the person with this handle, as the database has it.
 async fn account_row(app: &TestApp, handle: &str) -> account::Model {

@@ -6,24 +6,10 @@ use entity::{
     audit_event, board_seat, contribution, foundation_membership, organization, strategic_area,
 };
 use fellowship_tests::nominations::{submission, variables, SUBMIT_NOMINATION};
+use fellowship_tests::{mutate, user_error_code as code};
 use fellowship_tests::{on_both_databases, TestApp};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
-
-/// Runs a mutation as `token` and returns its payload.
-async fn mutate(app: &TestApp, token: &str, query: &str, input: Value) -> Value {
-    let data = app
-        .graphql_as(Some(token), query, json!({ "input": input }))
-        .await
-        .expect_ok();
-    data.as_object().unwrap().values().next().unwrap().clone()
-}
-
-fn code(payload: &Value) -> &str {
-    payload["userErrors"][0]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
 
 async fn audit_count(app: &TestApp) -> u64 {
     audit_event::Entity::find().count(&app.db).await.unwrap()
