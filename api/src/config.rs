@@ -221,6 +221,78 @@ pub struct ServerSettings {
     /// WebSocket subscriptions and the event feed behind them.
     #[command(flatten)]
     pub subscriptions: SubscriptionSettings,
+
+    /// Signed webhooks: where they may go, and how they are retried.
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered (see `crate::webhooks`).
+#[derive(Debug, Clone, Args)]
+pub struct WebhookSettings {
+    /// The waits between a failed attempt and the next, comma-separated: the first
+    /// attempt is made at once, then one per entry; once they are spent the delivery
+    /// has failed. The default makes 8 attempts over about 27 hours. Each wait varies
+    /// by up to a fifth either way, so that a receiver coming back is not hit by every
+    /// retry at once.
+    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", value_parser = parse_schedule)]
+    pub retry_schedule: RetrySchedule,
+
+    /// How long a receiver has to answer one attempt.
+    #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_interval)]
+    pub timeout: Duration,
+
+    /// An endpoint whose every delivery has failed for this long is disabled; its owner
+    /// sees why and may enable it again.
+    #[arg(long, env = "WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_interval)]
+    pub disable_after: Duration,
+
+    /// Send webhooks to private, loopback and link-local addresses too, and over plain
+    /// http: for tests, and for networks whose receivers are internal on purpose.
+    /// Off, such targets are refused (server-side request forgery).
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_targets: bool,
+
+    /// How often each sender looks for new events and due retries.
+    #[arg(long, env = "WEBHOOK_POLL_INTERVAL", default_value = "1s", value_parser = parse_interval)]
+    pub poll_interval: Duration,
+
+    /// Endpoints one replica delivers to at once; a slow receiver holds one of them.
+    #[arg(long, env = "WEBHOOK_SENDERS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub senders: u16,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            retry_schedule: parse_schedule("5s,5m,30m,2h,5h,10h,10h")
+                .expect("the default schedule"),
+            timeout: Duration::from_secs(10),
+            disable_after: Duration::from_secs(5 * 86_400),
+            allow_private_targets: false,
+            poll_interval: Duration::from_secs(1),
+            senders: 4,
+        }
+    }
+}
+
+/// The waits of `WEBHOOK_RETRY_SCHEDULE`, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(pub Vec<Duration>);
+
+/// Parses a retry schedule: durations, comma-separated, at most 20 (an empty text is no
+/// retry at all).
+pub fn parse_schedule(text: &str) -> Result<RetrySchedule, String> {
+    let waits = text
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(parse_interval)
+        .collect::<Result<Vec<_>, _>>()?;
+    if waits.len() > 20 {
+        return Err("a retry schedule has at most 20 entries".into());
+    }
+    Ok(RetrySchedule(waits))
 }
 
 /// How replicas share rate-limit budgets (see `service::rate_limits`): each process
@@ -645,6 +717,21 @@ mod tests {
         assert_eq!(
             format!("{parsed:?}"),
             format!("{:?}", ProviderSettings::NONE)
+        );
+    }
+
+    #[test]
+    fn webhook_defaults_are_the_documented_ones() {
+        let defaults = WebhookSettings::default();
+        assert_eq!(defaults.retry_schedule.0.len() + 1, 8, "eight attempts");
+        let total: Duration = defaults.retry_schedule.0.iter().sum();
+        assert!(total > Duration::from_secs(86_400) && total < Duration::from_secs(2 * 86_400));
+        assert!(!defaults.allow_private_targets);
+        assert_eq!(parse_schedule("").unwrap(), RetrySchedule(Vec::new()));
+        assert!(parse_schedule("1s,0s").is_err());
+        assert_eq!(
+            parse_schedule("100ms, 2s").unwrap(),
+            RetrySchedule(vec![Duration::from_millis(100), Duration::from_secs(2)])
         );
     }
 

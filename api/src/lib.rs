@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod service;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

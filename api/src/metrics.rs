@@ -48,6 +48,7 @@ pub struct Metrics {
     rate_limit_sync_failures: IntCounter,
     rate_limit_direct_charges: IntCounter,
     identity_provider_fetches: IntCounterVec,
+    webhook_attempts: IntCounterVec,
     pool_connections: IntGauge,
     pool_idle_connections: IntGauge,
     pool_max_connections: IntGauge,
@@ -160,6 +161,7 @@ impl Default for Metrics {
             rate_limit_sync_failures: counter(&registry, "fellowship_rate_limit_sync_failures_total", "Batches the shared rate-limit store did not take (down, slow or refusing)."),
             rate_limit_direct_charges: counter(&registry, "fellowship_rate_limit_direct_charges_total", "Requests charged straight to the shared store: more callers than a process tracks."),
             identity_provider_fetches: counters_by(&registry, "fellowship_identity_provider_fetches_total", "Fetches of the identity provider's keys, by outcome (ok or failed).", &["outcome"]),
+            webhook_attempts: counters_by(&registry, "fellowship_webhook_attempts_total", "Webhook delivery attempts, by outcome (succeeded, failed).", &["outcome"]),
             pool_connections: gauge(&registry, "fellowship_db_pool_connections", "Connections the pool holds now."),
             pool_idle_connections: gauge(&registry, "fellowship_db_pool_idle_connections", "Connections idle in the pool now."),
             pool_max_connections: gauge(&registry, "fellowship_db_pool_max_connections", "Most connections the pool opens."),
@@ -221,6 +223,13 @@ impl Metrics {
     pub fn record_identity_provider_fetch(&self, failed: bool) {
         self.identity_provider_fetches
             .with_label_values(&[if failed { "failed" } else { "ok" }])
+            .inc();
+    }
+
+    /// One webhook delivery attempt, and whether the receiver took it.
+    pub fn record_webhook_attempt(&self, succeeded: bool) {
+        self.webhook_attempts
+            .with_label_values(&[if succeeded { "succeeded" } else { "failed" }])
             .inc();
     }
 

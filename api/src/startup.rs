@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::service::nomination_events::feed::EventFeed;
 use crate::service::page::CursorKeys;
 use crate::service::rate_limits::{Budgets, RateLimiter};
+use crate::webhooks::WebhookSender;
 use crate::{db, demo, graphql};
 
 /// A server bound to its port, ready to run.
@@ -30,6 +31,8 @@ pub struct Application {
     shutdown_delay: Duration,
     /// Holds spending not yet shared, sent once the server has stopped.
     rate_limits: RateLimiter,
+    /// The webhook senders, stopped once the server has.
+    webhooks: WebhookSender,
 }
 
 /// What `serve` was asked to do besides serving.
@@ -90,6 +93,12 @@ impl Application {
         let feed = EventFeed::start(db.clone(), &server.subscriptions)
             .await
             .map_err(ServiceError::into_anyhow)?;
+        let webhooks = WebhookSender::start(
+            db.clone(),
+            &server.webhooks,
+            server.subscriptions.event_retention,
+            metrics.clone(),
+        )?;
         let state = AppState {
             draining: draining.clone(),
             request_timeout: server.request_timeout,
@@ -103,6 +112,9 @@ impl Application {
                 keys.clone(),
                 feed,
                 cursors,
+                crate::service::webhooks::endpoints::EndpointRules {
+                    allow_private_targets: server.webhooks.allow_private_targets,
+                },
                 server.introspection,
             ),
             db,
@@ -164,6 +176,7 @@ impl Application {
             draining,
             shutdown_delay: server.shutdown_delay,
             rate_limits,
+            webhooks,
         })
     }
 
@@ -215,6 +228,8 @@ impl Application {
         }
         // What the last requests spent counts on the other replicas too.
         self.rate_limits.flush_before_exit().await;
+        // Attempts under way finish and are recorded, so the next start repeats none.
+        self.webhooks.stop().await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -38,7 +38,8 @@ stored_text!(
     BenefitKind,
     OrganizationKind,
     MembershipTier,
-    NominationEventKind
+    NominationEventKind,
+    WebhookDeliveryStatus
 );
 
 /// Role of a signed-in account (`accounts.role`); a user token's `role` claim must
@@ -367,6 +368,38 @@ pub enum NominationEventKind {
     Withdrawn,
 }
 
+/// State of a webhook delivery (`webhook_deliveries.status`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum WebhookDeliveryStatus {
+    /// To be attempted (again) at `next_attempt_at`.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// The receiver answered an attempt with a 2xx status.
+    #[sea_orm(string_value = "SUCCEEDED")]
+    Succeeded,
+    /// Every attempt of the retry schedule failed; the sender moved on.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,6 +471,11 @@ mod tests {
             NominationEventKind::ALL,
             NominationEventKind::as_str,
             NominationEventKind::from_db_str,
+        );
+        every_form_is_the_stored_value(
+            WebhookDeliveryStatus::ALL,
+            WebhookDeliveryStatus::as_str,
+            WebhookDeliveryStatus::from_db_str,
         );
     }
 }

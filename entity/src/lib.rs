@@ -26,4 +26,7 @@ pub mod nomination_strategic_area;
 pub mod organization;
 pub mod person;
 pub mod strategic_area;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;
 pub mod websocket_lease;

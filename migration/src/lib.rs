@@ -20,6 +20,7 @@ mod m20261201_000001_fold_case_in_rust;
 mod m20261202_000001_index_every_ordering;
 mod m20261202_000002_full_event_snapshots;
 mod m20261203_000001_record_who_disabled_an_account;
+mod m20261204_000001_create_webhooks;
 
 /// Every migration of the schema, oldest first: what `api migrate` (up, down, status)
 /// and `api serve` (which migrates up before serving) apply.
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_index_every_ordering::Migration),
             Box::new(m20261202_000002_full_event_snapshots::Migration),
             Box::new(m20261203_000001_record_who_disabled_an_account::Migration),
+            Box::new(m20261204_000001_create_webhooks::Migration),
         ]
     }
 }

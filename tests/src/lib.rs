@@ -14,6 +14,7 @@ pub mod nominations;
 pub mod oidc;
 pub mod process;
 pub mod seed;
+pub mod webhooks;
 pub mod ws;
 
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ use std::time::Duration;
 use api::auth::{mint_user_token, KeyRing, Role};
 use api::config::{
     AuthSettings, CursorSettings, DatabaseSettings, DatabaseUrl, RateLimitSharingSettings,
-    ServerSettings, SubscriptionSettings,
+    RetrySchedule, ServerSettings, SubscriptionSettings, WebhookSettings,
 };
 use api::startup::{Application, ServeOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -313,7 +314,29 @@ pub fn test_server_settings() -> ServerSettings {
             event_poll_interval: Duration::from_secs(3600),
             ..SubscriptionSettings::default()
         },
+        webhooks: WebhookSettings {
+            // Receivers of the tests' own listen on loopback ports.
+            allow_private_targets: true,
+            // Short, so that retries, and replicas taking turns, fit in a test.
+            retry_schedule: RetrySchedule(vec![
+                Duration::from_millis(200),
+                Duration::from_millis(400),
+                Duration::from_millis(800),
+            ]),
+            // As for the event feed: tests that count SQL statements need a server at
+            // rest. The tests of webhooks poll often ([`webhook_test_settings`]).
+            poll_interval: Duration::from_secs(3600),
+            timeout: Duration::from_secs(5),
+            ..WebhookSettings::default()
+        },
     }
+}
+
+/// [`test_server_settings`] with webhook senders that look for work every 100 ms.
+pub fn webhook_test_settings() -> ServerSettings {
+    let mut settings = test_server_settings();
+    settings.webhooks.poll_interval = Duration::from_millis(100);
+    settings
 }
 
 /// A running server and a client for it.

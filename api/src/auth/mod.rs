@@ -39,17 +39,24 @@ pub enum Scope {
     BenefitsRead,
     /// Read nominations (without the nominee's contact e-mail).
     NominationsRead,
+    /// Manage the token's own webhook endpoints (`createWebhookEndpoint` and the rest).
+    WebhooksManage,
 }
 
 impl Scope {
     /// Every scope there is, in the order they are listed to clients.
-    pub const ALL: [Scope; 2] = [Scope::BenefitsRead, Scope::NominationsRead];
+    pub const ALL: [Scope; 3] = [
+        Scope::BenefitsRead,
+        Scope::NominationsRead,
+        Scope::WebhooksManage,
+    ];
 
     /// The scope as tokens and `createApiToken` write it (`benefits:read`).
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::BenefitsRead => "benefits:read",
             Scope::NominationsRead => "nominations:read",
+            Scope::WebhooksManage => "webhooks:manage",
         }
     }
 

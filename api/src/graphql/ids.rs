@@ -39,10 +39,14 @@ pub enum NodeType {
     AuditEvent,
     /// A staff member's or a fellow's sign-in (`accounts`); staff only.
     Account,
+    /// A webhook endpoint (`webhook_endpoints`); staff and its owner only.
+    WebhookEndpoint,
+    /// A webhook delivery (`webhook_deliveries`); with its endpoint.
+    WebhookDelivery,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 13] = [
+    const ALL: [NodeType; 15] = [
         NodeType::Fellow,
         NodeType::Person,
         NodeType::Contribution,
@@ -56,6 +60,8 @@ impl NodeType {
         NodeType::ApiToken,
         NodeType::AuditEvent,
         NodeType::Account,
+        NodeType::WebhookEndpoint,
+        NodeType::WebhookDelivery,
     ];
 
     /// The type with this GraphQL name, such as `"Fellow"`; `None` for any other name.
@@ -79,6 +85,8 @@ impl NodeType {
             NodeType::ApiToken => "ApiToken",
             NodeType::AuditEvent => "AuditEvent",
             NodeType::Account => "Account",
+            NodeType::WebhookEndpoint => "WebhookEndpoint",
+            NodeType::WebhookDelivery => "WebhookDelivery",
         }
     }
 }

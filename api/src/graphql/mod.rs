@@ -25,6 +25,7 @@ pub mod rate_limit;
 pub mod scalars;
 pub mod strategic_areas;
 pub mod viewer;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -59,6 +60,7 @@ pub struct Query(
     api_tokens::ApiTokenQuery,
     audit::AuditQuery,
     accounts::AccountQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every mutation of the API.
@@ -71,6 +73,7 @@ pub struct Mutation(
     organizations::mutations::OrganizationMutation,
     api_tokens::ApiTokenMutation,
     accounts::AccountMutation,
+    webhooks::WebhookMutation,
 );
 
 /// The schema as this server runs it: every query, mutation and subscription.
@@ -104,13 +107,15 @@ pub struct Schemas {
     pub lean: FellowshipSchema,
 }
 
-/// Both [`Schemas`] over the same data: the database, the key ring, the event feed and
-/// the cursor keys. Without `introspection`, both refuse `__schema` and `__type`.
+/// Both [`Schemas`] over the same data: the database, the key ring, the event feed,
+/// the cursor keys and the webhook endpoint rules. Without `introspection`, both refuse
+/// `__schema` and `__type`.
 pub fn build_schema(
     db: DatabaseConnection,
     keys: Arc<KeyRing>,
     feed: EventFeed,
     cursors: CursorKeys,
+    webhooks: crate::service::webhooks::endpoints::EndpointRules,
     introspection: bool,
 ) -> Schemas {
     let build = |builder: SchemaBuilder<Query, Mutation, Subscription>| {
@@ -118,7 +123,8 @@ pub fn build_schema(
             .data(db.clone())
             .data(keys.clone())
             .data(feed.clone())
-            .data(cursors.clone());
+            .data(cursors.clone())
+            .data(webhooks);
         if introspection {
             builder.finish()
         } else {

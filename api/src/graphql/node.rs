@@ -16,6 +16,7 @@ use super::organizations::{BoardSeat, FoundationMembership, Organization};
 use super::people::Person;
 use super::strategic_areas::StrategicArea;
 use super::viewer;
+use super::webhooks::{WebhookDelivery, WebhookEndpoint};
 use crate::error::ServiceError;
 use crate::service::access::{self, Reach};
 
@@ -52,6 +53,10 @@ pub enum Node {
     AuditEvent(AuditEvent),
     /// A staff member's or a fellow's account; staff only.
     Account(Account),
+    /// A webhook endpoint; staff and the partner token that owns it.
+    WebhookEndpoint(WebhookEndpoint),
+    /// A webhook delivery; with its endpoint.
+    WebhookDelivery(WebhookDelivery),
 }
 
 async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> {
@@ -148,6 +153,18 @@ async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> 
                 .load_one(row)
                 .await?
                 .map(|a| Node::Account(Account(a)))
+        }
+        NodeType::WebhookEndpoint => {
+            crate::service::webhooks::Manager::of(viewer(ctx))?;
+            crate::service::webhooks::endpoints::visible(super::db(ctx), viewer(ctx), row)
+                .await?
+                .map(|e| Node::WebhookEndpoint(WebhookEndpoint(e)))
+        }
+        NodeType::WebhookDelivery => {
+            crate::service::webhooks::Manager::of(viewer(ctx))?;
+            crate::service::webhooks::deliveries::visible(super::db(ctx), viewer(ctx), row)
+                .await?
+                .map(|d| Node::WebhookDelivery(WebhookDelivery(d)))
         }
     })
 }

@@ -16,4 +16,5 @@ pub mod rate_limits;
 pub mod search;
 pub mod strategic_areas;
 pub mod versioned;
+pub mod webhooks;
 pub mod websocket_leases;

@@ -36,7 +36,7 @@ use crate::service::page::{Cursor, CursorKeys, KeyValue};
 pub const CHANNEL: &str = "fellowship_nomination_events";
 
 /// The advisory lock that orders outbox inserts by commit (an arbitrary constant).
-const OUTBOX_LOCK: i64 = 0x6665_6c6c_6f77_0001;
+pub(crate) const OUTBOX_LOCK: i64 = 0x6665_6c6c_6f77_0001;
 
 /// An event's cursor: its time and id.
 const CURSOR_SCOPE: &str = "nominationEvents/occurredAt";
@@ -259,7 +259,7 @@ fn decode_resume_cursor(
 
 /// What the outbox keeps of the nomination: everything but the nominee's e-mail, which
 /// never changes and is read from the nomination itself.
-fn payload(after: &nomination::Model) -> ServiceResult<Value> {
+pub(crate) fn payload(after: &nomination::Model) -> ServiceResult<Value> {
     let mut nomination = serde_json::to_value(after)
         .map_err(|err| ServiceError::Internal(anyhow::anyhow!("nomination snapshot: {err}")))?;
     if let Some(fields) = nomination.as_object_mut() {

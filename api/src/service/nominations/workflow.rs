@@ -38,6 +38,7 @@ use crate::service::idempotency::{self, Claim};
 use crate::service::nomination_events;
 use crate::service::search;
 use crate::service::versioned;
+use crate::service::webhooks;
 
 /// A nomination as its nominator sends it. It is serialized only to fingerprint the
 /// request for an idempotent retry.
@@ -218,7 +219,13 @@ async fn record(
         },
     )
     .await?;
-    nomination_events::append(txn, kind, actor.id, after).await
+    nomination_events::append(txn, kind, actor.id, after).await?;
+    webhooks::outbox::record(
+        txn,
+        webhooks::EventType::of_nomination(kind),
+        nomination_events::payload(after)?,
+    )
+    .await
 }
 
 /// The nomination an earlier request with the same idempotency key created.
@@ -691,6 +698,18 @@ pub async fn decide(
         Decision::Decline => None,
     };
     record(&txn, viewer, &decider, kind, Some(&current), &updated).await?;
+    if let Some(fellow) = &fellow {
+        let person = person::Entity::find_by_id(fellow.person_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a fellow without a person")))?;
+        webhooks::outbox::record(
+            &txn,
+            webhooks::EventType::FellowAdmitted,
+            json!({ "fellow": audit::snapshot(fellow), "person": audit::snapshot(&person) }),
+        )
+        .await?;
+    }
     crate::db::commit(txn).await?;
     Ok(Decided {
         nomination: updated,

@@ -19,6 +19,7 @@ use crate::service::access;
 use crate::service::audit::{self, Change};
 use crate::service::search;
 use crate::service::versioned;
+use crate::service::webhooks;
 
 /// How many governing-board seats a tier carries.
 pub fn seats_for(tier: MembershipTier) -> usize {
@@ -208,6 +209,15 @@ pub async fn appoint_representative(
             before: holders.first().map(audit::snapshot),
             after: Some(audit::snapshot(&seat)),
         },
+    )
+    .await?;
+    webhooks::outbox::record(
+        &txn,
+        webhooks::EventType::BoardSeatAppointed,
+        serde_json::json!({
+            "board_seat": audit::snapshot(&seat),
+            "representative": audit::snapshot(&representative),
+        }),
     )
     .await?;
     crate::db::commit(txn).await?;

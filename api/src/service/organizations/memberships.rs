@@ -21,6 +21,7 @@ use crate::service::access;
 use crate::service::audit::{self, Change};
 use crate::service::idempotency::{self, Claim};
 use crate::service::versioned;
+use crate::service::webhooks;
 
 /// A foundation membership to record, as sent. It is serialized only to fingerprint
 /// the request for an idempotent retry.
@@ -174,8 +175,29 @@ pub async fn record_membership(
             return Err(err.into());
         }
     }
+    membership_event(&txn, webhooks::EventType::MembershipRecorded, &row).await?;
     crate::db::commit(txn).await?;
     Ok(row)
+}
+
+/// The webhook of a membership's change, with both organizations as they are now.
+async fn membership_event(
+    txn: &DatabaseTransaction,
+    event_type: webhooks::EventType,
+    row: &foundation_membership::Model,
+) -> ServiceResult<()> {
+    let member = organization(txn, row.member_id, "membership.memberId").await?;
+    let foundation = organization(txn, row.foundation_id, "membership.foundationId").await?;
+    webhooks::outbox::record(
+        txn,
+        event_type,
+        json!({
+            "membership": audit::snapshot(row),
+            "member": audit::snapshot(&member),
+            "foundation": audit::snapshot(&foundation),
+        }),
+    )
+    .await
 }
 
 /// Closes the open seats of a membership on `on`.
@@ -257,6 +279,7 @@ pub async fn end_membership(
         },
     )
     .await?;
+    membership_event(&txn, webhooks::EventType::MembershipEnded, &updated).await?;
     crate::db::commit(txn).await?;
     Ok(updated)
 }
