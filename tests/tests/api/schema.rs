@@ -24,19 +24,17 @@ fn the_checked_in_schema_is_the_one_the_server_prints() {
     );
 }
 
-/// Type names declared at the top level of an SDL document.
+/// Type names declared at the top level of an SDL document, read by the GraphQL parser.
 fn declared_types(sdl: &str) -> BTreeSet<String> {
-    sdl.lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            match words.next()? {
-                "type" | "interface" | "enum" | "input" | "scalar" | "union"
-                    if !line.starts_with(char::is_whitespace) =>
-                {
-                    Some(words.next()?.trim_end_matches('{').to_owned())
-                }
-                _ => None,
+    async_graphql::parser::parse_schema(sdl)
+        .expect("schema.graphql parses")
+        .definitions
+        .into_iter()
+        .filter_map(|definition| match definition {
+            async_graphql::parser::types::TypeSystemDefinition::Type(definition) => {
+                Some(definition.node.name.node.to_string())
             }
+            _ => None,
         })
         .collect()
 }
