@@ -13,6 +13,7 @@
 pub mod nominations;
 pub mod oidc;
 pub mod process;
+pub mod schema_contract;
 pub mod seed;
 pub mod webhooks;
 pub mod ws;
