@@ -235,30 +235,30 @@ pub struct WebhookSettings {
     /// has failed. The default makes 8 attempts over about 27 hours. Each wait varies
     /// by up to a fifth either way, so that a receiver coming back is not hit by every
     /// retry at once.
-    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", value_parser = parse_schedule)]
+    #[arg(long = "webhook-retry-schedule", env = "WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", value_parser = parse_schedule)]
     pub retry_schedule: RetrySchedule,
 
     /// How long a receiver has to answer one attempt.
-    #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_interval)]
+    #[arg(long = "webhook-timeout", env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_interval)]
     pub timeout: Duration,
 
     /// An endpoint whose every delivery has failed for this long is disabled; its owner
     /// sees why and may enable it again.
-    #[arg(long, env = "WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_interval)]
+    #[arg(long = "webhook-disable-after", env = "WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_interval)]
     pub disable_after: Duration,
 
     /// Send webhooks to private, loopback and link-local addresses too, and over plain
     /// http: for tests, and for networks whose receivers are internal on purpose.
     /// Off, such targets are refused (server-side request forgery).
-    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
+    #[arg(long = "webhook-allow-private-targets", env = "WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_targets: bool,
 
     /// How often each sender looks for new events and due retries.
-    #[arg(long, env = "WEBHOOK_POLL_INTERVAL", default_value = "1s", value_parser = parse_interval)]
+    #[arg(long = "webhook-poll-interval", env = "WEBHOOK_POLL_INTERVAL", default_value = "1s", value_parser = parse_interval)]
     pub poll_interval: Duration,
 
     /// Endpoints one replica delivers to at once; a slow receiver holds one of them.
-    #[arg(long, env = "WEBHOOK_SENDERS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long = "webhook-senders", env = "WEBHOOK_SENDERS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub senders: u16,
 }
 

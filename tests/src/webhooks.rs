@@ -72,6 +72,8 @@ struct State {
     received: Vec<Delivery>,
     /// Statuses to answer the next requests with, in order; 200 once empty.
     script: VecDeque<u16>,
+    /// How long to take over each answer (a slow receiver).
+    delay: Duration,
 }
 
 /// A running receiver; it stops when dropped.
@@ -107,6 +109,8 @@ impl TestReceiver {
                     let Some((headers, body)) = read_request(&mut stream).await else {
                         return;
                     };
+                    let delay = state.lock().unwrap().delay;
+                    tokio::time::sleep(delay).await;
                     let answered = {
                         let mut state = state.lock().unwrap();
                         let status = state.script.pop_front().unwrap_or(200);
@@ -131,6 +135,11 @@ impl TestReceiver {
     /// Answers the next requests with these statuses, in order, then 200 again.
     pub fn answer_next(&self, statuses: &[u16]) {
         self.state.lock().unwrap().script.extend(statuses);
+    }
+
+    /// Takes `delay` over every answer from now on (recorded once answered).
+    pub fn answer_after(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
     }
 
     /// Every request received so far, in arrival order.
