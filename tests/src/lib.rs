@@ -22,7 +22,7 @@ use std::time::Duration;
 use api::auth::{mint_user_token, KeyRing, Role};
 use api::config::{
     AuthSettings, CursorSettings, DatabaseSettings, DatabaseUrl, RateLimitSharingSettings,
-    ServerSettings, SubscriptionSettings,
+    ServerSettings, SubscriptionSettings, TrustedDocumentSettings,
 };
 use api::startup::{Application, ServeOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -301,6 +301,7 @@ pub fn test_server_settings() -> ServerSettings {
         },
         trust_forwarded_for: false,
         metrics_bind: None,
+        trusted_documents: TrustedDocumentSettings::default(),
         // Derived from TEST_SECRET, so that replicas agree, as configured ones would.
         cursors: CursorSettings::default(),
         subscriptions: SubscriptionSettings {
