@@ -29,3 +29,4 @@ mod schema;
 mod strategic_areas;
 mod subscriptions;
 mod tokens;
+mod trusted_documents;
