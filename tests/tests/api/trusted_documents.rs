@@ -275,6 +275,33 @@ on_both_databases! {
         assert!(response.headers().get("cache-control").is_none());
     }
 
+    async fn a_websocket_subscribe_names_its_document_by_id_under_the_same_policy(backend) {
+        use fellowship_tests::ws::{Received, WsClient};
+        let (app, _file) = app_with(backend, Policy::Require).await;
+        let fellow = app.token(Role::Fellow, "mariagrandury");
+        let mut socket = WsClient::signed_in(&app.address, &fellow).await;
+        socket.send(json!({ "id": "1", "type": "subscribe", "payload": { "documentId": id(DIRECTORY) } })).await;
+        let payload = socket.next_payload("1", std::time::Duration::from_secs(10)).await;
+        assert_eq!(payload["data"]["fellows"]["totalCount"], 7, "{payload}");
+        let error_code = |received: Option<Received>| match received {
+            Some(Received::Message(message)) if message["type"] == "error" => {
+                message["payload"][0]["extensions"]["code"].as_str().unwrap_or("<none>").to_owned()
+            }
+            other => panic!("expected an error message, got {other:?}"),
+        };
+        assert_eq!(
+            socket.receive(std::time::Duration::from_secs(5)).await,
+            Some(Received::Message(json!({ "id": "1", "type": "complete" })))
+        );
+        socket.send(json!({ "id": "2", "type": "subscribe", "payload": { "query": OTHER } })).await;
+        assert_eq!(error_code(socket.receive(std::time::Duration::from_secs(5)).await), "FORBIDDEN");
+        socket.send(json!({ "id": "3", "type": "subscribe", "payload": { "documentId": id(OTHER) } })).await;
+        assert_eq!(error_code(socket.receive(std::time::Duration::from_secs(5)).await), "PERSISTED_QUERY_NOT_FOUND");
+        socket.send(json!({ "id": "4", "type": "subscribe", "payload": { "extensions": apq(AREAS) } })).await;
+        let payload = socket.next_payload("4", std::time::Duration::from_secs(10)).await;
+        assert!(payload["data"]["strategicAreas"]["totalCount"].is_number(), "{payload}");
+    }
+
     async fn the_metrics_count_documents_by_where_they_came_from(backend) {
         let (app, _file) = app_with(backend, Policy::Allow).await;
         post(&app, None, json!({ "documentId": id(DIRECTORY) })).await;
