@@ -1,4 +1,5 @@
-//! The `api` command line: `serve`, `migrate`, `schema`, `token` and `account`.
+//! The `api` command line: `serve`, `migrate`, `schema`, `token`, `account` and
+//! `documents`.
 
 use std::process::ExitCode;
 
@@ -65,6 +66,23 @@ enum Command {
     Account {
         #[command(subcommand)]
         action: AccountAction,
+    },
+    /// Trusted documents (persisted queries): the manifest `TRUSTED_DOCUMENTS_FILE` names.
+    Documents {
+        #[command(subcommand)]
+        action: DocumentsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DocumentsAction {
+    /// Print the manifest of a client's documents: every `*.graphql` file under DIR
+    /// (recursively), one document per file with its text as it is, keyed by
+    /// `sha256:<hex>` of that text, as JSON with the keys in order:
+    /// `api documents build web/src/graphql > trusted-documents.json`.
+    Build {
+        /// The folder of the client's `.graphql` files.
+        dir: std::path::PathBuf,
     },
 }
 
@@ -151,6 +169,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema => {
             print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Documents {
+            action: DocumentsAction::Build { dir },
+        } => {
+            print!("{}", graphql::trusted_documents::build_manifest(&dir)?);
             Ok(())
         }
         Command::Token { role, sub, ttl } => {

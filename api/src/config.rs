@@ -214,6 +214,10 @@ pub struct ServerSettings {
     #[command(flatten)]
     pub rate_limit_sharing: RateLimitSharingSettings,
 
+    /// Trusted documents (persisted queries): the manifest and who must use it.
+    #[command(flatten)]
+    pub trusted_documents: TrustedDocumentSettings,
+
     /// The keys that sign list and event cursors.
     #[command(flatten)]
     pub cursors: CursorSettings,
@@ -293,6 +297,36 @@ pub fn parse_schedule(text: &str) -> Result<RetrySchedule, String> {
         return Err("a retry schedule has at most 20 entries".into());
     }
     Ok(RetrySchedule(waits))
+}
+
+/// Trusted documents (see `graphql::trusted_documents`): a manifest of the documents a
+/// client was built with, served by id, and who may send documents outside it.
+#[derive(Debug, Clone, Args)]
+pub struct TrustedDocumentSettings {
+    /// Who may run documents that are not in the manifest: `off` (no persisted
+    /// documents at all), `allow` (everyone), `require-anonymous` (only callers with a
+    /// token) or `require` (only staff).
+    #[arg(
+        long = "trusted-documents",
+        env = "TRUSTED_DOCUMENTS",
+        value_enum,
+        default_value = "allow"
+    )]
+    pub policy: crate::graphql::trusted_documents::Policy,
+
+    /// The manifest: a JSON object from `"sha256:<hex>"` to a document's text, as
+    /// `api documents build DIR` writes it. Read at start and again on SIGHUP.
+    #[arg(long = "trusted-documents-file", env = "TRUSTED_DOCUMENTS_FILE")]
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl Default for TrustedDocumentSettings {
+    fn default() -> Self {
+        TrustedDocumentSettings {
+            policy: crate::graphql::trusted_documents::Policy::Allow,
+            file: None,
+        }
+    }
 }
 
 /// How replicas share rate-limit budgets (see `service::rate_limits`): each process
@@ -703,6 +737,18 @@ mod tests {
         }
         let parsed = <Only as clap::Parser>::parse_from(["api"]).settings;
         let default = RateLimitSharingSettings::default();
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn trusted_document_defaults_are_the_documented_ones() {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            settings: TrustedDocumentSettings,
+        }
+        let parsed = <Only as clap::Parser>::parse_from(["api"]).settings;
+        let default = TrustedDocumentSettings::default();
         assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
     }
 

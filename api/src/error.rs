@@ -43,6 +43,11 @@ pub enum Code {
     /// (length, nesting, depth, fragments, directives, aliases, fields, introspection,
     /// cost).
     QueryTooComplex,
+    /// `PERSISTED_QUERY_NOT_FOUND`: a request named its document by an id
+    /// (`documentId`, or Apollo's `extensions.persistedQuery`) that the server does not
+    /// know; answered with HTTP 200, as Apollo Client's persisted-query link expects,
+    /// which then sends the text (see `graphql::trusted_documents`).
+    PersistedQueryNotFound,
     /// `INTERNAL_SERVER_ERROR`: a failure of ours, with a fixed sentence; also the
     /// database being unavailable, a request past its deadline, and a server that is
     /// draining or not set up for the operation.
@@ -51,7 +56,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for reading one back from an error's extensions.
-    pub const ALL: [Code; 8] = [
+    pub const ALL: [Code; 9] = [
         Code::Unauthenticated,
         Code::Forbidden,
         Code::NotFound,
@@ -59,6 +64,7 @@ impl Code {
         Code::Conflict,
         Code::RateLimited,
         Code::QueryTooComplex,
+        Code::PersistedQueryNotFound,
         Code::InternalServerError,
     ];
 
@@ -72,6 +78,7 @@ impl Code {
             Code::Conflict => "CONFLICT",
             Code::RateLimited => "RATE_LIMITED",
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Code::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }

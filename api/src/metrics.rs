@@ -41,6 +41,7 @@ pub struct Metrics {
     operation_names: Mutex<HashSet<String>>,
     error_codes: IntCounterVec,
     refusals: IntCounterVec,
+    documents: IntCounterVec,
     latency: Histogram,
     websockets_open: IntGauge,
     websockets_total: IntCounter,
@@ -154,6 +155,7 @@ impl Default for Metrics {
             operation_names: Mutex::new(HashSet::new()),
             error_codes: counters_by(&registry, "fellowship_graphql_errors_total", "Errors returned, by code.", &["code"]),
             refusals: counters_by(&registry, "fellowship_limit_refusals_total", "Requests and sockets refused by a limit before running: a document limit (depth, cost, ...), `rate`, or a WebSocket limit.", &["limit"]),
+            documents: counters_by(&registry, "fellowship_documents_total", "Documents by where they came from: `manifest` (trusted), `registered` or `registering` (Apollo's automatic persisted queries), `text` (sent whole, not in the manifest), and ids that were `not_found` or a `bad_id`.", &["source"]),
             latency: registered(&registry, latency),
             websockets_open: gauge(&registry, "fellowship_websockets_open", "WebSocket connections open now."),
             websockets_total: counter(&registry, "fellowship_websockets_total", "WebSocket connections accepted."),
@@ -209,6 +211,11 @@ impl Metrics {
     /// refused because its caller's budget is spent.
     pub fn record_refusal(&self, limit: &str) {
         self.refusals.with_label_values(&[limit]).inc();
+    }
+
+    /// One document by where it came from (see `fellowship_documents_total`).
+    pub fn record_document(&self, source: &str) {
+        self.documents.with_label_values(&[source]).inc();
     }
 
     /// One batch sent to the shared rate-limit store, and whether it failed.

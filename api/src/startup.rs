@@ -13,6 +13,7 @@ use anyhow::Context;
 use crate::auth::KeyRing;
 use crate::config::{AuthSettings, CursorSettings, DatabaseSettings, ServerSettings};
 use crate::error::ServiceError;
+use crate::graphql::trusted_documents::TrustedDocuments;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::service::nomination_events::feed::EventFeed;
@@ -65,6 +66,11 @@ impl Application {
             );
         }
         let cursors = cursor_keys(&server.cursors, auth)?;
+        let trusted_documents = Arc::new(TrustedDocuments::load(
+            server.trusted_documents.policy,
+            server.trusted_documents.file.as_deref(),
+        )?);
+        reload_on_hangup(trusted_documents.clone());
         let metrics = Arc::new(Metrics::default());
         keys.start(metrics.clone()).await?;
         let db = db::connect(database, metrics.clone()).await?;
@@ -107,6 +113,7 @@ impl Application {
             trust_forwarded_for: server.trust_forwarded_for,
             subscriptions: server.subscriptions.clone(),
             probe: db::Probe::start(db.clone()).await,
+            trusted_documents,
             schema: graphql::build_schema(
                 db.clone(),
                 keys.clone(),
@@ -295,6 +302,30 @@ fn cursor_keys(cursors: &CursorSettings, auth: &AuthSettings) -> anyhow::Result<
 
 /// As for `JWT_SECRET`: a cursor secret is an HMAC key.
 const MIN_CURSOR_SECRET_BYTES: usize = 32;
+
+/// Reads the manifest of trusted documents again on every SIGHUP, as operators expect
+/// of a daemon's configuration files; a bad file keeps the manifest loaded before.
+fn reload_on_hangup(documents: Arc<TrustedDocuments>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(hangups) => hangups,
+        Err(err) => {
+            tracing::error!(error = %err, "could not listen for SIGHUP: the manifest of trusted documents is read at start only");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match documents.reload() {
+                Ok(count) => tracing::info!(documents = count, "SIGHUP: trusted documents reloaded"),
+                Err(err) => tracing::error!(
+                    error = format!("{err:#}"),
+                    "SIGHUP: the manifest of trusted documents was not reloaded; the one loaded before stays"
+                ),
+            }
+        }
+    });
+}
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};

@@ -33,7 +33,14 @@ fn help_names_every_subcommand() {
     let output = api().arg("--help").output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    for subcommand in ["serve", "migrate", "schema", "token", "account"] {
+    for subcommand in [
+        "serve",
+        "migrate",
+        "schema",
+        "token",
+        "account",
+        "documents",
+    ] {
         assert!(
             text.contains(subcommand),
             "--help does not mention {subcommand}"
@@ -428,4 +435,37 @@ fn account_create_makes_the_first_staff_account_of_a_fresh_database_and_refuses_
     );
     assert!(as_stranger.starts_with("HTTP/1.1 401"), "{as_stranger}");
     assert!(as_stranger.contains("UNAUTHENTICATED"), "{as_stranger}");
+}
+
+const DIRECTORY_DOCUMENT: &str = "query Directory { fellows { totalCount } }";
+const AREAS_DOCUMENT: &str = "query Areas {\n  strategicAreas { totalCount }\n}\n";
+
+fn sha256_id(text: &str) -> String {
+    api::graphql::trusted_documents::DocumentHash::of(text).id()
+}
+
+#[test]
+fn documents_build_prints_a_manifest_the_server_loads() {
+    let dir = std::env::temp_dir().join(format!("documents-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(dir.join("pages")).unwrap();
+    std::fs::write(dir.join("directory.graphql"), DIRECTORY_DOCUMENT).unwrap();
+    std::fs::write(dir.join("pages/areas.graphql"), AREAS_DOCUMENT).unwrap();
+    std::fs::write(dir.join("README.md"), "not a document").unwrap();
+    let output = api()
+        .args(["documents", "build"])
+        .arg(&dir)
+        .output()
+        .expect("run api documents build");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(manifest.len(), 2);
+    assert_eq!(manifest[&sha256_id(DIRECTORY_DOCUMENT)], DIRECTORY_DOCUMENT);
+    assert_eq!(manifest[&sha256_id(AREAS_DOCUMENT)], AREAS_DOCUMENT);
+    api::graphql::trusted_documents::Manifest::parse(&output.stdout).expect("it loads");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

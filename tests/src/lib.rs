@@ -24,7 +24,8 @@ use std::time::Duration;
 use api::auth::{mint_user_token, KeyRing, Role};
 use api::config::{
     AuthSettings, CursorSettings, DatabaseSettings, DatabaseUrl, RateLimitSharingSettings,
-    RetrySchedule, ServerSettings, SubscriptionSettings, WebhookSettings,
+    RetrySchedule, ServerSettings, SubscriptionSettings, TrustedDocumentSettings,
+    WebhookSettings,
 };
 use api::startup::{Application, ServeOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -303,6 +304,7 @@ pub fn test_server_settings() -> ServerSettings {
         },
         trust_forwarded_for: false,
         metrics_bind: None,
+        trusted_documents: TrustedDocumentSettings::default(),
         // Derived from TEST_SECRET, so that replicas agree, as configured ones would.
         cursors: CursorSettings::default(),
         subscriptions: SubscriptionSettings {

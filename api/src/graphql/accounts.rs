@@ -33,7 +33,8 @@ pub struct Account(pub account::Model);
 /// Who may sign in with a user token: a person (named by the token's `sub`, their hub
 /// handle) and the role they act in. A token is honoured only while its account is
 /// enabled. Staff only.
-#[Object]
+// Private: never kept by a shared cache (see `http/graphql.rs`, `cache_headers`).
+#[Object(cache_control(private))]
 impl Account {
     /// An opaque global ID; pass it as `accountId` to disable or enable the account.
     pub async fn id(&self) -> ID {
@@ -110,6 +111,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// Every account, oldest first, disabled ones included unless filtered out. Staff
     /// only.
+    #[graphql(cache_control(private))]
     async fn accounts(
         &self,
         ctx: &Context<'_>,

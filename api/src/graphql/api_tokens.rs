@@ -19,7 +19,8 @@ pub struct ApiToken(pub api_token::Model);
 
 /// A partner integration's bearer token and the scopes it grants. Staff only. The
 /// secret itself is in `createApiToken`'s answer, once, and never again.
-#[Object]
+// Private: never kept by a shared cache (see `http/graphql.rs`, `cache_headers`).
+#[Object(cache_control(private))]
 impl ApiToken {
     /// An opaque global ID; pass it as `apiTokenId` to revoke the token.
     pub async fn id(&self) -> ID {
@@ -95,6 +96,7 @@ pub struct ApiTokenQuery;
 #[Object]
 impl ApiTokenQuery {
     /// Every partner token, newest first. Staff only.
+    #[graphql(cache_control(private))]
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,

@@ -19,7 +19,8 @@ pub struct AuditEvent(pub audit_event::Model);
 
 /// One entry of the audit log: who changed what, to which object, when, and the object
 /// before and after. Staff only.
-#[Object]
+// Private: never kept by a shared cache (see `http/graphql.rs`, `cache_headers`).
+#[Object(cache_control(private))]
 impl AuditEvent {
     /// An opaque global ID.
     pub async fn id(&self) -> ID {
@@ -106,6 +107,7 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The audit log, newest first. Staff only.
+    #[graphql(cache_control(private))]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -24,6 +24,7 @@ pub mod people;
 pub mod rate_limit;
 pub mod scalars;
 pub mod strategic_areas;
+pub mod trusted_documents;
 pub mod viewer;
 pub mod webhooks;
 

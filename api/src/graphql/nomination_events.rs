@@ -51,7 +51,8 @@ pub struct NominationEventFilter {
 pub struct NominationEvent(Arc<events::NominationEvent>);
 
 /// One change of a nomination, with the nomination as it was right after it.
-#[Object]
+// Private: never kept by a shared cache (see `http/graphql.rs`, `cache_headers`).
+#[Object(cache_control(private))]
 impl NominationEvent {
     /// Pass it as `filter.after` when reconnecting, to miss nothing.
     async fn cursor(&self, ctx: &Context<'_>) -> String {
@@ -92,6 +93,7 @@ impl NominationEventQuery {
     /// nominations, then subscribe to `nominationEvents(filter: { after: })` with it.
     /// Every change committed after this point arrives, some perhaps already in the
     /// list (compare `version`).
+    #[graphql(cache_control(private))]
     async fn nomination_events_cursor(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let audience = Audience::of(viewer(ctx))?;
         Ok(Some(

@@ -42,7 +42,8 @@ pub struct Nomination(pub nomination::Model);
 /// A proposal to admit someone to the program, by a staff member or an active fellow.
 /// Private: staff and partners with `nominations:read` see every nomination, fellows
 /// the open ones and their own. Only staff and the nominator see the nominee's e-mail.
-#[Object]
+// Private: never kept by a shared cache (see `http/graphql.rs`, `cache_headers`).
+#[Object(cache_control(private))]
 impl Nomination {
     /// An opaque global ID; pass it as `nominationId` to the nomination mutations.
     pub async fn id(&self) -> ID {
@@ -185,7 +186,8 @@ pub struct Endorsement(pub endorsement::Model);
 
 /// A fellow or staff member backing a nomination; readable by those who may read the
 /// nomination.
-#[Object]
+// Private: never kept by a shared cache (see `http/graphql.rs`, `cache_headers`).
+#[Object(cache_control(private))]
 impl Endorsement {
     /// An opaque global ID.
     pub async fn id(&self) -> ID {
@@ -253,6 +255,7 @@ pub struct NominationQuery;
 impl NominationQuery {
     /// Nominations the caller may see, newest first: all for staff and for partners with
     /// `nominations:read`; open ones and their own for fellows; none for anyone else.
+    #[graphql(cache_control(private))]
     async fn nominations(
         &self,
         ctx: &Context<'_>,
@@ -285,6 +288,7 @@ impl NominationQuery {
     /// The nomination with this ID, if the caller may see it: one they may not see is
     /// `NOT_FOUND`, as a missing one is (`FORBIDDEN` for every ID to those who may see
     /// no nomination at all).
+    #[graphql(cache_control(private))]
     async fn nomination(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Nomination>> {
         let row = ids::decode_as(&id, NodeType::Nomination, "id")?;
         let viewer = viewer(ctx);

@@ -36,7 +36,8 @@ impl Person {
 /// A human the records mention: a fellow, a staff member, a nominator or a board
 /// representative. Public: a name, a hub handle and the fellowship if they hold one;
 /// contact details are never part of a person.
-#[Object]
+// Public records: shared caches may keep them a minute (see `http/graphql.rs`).
+#[Object(cache_control(max_age = 60))]
 impl Person {
     /// An opaque global ID of the person (a fellowship has its own, `Fellow.id`); pass it
     /// as `representativeId` to appoint them to a board.

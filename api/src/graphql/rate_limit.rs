@@ -7,6 +7,7 @@ use crate::service::rate_limits::Usage;
 
 /// The caller's rate limit in the current window, after this request.
 #[derive(SimpleObject)]
+#[graphql(cache_control(private))]
 pub struct RateLimit {
     /// Cost points the caller may spend per window.
     pub limit: i64,
@@ -27,6 +28,7 @@ pub struct RateLimitQuery;
 #[Object]
 impl RateLimitQuery {
     /// The caller's rate limit: budget, this request's cost, and what remains.
+    #[graphql(cache_control(private))]
     async fn rate_limit(&self, ctx: &Context<'_>) -> Option<RateLimit> {
         let usage = ctx.data_opt::<Usage>()?;
         Some(RateLimit {

@@ -24,7 +24,7 @@ pub enum ViewerRole {
 pub struct ViewerInfo(pub Viewer);
 
 /// The caller of this request, as this service understands them.
-#[Object(name = "Viewer")]
+#[Object(name = "Viewer", cache_control(private))]
 impl ViewerInfo {
     /// What kind of caller this is.
     async fn role(&self) -> ViewerRole {
@@ -89,6 +89,7 @@ pub struct ViewerQuery;
 #[Object]
 impl ViewerQuery {
     /// Who is calling.
+    #[graphql(cache_control(private))]
     async fn viewer(&self, ctx: &Context<'_>) -> ViewerInfo {
         ViewerInfo(super::viewer(ctx).clone())
     }

@@ -22,6 +22,7 @@ use super::refusal;
 use super::{playground, AppState, MAX_BODY_BYTES};
 use crate::auth::{self, AuthError};
 use crate::error::{Code, ServiceError};
+use crate::graphql::trusted_documents::Unresolved;
 use crate::service::idempotency::IdempotencyKey;
 use crate::service::rate_limits::Usage;
 
@@ -89,13 +90,13 @@ pub async fn post(
     };
     // Straight into the request, with no JSON tree in between; the kind of failure tells
     // malformed JSON from a batch (an array) from an object of the wrong shape.
-    let gql_request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let incoming: pipeline::Incoming = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(err) if matches!(err.classify(), serde_json::error::Category::Data) => {
             let message = if body.trim_ascii_start().starts_with(b"[") {
                 "Batched requests are not supported; send one operation per request."
             } else {
-                "The body must be an object with a string `query` and optional `variables` and `operationName`."
+                "The body must be an object with a string `query` (or a `documentId`) and optional `variables` and `operationName`."
             };
             return refuse(StatusCode::BAD_REQUEST, Code::BadUserInput, message);
         }
@@ -107,7 +108,8 @@ pub async fn post(
             )
         }
     };
-    execute(&request, &state, gql_request).await
+    let (gql_request, document_id) = incoming.into_parts();
+    execute(&request, &state, gql_request, document_id.as_deref()).await
 }
 
 /// Reads the body up to [`MAX_BODY_BYTES`]: a declared length over it is refused before
@@ -225,13 +227,22 @@ fn service_failure(err: ServiceError) -> HttpResponse {
 /// limit is a request error (400 for the new media type), a mutation over GET is 405,
 /// a spent budget 429 with the time it resets.
 fn refused(request: &HttpRequest, refused: pipeline::Refused) -> HttpResponse {
+    let request_error_status = match negotiate(request) {
+        ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        ResponseType::Json => StatusCode::OK,
+    };
+    let code = refused.code();
+    let document_message = refused.document_message().unwrap_or_default();
     match refused {
+        // An unknown persisted document is answered 200 whatever the media type:
+        // Apollo Client's link gives up on persisted queries at a 400.
+        pipeline::Refused::Unresolved(Unresolved::NotFound) => {
+            refuse(StatusCode::OK, code, document_message)
+        }
+        pipeline::Refused::Unresolved(Unresolved::BadInput(_))
+        | pipeline::Refused::Untrusted(_) => refuse(request_error_status, code, document_message),
         pipeline::Refused::TooComplex(refusal) => {
-            let status = match negotiate(request) {
-                ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
-                ResponseType::Json => StatusCode::OK,
-            };
-            HttpResponse::build(status).json(refusal::body_of([refusal.to_error()]))
+            HttpResponse::build(request_error_status).json(refusal::body_of([refusal.to_error()]))
         }
         pipeline::Refused::Mutation => {
             let mut response = HttpResponse::MethodNotAllowed();
@@ -269,6 +280,49 @@ fn with_rate_limit_headers(
     response
 }
 
+/// How shared caches may keep an answer.
+struct CacheHeaders {
+    cache_control: String,
+    /// A strong validator: the answer's bytes decide it.
+    etag: String,
+}
+
+/// The caching of an answer the schema's cache hints make public with a `max-age`
+/// (`#[graphql(cache_control(...))]` on the types and fields it read, merged by
+/// async-graphql while validating, with no extension): `None` when any of them is
+/// private or uncacheable, or none gives an age.
+fn cache_headers(hints: &async_graphql::CacheControl, body: &[u8]) -> Option<CacheHeaders> {
+    use sha2::Digest;
+    if !hints.public || hints.max_age <= 0 {
+        return None;
+    }
+    let digest = sha2::Sha256::digest(body);
+    let etag = digest[..16]
+        .iter()
+        .fold(String::from("\""), |mut out, byte| {
+            use std::fmt::Write;
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
+        + "\"";
+    Some(CacheHeaders {
+        cache_control: format!("public, max-age={}", hints.max_age),
+        etag,
+    })
+}
+
+/// Whether the request's `If-None-Match` names `etag` (compared weakly, as RFC 9110
+/// says for this header) or is `*`.
+fn if_none_match(request: &HttpRequest, etag: &str) -> bool {
+    request
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
 /// The body of a request that could not run: its errors, and no `data`.
 #[derive(serde::Serialize)]
 struct RequestErrors<'a> {
@@ -284,17 +338,58 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     if query_string.is_empty() && wants_html(&request) && state.playground {
         return playground::page();
     }
-    let Ok(mut gql_request) = async_graphql::http::parse_query_string(query_string) else {
+    let Some((mut gql_request, document_id)) = parse_query_string(query_string) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             Code::BadUserInput,
-            "Pass the operation as `?query=...`, with optional `variables` (JSON) and `operationName`.",
+            "Pass the operation as `?query=...` (or `?documentId=sha256:...`), with optional \
+             `variables` and `extensions` (JSON) and `operationName`.",
         );
     };
-    match pipeline::check(&state, &mut gql_request, Takes::NoMutations) {
+    let mut response = match pipeline::check(
+        &state,
+        &mut gql_request,
+        document_id.as_deref(),
+        Takes::NoMutations,
+    ) {
         Ok(checked) => run(&request, &state, gql_request, checked).await,
         Err(refusal) => refused(&request, refusal),
+    };
+    // A GET answer is cacheable by default in HTTP: every one that `run` did not mark
+    // public says so (refusals included, such as an unknown persisted document).
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    response
+}
+
+/// `?query=&operationName=&variables=&extensions=&documentId=`, the last three as
+/// JSON where they are objects; `None` when it cannot be read.
+fn parse_query_string(query_string: &str) -> Option<(async_graphql::Request, Option<String>)> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Fields {
+        #[serde(default)]
+        query: String,
+        operation_name: Option<String>,
+        variables: Option<String>,
+        extensions: Option<String>,
+        document_id: Option<String>,
+    }
+    let fields = web::Query::<Fields>::from_query(query_string)
+        .ok()?
+        .into_inner();
+    let mut request = async_graphql::Request::new(fields.query);
+    if let Some(variables) = fields.variables {
+        request.variables = serde_json::from_str(&variables).ok()?;
+    }
+    if let Some(extensions) = fields.extensions {
+        request.extensions = serde_json::from_str(&extensions).ok()?;
+    }
+    request.operation_name = fields.operation_name;
+    Some((request, fields.document_id))
 }
 
 /// Checks a request's document and variables ([`pipeline::check`]), then runs it.
@@ -302,8 +397,9 @@ async fn execute(
     request: &HttpRequest,
     state: &AppState,
     mut gql_request: async_graphql::Request,
+    document_id: Option<&str>,
 ) -> HttpResponse {
-    match pipeline::check(state, &mut gql_request, Takes::Everything) {
+    match pipeline::check(state, &mut gql_request, document_id, Takes::Everything) {
         Ok(checked) => run(request, state, gql_request, checked).await,
         Err(refusal) => refused(request, refusal),
     }
@@ -325,6 +421,11 @@ async fn run(
         Err(AuthError::Rejected(rejection)) => return refusal::unauthorized(&rejection),
         Err(AuthError::Service(err)) => return service_failure(err),
     };
+    // Only a GET of a manifest document by a caller without credentials may be kept
+    // by shared caches, and only when its answer says so (see `cache_headers`).
+    let may_cache = request.method() == actix_web::http::Method::GET
+        && checked.source.trusted()
+        && matches!(viewer, auth::Viewer::Anonymous);
     // A query may run a second time (see `graphql::Schemas`): keep what rebuilds it.
     let lean = !pipeline::is_mutation(&mut gql_request);
     let replay = lean.then(|| {
@@ -432,9 +533,25 @@ async fn run(
         serde_json::to_vec(&response)
     };
     match body {
-        Ok(body) => with_rate_limit_headers(HttpResponse::build(status), &usage)
-            .content_type(format!("{content_type}; charset=utf-8"))
-            .body(body),
+        Ok(body) => {
+            let cache = (may_cache && status == StatusCode::OK && response.errors.is_empty())
+                .then(|| cache_headers(&response.cache_control, &body))
+                .flatten();
+            let mut answer = with_rate_limit_headers(HttpResponse::build(status), &usage);
+            answer.content_type(format!("{content_type}; charset=utf-8"));
+            let Some(cache) = cache else {
+                return answer.body(body);
+            };
+            answer
+                .insert_header((header::CACHE_CONTROL, cache.cache_control))
+                .insert_header((header::ETAG, cache.etag.clone()))
+                .append_header((header::VARY, "Accept, Authorization"));
+            if if_none_match(request, &cache.etag) {
+                answer.status(StatusCode::NOT_MODIFIED);
+                return answer.finish();
+            }
+            answer.body(body)
+        }
         Err(err) => {
             tracing::error!(error = %err, "could not serialize a GraphQL response");
             refuse(

@@ -67,6 +67,9 @@ pub struct AppState {
     pub subscriptions: crate::config::SubscriptionSettings,
     /// The database's state as the background probe last saw it, for `/readyz`.
     pub probe: crate::db::Probe,
+    /// The manifest of trusted documents, Apollo's registered ones, and the policy
+    /// (`TRUSTED_DOCUMENTS`).
+    pub trusted_documents: Arc<crate::graphql::trusted_documents::TrustedDocuments>,
 }
 
 /// Largest request body accepted on `/graphql`; larger ones are refused with 413

@@ -5,10 +5,13 @@
 //! and render a refusal in their own form (a status and a body; an `error` message). All
 //! that lies between is here, written once:
 //!
-//! 1. [`check`]: the document guard and its limits (length, depth, aliases, cost),
-//!    then whether the transport takes this kind of operation;
-//! 2. [`admit`]: the rate charge, then the per-request data resolvers read (the
-//!    viewer, what the rate limit left, the request's own loaders);
+//! 1. [`check`]: a document named by id (`documentId`, Apollo's persisted-query hash)
+//!    becomes its text (`graphql/trusted_documents.rs`), then the document guard and
+//!    its limits (length, depth, aliases, cost), then whether the transport takes this
+//!    kind of operation;
+//! 2. [`admit`]: whether this caller may run a document outside the manifest
+//!    (`TRUSTED_DOCUMENTS`), the rate charge, then the per-request data resolvers read
+//!    (the viewer, what the rate limit left, the request's own loaders);
 //! 3. [`finish`]: the contract's error codes on every error, the cost extension, and
 //!    the operation's metrics.
 //!
@@ -25,6 +28,7 @@ use crate::error::Code;
 use crate::graphql::document_guard;
 use crate::graphql::limits::{self, Limits, Measure, Refusal};
 use crate::graphql::loaders::Loaders;
+use crate::graphql::trusted_documents::{self, Source, Unresolved};
 use crate::service::rate_limits::{self, Usage};
 
 /// Which operations a transport runs.
@@ -46,6 +50,11 @@ pub(super) enum Refused {
     Mutation,
     /// The caller's rate-limit budget for the window is spent.
     RateLimited(Usage),
+    /// The document named by id is unknown, or the id is malformed.
+    Unresolved(Unresolved),
+    /// The document is not in the manifest, and the policy does not let this caller
+    /// run such documents; the sentence says what to do.
+    Untrusted(&'static str),
 }
 
 impl Refused {
@@ -55,7 +64,50 @@ impl Refused {
             Refused::TooComplex(refusal) => refusal.code(),
             Refused::Mutation => Code::BadUserInput,
             Refused::RateLimited(_) => Code::RateLimited,
+            Refused::Unresolved(Unresolved::NotFound) => Code::PersistedQueryNotFound,
+            Refused::Unresolved(Unresolved::BadInput(_)) => Code::BadUserInput,
+            Refused::Untrusted(_) => Code::Forbidden,
         }
+    }
+
+    /// The sentence of a refusal about the document's id or trust; `None` for the
+    /// others, which each transport words itself.
+    pub(super) fn document_message(&self) -> Option<&'static str> {
+        match self {
+            Refused::Unresolved(Unresolved::NotFound) => Some(trusted_documents::NOT_FOUND_MESSAGE),
+            Refused::Unresolved(Unresolved::BadInput(message)) | Refused::Untrusted(message) => {
+                Some(message)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A GraphQL request as a POST body or a WebSocket `subscribe` payload carries it:
+/// async-graphql's fields (read the same way), and the `documentId` of the GraphQL over
+/// HTTP persisted-documents proposal, which async-graphql does not know.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Incoming {
+    #[serde(default)]
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: async_graphql::Variables,
+    #[serde(default)]
+    extensions: async_graphql::Extensions,
+    #[serde(default)]
+    document_id: Option<String>,
+}
+
+impl Incoming {
+    /// The request for the executor, and the document id beside it.
+    pub(super) fn into_parts(self) -> (async_graphql::Request, Option<String>) {
+        let mut request = async_graphql::Request::new(self.query).variables(self.variables);
+        request.operation_name = self.operation_name;
+        request.extensions = self.extensions;
+        (request, self.document_id)
     }
 }
 
@@ -65,6 +117,8 @@ pub(super) struct Checked {
     /// The document's measure; `None` for the introspection query GraphiQL sends,
     /// which always passes.
     pub(super) measure: Option<Measure>,
+    /// Where the document came from: the manifest (trusted), or elsewhere.
+    pub(super) source: Source,
 }
 
 impl Checked {
@@ -74,12 +128,24 @@ impl Checked {
     }
 }
 
-/// Step 1: the document guard, then the transport's rule on mutations.
+/// Step 1: the document a request names by id becomes its text, then the document
+/// guard, then the transport's rule on mutations.
 pub(super) fn check(
     state: &AppState,
     request: &mut async_graphql::Request,
+    document_id: Option<&str>,
     takes: Takes,
 ) -> Result<Checked, Refused> {
+    let source = match state.trusted_documents.resolve(request, document_id) {
+        Ok(source) => source,
+        Err(unresolved) => {
+            state.metrics.record_document(match unresolved {
+                Unresolved::NotFound => "not_found",
+                Unresolved::BadInput(_) => "bad_id",
+            });
+            return Err(Refused::Unresolved(unresolved));
+        }
+    };
     let measure = match document_guard::check(&Limits::default(), request) {
         Ok(measure) => measure,
         Err(refusal) => {
@@ -90,7 +156,7 @@ pub(super) fn check(
     if takes == Takes::NoMutations && is_mutation(request) {
         return Err(Refused::Mutation);
     }
-    Ok(Checked { measure })
+    Ok(Checked { measure, source })
 }
 
 /// What an operation was admitted with: its caller's per-request data.
@@ -114,9 +180,11 @@ impl Admitted {
     }
 }
 
-/// Step 2, once the transport knows who is calling: charges the operation's cost to
-/// `caller` (see [`rate_limits::caller_key`]), then attaches the per-request data.
-/// Returns the request, ready to execute, and what it was admitted with.
+/// Step 2, once the transport knows who is calling: whether they may run a document
+/// from where this one came (registering an Apollo document when they may), then
+/// charges the operation's cost to `caller` (see [`rate_limits::caller_key`]), then
+/// attaches the per-request data. Returns the request, ready to execute, and what it
+/// was admitted with.
 pub(super) async fn admit(
     state: &AppState,
     viewer: Viewer,
@@ -124,6 +192,19 @@ pub(super) async fn admit(
     checked: Checked,
     request: async_graphql::Request,
 ) -> Result<(async_graphql::Request, Admitted), Refused> {
+    if let Err(message) = state
+        .trusted_documents
+        .permit(checked.source, &viewer, &request.query)
+    {
+        state.metrics.record_refusal("untrusted");
+        return Err(Refused::Untrusted(message));
+    }
+    state.metrics.record_document(match checked.source {
+        Source::Manifest => "manifest",
+        Source::Registered => "registered",
+        Source::Registering(_) => "registering",
+        Source::Text => "text",
+    });
     let usage = match state
         .rate_limits
         .charge_request(&viewer, caller, checked.cost())

@@ -29,4 +29,5 @@ mod schema;
 mod strategic_areas;
 mod subscriptions;
 mod tokens;
+mod trusted_documents;
 mod webhooks;

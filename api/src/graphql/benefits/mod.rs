@@ -36,7 +36,8 @@ pub struct BenefitGrant(pub benefit_grant::Model);
 
 /// A benefit granted to a fellow, current or revoked. Private: the fellow, staff and
 /// partners with `benefits:read`.
-#[Object]
+// Private: never kept by a shared cache (see `http/graphql.rs`, `cache_headers`).
+#[Object(cache_control(private))]
 impl BenefitGrant {
     /// An opaque global ID; pass it as `benefitGrantId` to revoke the grant.
     pub async fn id(&self) -> ID {

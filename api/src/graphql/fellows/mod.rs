@@ -99,7 +99,8 @@ impl Fellow {
 /// A person admitted to the fellowship program for advancing open-source machine
 /// learning: their public profile, contributions and strategic areas. Fellows are not
 /// employees.
-#[Object]
+// Public records: shared caches may keep them a minute (see `http/graphql.rs`).
+#[Object(cache_control(max_age = 60))]
 impl Fellow {
     /// An opaque global ID of the fellowship (the person behind it has their own,
     /// `Person.id`); pass it as `fellowId` to the fellow mutations.
@@ -240,7 +241,8 @@ pub struct Contribution(pub contribution::Model);
 
 /// Something a fellow did for open-source machine learning: a community built, models
 /// published, library code, advocacy, a working group, help on the forum, events.
-#[Object]
+// Public records: shared caches may keep them a minute (see `http/graphql.rs`).
+#[Object(cache_control(max_age = 60))]
 impl Contribution {
     /// An opaque global ID; pass it as `contributionId` to remove the contribution.
     pub async fn id(&self) -> ID {
@@ -398,6 +400,7 @@ pub struct FellowQuery;
 #[Object]
 impl FellowQuery {
     /// Fellows of the program; by name unless ordered otherwise.
+    #[graphql(cache_control(max_age = 60))]
     async fn fellows(
         &self,
         ctx: &Context<'_>,
@@ -438,6 +441,7 @@ impl FellowQuery {
     }
 
     /// The fellow with this hub handle (case-insensitive).
+    #[graphql(cache_control(max_age = 60))]
     async fn fellow(&self, ctx: &Context<'_>, handle: String) -> Result<Option<Fellow>> {
         match service::fellows::by_handle(db(ctx), &handle).await? {
             Some((fellow, person)) => {

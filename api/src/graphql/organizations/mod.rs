@@ -52,7 +52,8 @@ pub struct Organization(pub organization::Model);
 
 /// A company, foundation or other body. An organization may sit under an umbrella
 /// (the PyTorch Foundation under the Linux Foundation), and a foundation has members.
-#[Object]
+// Public records: shared caches may keep them a minute (see `http/graphql.rs`).
+#[Object(cache_control(max_age = 60))]
 impl Organization {
     /// An opaque global ID; pass it as `organizationId`, `memberId`, `foundationId` or
     /// `parentId`.
@@ -194,7 +195,8 @@ pub struct FoundationMembership(pub foundation_membership::Model);
 
 /// That an organization joined a foundation at a tier, when, and where it was
 /// announced. A premier membership carries one seat on the foundation's governing board.
-#[Object]
+// Public records: shared caches may keep them a minute (see `http/graphql.rs`).
+#[Object(cache_control(max_age = 60))]
 impl FoundationMembership {
     /// An opaque global ID; pass it as `membershipId` to end the membership or to appoint
     /// its board representative.
@@ -273,7 +275,8 @@ pub struct BoardSeat(pub board_seat::Model);
 
 /// A seat on a foundation's board, held through a membership by a named representative
 /// of the member, for a term.
-#[Object]
+// Public records: shared caches may keep them a minute (see `http/graphql.rs`).
+#[Object(cache_control(max_age = 60))]
 impl BoardSeat {
     /// An opaque global ID.
     pub async fn id(&self) -> ID {
@@ -385,6 +388,7 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     /// Organizations by name.
+    #[graphql(cache_control(max_age = 60))]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
@@ -413,6 +417,7 @@ impl OrganizationQuery {
     }
 
     /// The organization with this slug (case-insensitive).
+    #[graphql(cache_control(max_age = 60))]
     async fn organization(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Organization>> {
         match service::organizations::by_slug(db(ctx), &slug).await? {
             Some(org) => Ok(Some(Organization(org))),
@@ -423,6 +428,7 @@ impl OrganizationQuery {
     }
 
     /// Foundation memberships in the order they were recorded.
+    #[graphql(cache_control(max_age = 60))]
     async fn foundation_memberships(
         &self,
         ctx: &Context<'_>,

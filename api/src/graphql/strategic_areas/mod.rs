@@ -20,7 +20,8 @@ pub struct StrategicArea(pub strategic_area::Model);
 
 /// A field where the program seeks contributions, such as speech and audio. Fellows
 /// and nominations link to areas; archived areas stay readable, with their history.
-#[Object]
+// Public records: shared caches may keep them a minute (see `http/graphql.rs`).
+#[Object(cache_control(max_age = 60))]
 impl StrategicArea {
     /// An opaque global ID; pass it as `strategicAreaId` to the strategic area mutations.
     pub async fn id(&self) -> ID {
@@ -108,6 +109,7 @@ pub struct StrategicAreaQuery;
 #[Object]
 impl StrategicAreaQuery {
     /// Strategic areas by name, current and archived unless filtered.
+    #[graphql(cache_control(max_age = 60))]
     async fn strategic_areas(
         &self,
         ctx: &Context<'_>,
@@ -135,6 +137,7 @@ impl StrategicAreaQuery {
     }
 
     /// The strategic area with this slug (case-insensitive), archived or not.
+    #[graphql(cache_control(max_age = 60))]
     async fn strategic_area(
         &self,
         ctx: &Context<'_>,

@@ -346,6 +346,9 @@ impl Connection {
             Refused::TooComplex(refusal) => refusal.message(),
             Refused::Mutation => "Send mutations as HTTP POST requests to /graphql.".into(),
             Refused::RateLimited(usage) => usage.spent_message(),
+            Refused::Unresolved(_) | Refused::Untrusted(_) => {
+                refused.document_message().unwrap_or_default().into()
+            }
         };
         self.send_error(id, refused.code(), message)
     }
@@ -488,10 +491,16 @@ impl Connection {
 
     async fn subscribe(&mut self, id: String, payload: Value) -> Result<(), Closing> {
         let received = std::time::Instant::now();
-        let Ok(mut request) = serde_json::from_value::<async_graphql::Request>(payload) else {
+        let Ok(incoming) = serde_json::from_value::<pipeline::Incoming>(payload) else {
             return Err((Close::BadRequest, "Invalid subscribe payload".into()));
         };
-        let checked = match pipeline::check(&self.state, &mut request, Takes::NoMutations) {
+        let (mut request, document_id) = incoming.into_parts();
+        let checked = match pipeline::check(
+            &self.state,
+            &mut request,
+            document_id.as_deref(),
+            Takes::NoMutations,
+        ) {
             Ok(checked) => checked,
             Err(refused) => return self.refuse(&id, refused),
         };
