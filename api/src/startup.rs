@@ -32,7 +32,7 @@ pub struct Application {
     shutdown_delay: Duration,
     /// Holds spending not yet shared, sent once the server has stopped.
     rate_limits: RateLimiter,
-    /// The webhook senders, stopped once the server has.
+    /// The webhook senders, stopped when draining begins.
     webhooks: WebhookSender,
 }
 
@@ -215,11 +215,16 @@ impl Application {
         let metrics_handle = metrics.as_ref().map(Server::handle);
         let draining = self.draining.clone();
         let delay = self.shutdown_delay;
+        let webhooks = self.webhooks;
         tokio::spawn(async move {
             shutdown_signal().await;
             draining.send_replace(true);
             tracing::info!(?delay, "shutdown requested: readiness now fails; draining");
-            tokio::time::sleep(delay).await;
+            // The webhook senders stop first, while the HTTP workers still run: pooled
+            // database connections opened by a worker live on its event loop, and die
+            // with it. Attempts under way finish and are recorded, so the next start
+            // repeats none.
+            tokio::join!(webhooks.stop(), tokio::time::sleep(delay));
             tracing::info!("no longer accepting connections; finishing requests in flight");
             handle.stop(true).await;
             // Scraped until the end, then stopped with the rest.
@@ -235,8 +240,6 @@ impl Application {
         }
         // What the last requests spent counts on the other replicas too.
         self.rate_limits.flush_before_exit().await;
-        // Attempts under way finish and are recorded, so the next start repeats none.
-        self.webhooks.stop().await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use api::auth::Role;
 use fellowship_tests::process::{ServeCommand, ServeProcess};
+use fellowship_tests::webhooks::Delivery;
 use fellowship_tests::webhooks::TestReceiver;
-use fellowship_tests::{on_both_databases, Backend, TestDatabase};
+use fellowship_tests::{on_both_databases, TestDatabase};
 use serde_json::{json, Value};
 
 async fn start(database_url: &str, demo: bool) -> ServeProcess {
@@ -91,8 +92,9 @@ on_both_databases! {
         receiver.wait_for_accepted(BEFORE + AFTER, Duration::from_secs(30)).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let all = receiver.received();
-        let ids: HashSet<&str> = all.iter().map(|d| d.id()).collect();
-        assert_eq!(all.len(), BEFORE + AFTER, "nothing repeated");
+        let ids: HashSet<&str> = all.iter().map(Delivery::id).collect();
+        assert_eq!(all.len(), BEFORE + AFTER, "nothing repeated ({delivered_before_restart} before the restart): {:?}",
+            all.iter().map(|d| (d.id().to_owned(), d.json()["data"]["nomination"]["nomineeHandle"].clone())).collect::<Vec<_>>());
         assert_eq!(ids.len(), BEFORE + AFTER, "one webhook-id per event");
         let expected: Vec<String> = (0..BEFORE + AFTER).map(|n| format!("restart-{n:02}")).collect();
         assert_eq!(handles(&receiver), expected, "every event, in commit order");

@@ -216,6 +216,21 @@ impl MigrationTrait for Migration {
                     WebhookDeliveries::Id,
                 ],
             ))
+            .await?;
+        // The deliveries due (what senders look for), and the finished ones to prune.
+        manager
+            .create_index(index(
+                "ix_webhook_deliveries_status_next_attempt_at",
+                WebhookDeliveries::Table,
+                [WebhookDeliveries::Status, WebhookDeliveries::NextAttemptAt],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "ix_webhook_deliveries_status_updated_at",
+                WebhookDeliveries::Table,
+                [WebhookDeliveries::Status, WebhookDeliveries::UpdatedAt],
+            ))
             .await
     }
 

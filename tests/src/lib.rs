@@ -24,8 +24,7 @@ use std::time::Duration;
 use api::auth::{mint_user_token, KeyRing, Role};
 use api::config::{
     AuthSettings, CursorSettings, DatabaseSettings, DatabaseUrl, RateLimitSharingSettings,
-    RetrySchedule, ServerSettings, SubscriptionSettings, TrustedDocumentSettings,
-    WebhookSettings,
+    RetrySchedule, ServerSettings, SubscriptionSettings, TrustedDocumentSettings, WebhookSettings,
 };
 use api::startup::{Application, ServeOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};

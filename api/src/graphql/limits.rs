@@ -76,7 +76,7 @@ impl Default for Limits {
             max_aliases: 50,
             max_directives_per_field: 5,
             max_fields: 1_000,
-            max_cost: 25_000,
+            max_cost: 30_000,
             max_introspection_lists: 3,
         }
     }
@@ -305,7 +305,7 @@ const MAX_TYPE_WRAPPING: u8 = 3;
 /// connections do, so introspection nested inside itself costs what it would return.
 pub fn introspection_multiplier(field: &str) -> u64 {
     match field {
-        "types" => 128,
+        "types" => 140,
         "directives" => 8,
         "fields" => 3,
         "args" | "inputFields" | "enumValues" | "interfaces" | "possibleTypes" => 1,
@@ -727,7 +727,7 @@ mod tests {
         }
         let aliased = format!(
             "{{ {} }}",
-            (0..13)
+            (0..20)
                 .map(|i| format!(
                     "a{i}: __schema {{ types {{ fields {{ type {{ fields {{ name }} }} }} }} }}"
                 ))

@@ -296,10 +296,17 @@ fn cache_headers(hints: &async_graphql::CacheControl, body: &[u8]) -> Option<Cac
     if !hints.public || hints.max_age <= 0 {
         return None;
     }
-    let digest = sha2::Sha256::digest(body);
+    // async-graphql 7 resolves an object's fields concurrently and writes them in the
+    // order they finish, so two answers with the same data may order their keys
+    // differently. The tag is taken over the answer with its keys sorted, and is weak
+    // (RFC 9110): the same data, not necessarily the same bytes.
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .and_then(|value| serde_json::to_vec(&value))
+        .unwrap_or_else(|_| body.to_vec());
+    let digest = sha2::Sha256::digest(&canonical);
     let etag = digest[..16]
         .iter()
-        .fold(String::from("\""), |mut out, byte| {
+        .fold(String::from("W/\""), |mut out, byte| {
             use std::fmt::Write;
             let _ = write!(out, "{byte:02x}");
             out
@@ -320,7 +327,10 @@ fn if_none_match(request: &HttpRequest, etag: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+        .any(|tag| {
+            let weak = |tag: &str| tag.strip_prefix("W/").unwrap_or(tag).to_owned();
+            tag == "*" || weak(tag) == weak(etag)
+        })
 }
 
 /// The body of a request that could not run: its errors, and no `data`.

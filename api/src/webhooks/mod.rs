@@ -150,7 +150,12 @@ async fn run(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>, prunes: bo
         if !worked {
             tokio::select! {
                 _ = tokio::time::sleep(shared.settings.poll_interval) => {}
-                _ = stopped.changed() => {}
+                changed = stopped.changed() => {
+                    // The sender is gone with its `WebhookSender`: stop too.
+                    if changed.is_err() {
+                        return;
+                    }
+                }
             }
         }
         if *stopped.borrow() {
@@ -216,10 +221,11 @@ async fn turn(
         if delivery.next_attempt_at.is_some_and(|at| at > Utc::now()) {
             return Ok(());
         }
-        if !deliveries::renew(&shared.db, lease, shared.hold).await? {
+        // As it is now: a rotated secret or a new URL applies from the next attempt on.
+        let Some(endpoint) = deliveries::renew(&shared.db, lease, shared.hold).await? else {
             return Ok(());
-        }
-        let attempt = send(&shared.client, &shared.settings, &lease.endpoint, &delivery).await;
+        };
+        let attempt = send(&shared.client, &shared.settings, &endpoint, &delivery).await;
         shared.metrics.record_webhook_attempt(attempt.succeeded());
         let now = attempt.at;
         let recorded = deliveries::record(

@@ -98,7 +98,7 @@ on_both_databases! {
         assert_eq!(response.body["extensions"]["cost"]["requested"], json!(1 + 10 * (1 + 1)));
         // Seven demo fellows came back: fellows + nodes + seven handles.
         assert_eq!(response.body["extensions"]["cost"]["actual"], json!(1 + 1 + 7));
-        assert_eq!(response.body["extensions"]["cost"]["limit"], json!(25_000));
+        assert_eq!(response.body["extensions"]["cost"]["limit"], json!(30_000));
     }
 
     async fn cost_does_not_depend_on_how_the_query_is_written(backend) {
@@ -136,7 +136,7 @@ on_both_databases! {
         for _ in 0..4 {
             nested = format!("fields {{ type {{ ofType {{ {nested} }} }} }}");
         }
-        let aliased = format!("{{ {} }}", (0..13)
+        let aliased = format!("{{ {} }}", (0..20)
             .map(|i| format!("a{i}: __schema {{ types {{ fields {{ type {{ fields {{ name }} }} }} }} }}"))
             .collect::<Vec<_>>().join(" "));
         let response = app.graphql(&aliased, json!({})).await;

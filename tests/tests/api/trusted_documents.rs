@@ -233,7 +233,9 @@ on_both_databases! {
         let vary = headers.get_all("vary").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join(", ");
         assert!(vary.contains("Authorization"), "{vary}");
         let etag = headers["etag"].to_str().unwrap().to_owned();
-        assert!(etag.starts_with('"') && etag.ends_with('"'), "a strong validator: {etag}");
+        // Weak: async-graphql may order an object's keys differently from one answer to
+        // the next, so the tag names the data, not the bytes.
+        assert!(etag.starts_with("W/\"") && etag.ends_with('"'), "a weak validator: {etag}");
         let body = response.bytes().await.unwrap();
         // The same request with the validator: 304, no body, the same headers.
         let again = app.client.get(app.url("/graphql")).query(&[("documentId", &id(DIRECTORY))])
@@ -241,11 +243,12 @@ on_both_databases! {
         assert_eq!(again.status().as_u16(), 304);
         assert_eq!(again.headers()["etag"], etag.as_str());
         assert!(again.bytes().await.unwrap().is_empty());
-        // Another validator: the whole answer, the same bytes.
+        // Another validator: the whole answer, the same data.
         let other = app.client.get(app.url("/graphql")).query(&[("documentId", &id(DIRECTORY))])
             .header("if-none-match", "\"something-else\"").send().await.unwrap();
         assert_eq!(other.status().as_u16(), 200);
-        assert_eq!(other.bytes().await.unwrap(), body);
+        let parse = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).unwrap();
+        assert_eq!(parse(&other.bytes().await.unwrap()), parse(&body));
         // The manifest's text sent whole is as trusted as its id.
         let by_text = get(&app, None, &[("query", DIRECTORY), ("operationName", "Directory")]).await;
         assert_eq!(by_text.headers()["etag"], etag.as_str());

@@ -275,8 +275,8 @@ on_both_databases! {
                     .as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
             }
         };
-        assert_eq!(listed(public_partner.clone()).await, [public_id.clone()]);
-        assert_eq!(listed(reader.clone()).await, [reader_id.clone()]);
+        assert_eq!(listed(public_partner.clone()).await, vec![public_id.clone()]);
+        assert_eq!(listed(reader.clone()).await, vec![reader_id.clone()]);
         assert_eq!(listed(staff.clone()).await.len(), 3);
         // Someone else's endpoint is as unknown as one that does not exist.
         let others = app.graphql_as(Some(&public_partner), "query($id: ID!) { node(id: $id) { id } }", json!({ "id": staff_id })).await;

@@ -29,8 +29,9 @@ const EVENTS_PER_DISPATCH: u64 = 200;
 /// Deliveries whose attempts are over (succeeded or failed) are kept this long.
 pub const FINISHED_DELIVERIES_KEPT: Duration = Duration::days(30);
 
-/// The deliveries of the endpoint `endpoint_id`, newest first, if `viewer` manages it
-/// (`Missing` on `field` otherwise).
+/// The deliveries of the endpoint `endpoint_id`, newest first. The caller has already
+/// found the endpoint through [`endpoints::find`] or [`endpoints::list`], which decide
+/// who may see it.
 pub async fn list(
     db: &DatabaseConnection,
     endpoint_id: i64,
@@ -70,8 +71,9 @@ pub async fn visible(
 
 /// Sends a delivery again, as a new delivery with the same body and `webhook-id`,
 /// after whatever the endpoint has pending. A delivery of an endpoint the viewer does
-/// not manage is `Missing` on `input.deliveryId`; one still pending is `Conflict`
-/// (it is going to be attempted anyway).
+/// not manage is `Missing` on `input.deliveryId`; one whose message is still pending
+/// (itself, or an earlier redelivery) is `Conflict`: it is going to be attempted anyway,
+/// and a message is queued at most once.
 pub async fn redeliver(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -83,9 +85,17 @@ pub async fn redeliver(
             "No webhook delivery of yours has this ID.",
         )
     })?;
-    if original.status == WebhookDeliveryStatus::Pending {
+    let already_pending = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.eq(original.endpoint_id))
+        .filter(webhook_delivery::Column::MessageId.eq(original.message_id.as_str()))
+        .filter(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
+        .one(db)
+        .await?;
+    if already_pending.is_some() {
         return Err(ServiceError::Conflict(
-            "This delivery is still pending; it will be attempted as scheduled.".into(),
+            "This message is already pending (the delivery itself or a redelivery of it); \
+             it will be attempted as scheduled."
+                .into(),
         ));
     }
     let now = Utc::now();
@@ -134,11 +144,13 @@ pub struct Lease {
 }
 
 /// Takes the lease of one endpoint with work to do: new events past its place in the
-/// outbox, or a delivery due. `None` when no endpoint has any (or others hold those
-/// that do). The lease lasts `hold`, renewed by [`renew`] before each attempt.
+/// outbox, or a pending delivery due. `None` when no endpoint has any (or others hold
+/// those that do). The lease lasts `hold`, renewed by [`renew`] before each attempt,
+/// and is this claim's alone: `sender` names the process, and each claim adds a token
+/// of its own, so that not even a sibling task of the same process can act on it.
 pub async fn claim(
     db: &DatabaseConnection,
-    holder: &str,
+    sender: &str,
     hold: std::time::Duration,
 ) -> ServiceResult<Option<Lease>> {
     let now = Utc::now();
@@ -146,29 +158,45 @@ pub async fn claim(
     let free = Condition::any()
         .add(webhook_endpoint::Column::LeaseUntil.is_null())
         .add(webhook_endpoint::Column::LeaseUntil.lt(now.timestamp_millis()));
-    let candidates: Vec<i64> = webhook_endpoint::Entity::find()
+    let mut candidates: Vec<i64> = webhook_endpoint::Entity::find()
         .select_only()
         .column(webhook_endpoint::Column::Id)
         .filter(webhook_endpoint::Column::Enabled.eq(true))
         .filter(free.clone())
-        .filter(
-            Condition::any()
-                .add(webhook_endpoint::Column::AfterEventId.lt(newest))
-                .add(webhook_endpoint::Column::NextAttemptAt.lte(now)),
-        )
-        .order_by_asc(webhook_endpoint::Column::NextAttemptAt)
+        .filter(webhook_endpoint::Column::AfterEventId.lt(newest))
         .order_by_asc(webhook_endpoint::Column::Id)
         .limit(8)
         .into_tuple()
         .all(db)
         .await?;
+    // Due deliveries are asked of the deliveries themselves, so that nothing written to
+    // the endpoint row (or left unwritten by a sender that died) can hide one.
+    let due: Vec<i64> = webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::EndpointId)
+        .filter(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+        .order_by_asc(webhook_delivery::Column::NextAttemptAt)
+        .limit(32)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in due {
+        if !candidates.contains(&id) {
+            candidates.push(id);
+        }
+    }
     let until = lease_end(now, hold);
     for id in candidates {
-        // Conditional on the lease still being free: of two replicas that chose the same
+        let holder = format!("{sender}/{}", uuid::Uuid::new_v4().simple());
+        // Conditional on the lease still being free: of two senders that chose the same
         // endpoint, the second finds it taken and tries the next.
         let taken = webhook_endpoint::Entity::update_many()
             .col_expr(webhook_endpoint::Column::LeaseUntil, Expr::val(until))
-            .col_expr(webhook_endpoint::Column::LeaseHolder, Expr::val(holder))
+            .col_expr(
+                webhook_endpoint::Column::LeaseHolder,
+                Expr::val(holder.as_str()),
+            )
             .filter(webhook_endpoint::Column::Id.eq(id))
             .filter(webhook_endpoint::Column::Enabled.eq(true))
             .filter(free.clone())
@@ -176,10 +204,7 @@ pub async fn claim(
             .await?;
         if taken.rows_affected == 1 {
             if let Some(endpoint) = webhook_endpoint::Entity::find_by_id(id).one(db).await? {
-                return Ok(Some(Lease {
-                    endpoint,
-                    holder: holder.to_owned(),
-                }));
+                return Ok(Some(Lease { endpoint, holder }));
             }
         }
     }
@@ -199,13 +224,15 @@ fn held(lease: &Lease) -> Condition {
         .add(webhook_endpoint::Column::LeaseHolder.eq(lease.holder.as_str()))
 }
 
-/// Extends the lease by `hold` from now; `false` when it was lost (it lapsed and
-/// another replica took the endpoint, or the endpoint was deleted or disabled).
+/// Extends the lease by `hold` from now, and answers the endpoint as it is now (its
+/// URL and secrets may have changed since the claim); `None` when the lease was lost (it
+/// lapsed and another sender took the endpoint, or the endpoint was deleted or
+/// disabled).
 pub async fn renew(
     db: &DatabaseConnection,
     lease: &Lease,
     hold: std::time::Duration,
-) -> ServiceResult<bool> {
+) -> ServiceResult<Option<webhook_endpoint::Model>> {
     let until = lease_end(Utc::now(), hold);
     let renewed = webhook_endpoint::Entity::update_many()
         .col_expr(webhook_endpoint::Column::LeaseUntil, Expr::val(until))
@@ -213,7 +240,13 @@ pub async fn renew(
         .filter(webhook_endpoint::Column::Enabled.eq(true))
         .exec(db)
         .await?;
-    Ok(renewed.rows_affected == 1)
+    if renewed.rows_affected != 1 {
+        return Ok(None);
+    }
+    Ok(webhook_endpoint::Entity::find()
+        .filter(held(lease))
+        .one(db)
+        .await?)
 }
 
 /// Gives the endpoint back, due again at its oldest pending delivery's time.
@@ -275,12 +308,14 @@ pub async fn dispatch(
     render: impl Fn(&webhook_event::Model) -> ServiceResult<Rendered>,
 ) -> ServiceResult<bool> {
     let endpoint = &lease.endpoint;
-    let owner = match endpoint.owner_api_token_id {
-        Some(id) => api_token::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
     let now = Utc::now();
-    let recipient = Recipient::of(owner.as_ref(), now);
+    let recipient = match endpoint.owner_api_token_id {
+        None => Recipient::Staff,
+        Some(id) => match api_token::Entity::find_by_id(id).one(db).await? {
+            Some(token) => Recipient::of(&token, now),
+            None => Recipient::Gone("The API token that owned this endpoint is gone.".into()),
+        },
+    };
     if let Recipient::Gone(reason) = &recipient {
         disable(db, lease, reason).await?;
         return Ok(false);

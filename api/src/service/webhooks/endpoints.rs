@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{Duration, Utc};
 use entity::enums::WebhookDeliveryStatus;
-use entity::{webhook_delivery, webhook_endpoint};
+use entity::{api_token, webhook_delivery, webhook_endpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use super::{outbox, targets, EventType, Manager};
+use super::{outbox, targets, EventType, Manager, Recipient};
 use crate::auth::Viewer;
 use crate::domain::Note;
 use crate::error::{ServiceError, ServiceResult};
@@ -86,6 +86,12 @@ fn event_types(manager: &Manager, names: &[String]) -> ServiceResult<Value> {
             "Name at least one event type, such as `nomination.accepted`.",
         ));
     }
+    if names.len() > 2 * EventType::ALL.len() {
+        return Err(ServiceError::invalid(
+            FIELD,
+            format!("Name at most {} event types.", EventType::ALL.len()),
+        ));
+    }
     let mut chosen: Vec<EventType> = Vec::new();
     for name in names {
         let event = EventType::parse(name.trim()).ok_or_else(|| {
@@ -135,7 +141,8 @@ fn description(text: Option<&str>) -> ServiceResult<Option<String>> {
 /// partner belongs to its token. A URL that is not https, or that points at a private,
 /// loopback or link-local address, is `InvalidInput` on `input.url`; an unknown event
 /// type `InvalidInput` on `input.events`, and one the token's scopes may not read
-/// `NotPermitted` there; more than [`MAX_ENDPOINTS_PER_OWNER`] endpoints `Conflict`.
+/// `NotPermitted` there; more than [`MAX_ENDPOINTS_PER_OWNER`] endpoints `Conflict`
+/// (counted per partner token, and for staff's own endpoints together).
 pub async fn create(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -147,7 +154,12 @@ pub async fn create(
     let events = event_types(&manager, &new.events)?;
     let description = description(new.description.as_deref())?;
     let owned = webhook_endpoint::Entity::find()
-        .filter(manager.condition())
+        .filter(match &manager {
+            Manager::Staff { .. } => webhook_endpoint::Column::OwnerApiTokenId.is_null(),
+            Manager::Partner { token_id, .. } => {
+                webhook_endpoint::Column::OwnerApiTokenId.eq(*token_id)
+            }
+        })
         .count(db)
         .await?;
     if owned >= MAX_ENDPOINTS_PER_OWNER {
@@ -250,7 +262,24 @@ pub async fn update(
         row.url = Set(url.to_string());
     }
     if let Some(events) = &change.events {
-        row.event_types = Set(event_types(&manager, events)?);
+        // What the endpoint may receive is its owner's to say, whoever edits it.
+        let owner = match current.owner_api_token_id {
+            Some(token_id) => match api_token::Entity::find_by_id(token_id).one(db).await? {
+                Some(token) => match Recipient::of(&token, Utc::now()) {
+                    Recipient::Partner(owner) => owner,
+                    _ => Manager::Partner {
+                        token_id,
+                        scopes: Vec::new(),
+                    },
+                },
+                None => Manager::Partner {
+                    token_id,
+                    scopes: Vec::new(),
+                },
+            },
+            None => manager.clone(),
+        };
+        row.event_types = Set(event_types(&owner, events)?);
     }
     if let Some(text) = &change.description {
         row.description = Set(description(text.as_deref())?);
@@ -340,10 +369,8 @@ pub async fn rotate_secret(
 pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: i64) -> ServiceResult<i64> {
     let current = find(db, viewer, id, "input.endpointId").await?;
     let txn = db.begin().await?;
-    webhook_delivery::Entity::delete_many()
-        .filter(webhook_delivery::Column::EndpointId.eq(id))
-        .exec(&txn)
-        .await?;
+    // The endpoint first, its deliveries by the cascade: the same lock order as a
+    // sender recording an attempt (endpoint, then delivery), so the two cannot deadlock.
     webhook_endpoint::Entity::delete_by_id(id)
         .exec(&txn)
         .await?;

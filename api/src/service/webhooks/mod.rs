@@ -184,11 +184,8 @@ pub enum Recipient {
 }
 
 impl Recipient {
-    /// The recipient of an endpoint owned by `token` (`None` for staff's endpoints).
-    pub fn of(owner: Option<&api_token::Model>, now: chrono::DateTime<chrono::Utc>) -> Recipient {
-        let Some(token) = owner else {
-            return Recipient::Staff;
-        };
+    /// The recipient of a partner's endpoint owned by `token`, as the token is `now`.
+    pub fn of(token: &api_token::Model, now: chrono::DateTime<chrono::Utc>) -> Recipient {
         if token.revoked_at.is_some() {
             return Recipient::Gone("The API token that owns this endpoint was revoked.".into());
         }

@@ -109,12 +109,16 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || ip.is_multicast()
         // Unique local, fc00::/7.
         || (first & 0xfe00) == 0xfc00
-        // Link-local, fe80::/10.
+        // Link-local, fe80::/10, and the deprecated site-local, fec0::/10.
         || (first & 0xffc0) == 0xfe80
+        || (first & 0xffc0) == 0xfec0
+        // 6to4, 2002::/16, embeds an IPv4 address of any kind.
+        || first == 0x2002
         // Documentation, 2001:db8::/32.
         || (first == 0x2001 && ip.segments()[1] == 0x0db8)
         // IPv4-compatible and NAT64 forms carry an IPv4 address that may be private.
         || ip.to_ipv4().is_some_and(|v4| !is_public_v4(v4))
+        // NAT64, 64:ff9b::/96 and the local-use 64:ff9b:1::/48.
         || (first == 0x0064 && ip.segments()[1] == 0xff9b))
 }
 
@@ -134,6 +138,9 @@ mod tests {
             "https://[fe80::1]/",
             "https://[fd00::1]/",
             "https://[::ffff:127.0.0.1]/",
+            "https://[fec0::1]/",
+            "https://[2002:7f00:1::1]/",
+            "https://[64:ff9b::a00:1]/",
             "https://0.0.0.0/",
             "https://100.64.0.1/",
             "https://localhost/",
