@@ -155,13 +155,13 @@ async fn load(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<Node>> 
                 .map(|a| Node::Account(Account(a)))
         }
         NodeType::WebhookEndpoint => {
-            crate::service::webhooks::Manager::of(viewer(ctx))?;
+            crate::service::webhooks::WebhookOwner::of(viewer(ctx))?;
             crate::service::webhooks::endpoints::visible(super::db(ctx), viewer(ctx), row)
                 .await?
                 .map(|e| Node::WebhookEndpoint(WebhookEndpoint(e)))
         }
         NodeType::WebhookDelivery => {
-            crate::service::webhooks::Manager::of(viewer(ctx))?;
+            crate::service::webhooks::WebhookOwner::of(viewer(ctx))?;
             crate::service::webhooks::deliveries::visible(super::db(ctx), viewer(ctx), row)
                 .await?
                 .map(|d| Node::WebhookDelivery(WebhookDelivery(d)))

@@ -245,7 +245,8 @@ async fn turn(
 
 /// What follows the `attempts`-th failed attempt: the schedule's next wait, varied by
 /// up to a fifth, or none once it is spent; and whether the endpoint, failing since
-/// `failing_since`, has failed long enough to be disabled.
+/// `failing_since`, has failed long enough to be disabled (and failed this delivery's
+/// retry too).
 fn retry(
     settings: &WebhookSettings,
     attempts: i32,
@@ -263,8 +264,12 @@ fn retry(
         now + chrono::Duration::from_std(varied).unwrap_or(chrono::Duration::days(1))
     });
     let failing_for = failing_since.map_or(chrono::Duration::zero(), |since| now - since);
-    let disable =
-        chrono::Duration::from_std(settings.disable_after).is_ok_and(|limit| failing_for >= limit);
+    // Failing for long enough, and failing still: this delivery's retry failed too, so
+    // one refusal after a quiet spell (a streak begun long ago, with nothing sent since)
+    // does not disable a receiver that has recovered.
+    let disable = (attempts >= 2 || settings.retry_schedule.0.is_empty())
+        && chrono::Duration::from_std(settings.disable_after)
+            .is_ok_and(|limit| failing_for >= limit);
     Retry {
         next_attempt_at,
         disable,
@@ -384,7 +389,9 @@ mod tests {
     fn an_endpoint_failing_for_long_enough_is_disabled() {
         let settings = WebhookSettings::default();
         let now = Utc::now();
-        assert!(!retry(&settings, 1, Some(now - chrono::Duration::days(1)), now).disable);
-        assert!(retry(&settings, 1, Some(now - chrono::Duration::days(6)), now).disable);
+        assert!(!retry(&settings, 2, Some(now - chrono::Duration::days(1)), now).disable);
+        assert!(retry(&settings, 2, Some(now - chrono::Duration::days(6)), now).disable);
+        // One refusal after a quiet spell: not yet, its retry decides.
+        assert!(!retry(&settings, 1, Some(now - chrono::Duration::days(6)), now).disable);
     }
 }

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use super::{outbox, targets, EventType, Manager, Recipient};
+use super::{outbox, targets, EventType, Recipient, WebhookOwner};
 use crate::auth::Viewer;
 use crate::domain::Note;
 use crate::error::{ServiceError, ServiceResult};
@@ -78,7 +78,7 @@ fn new_secret() -> ServiceResult<String> {
 
 /// The event types of `names`, deduplicated, checked against what `manager` may
 /// receive.
-fn event_types(manager: &Manager, names: &[String]) -> ServiceResult<Value> {
+fn event_types(manager: &WebhookOwner, names: &[String]) -> ServiceResult<Value> {
     const FIELD: &str = "input.events";
     if names.is_empty() {
         return Err(ServiceError::invalid(
@@ -149,14 +149,14 @@ pub async fn create(
     rules: EndpointRules,
     new: NewEndpoint,
 ) -> ServiceResult<WithSecret> {
-    let manager = Manager::of(viewer)?;
+    let manager = WebhookOwner::of(viewer)?;
     let url = targets::endpoint_url("input.url", &new.url, rules.allow_private_targets)?;
     let events = event_types(&manager, &new.events)?;
     let description = description(new.description.as_deref())?;
     let owned = webhook_endpoint::Entity::find()
         .filter(match &manager {
-            Manager::Staff { .. } => webhook_endpoint::Column::OwnerApiTokenId.is_null(),
-            Manager::Partner { token_id, .. } => {
+            WebhookOwner::Staff { .. } => webhook_endpoint::Column::OwnerApiTokenId.is_null(),
+            WebhookOwner::Partner { token_id, .. } => {
                 webhook_endpoint::Column::OwnerApiTokenId.eq(*token_id)
             }
         })
@@ -169,8 +169,8 @@ pub async fn create(
     }
     let secret = new_secret()?;
     let (owner_api_token_id, created_by_person_id) = match &manager {
-        Manager::Staff { person_id } => (None, *person_id),
-        Manager::Partner { token_id, .. } => (Some(*token_id), None),
+        WebhookOwner::Staff { person_id } => (None, *person_id),
+        WebhookOwner::Partner { token_id, .. } => (Some(*token_id), None),
     };
     // Events already committed are not this endpoint's news. Read before the
     // transaction, whose first statement must be its write (SQLite's lock order).
@@ -221,7 +221,7 @@ pub async fn find(
     id: i64,
     field: &str,
 ) -> ServiceResult<webhook_endpoint::Model> {
-    let manager = Manager::of(viewer)?;
+    let manager = WebhookOwner::of(viewer)?;
     webhook_endpoint::Entity::find_by_id(id)
         .filter(manager.condition())
         .one(db)
@@ -235,7 +235,7 @@ pub async fn visible(
     viewer: &Viewer,
     id: i64,
 ) -> ServiceResult<Option<webhook_endpoint::Model>> {
-    let Ok(manager) = Manager::of(viewer) else {
+    let Ok(manager) = WebhookOwner::of(viewer) else {
         return Ok(None);
     };
     Ok(webhook_endpoint::Entity::find_by_id(id)
@@ -254,7 +254,7 @@ pub async fn update(
     id: i64,
     change: EndpointChange,
 ) -> ServiceResult<webhook_endpoint::Model> {
-    let manager = Manager::of(viewer)?;
+    let manager = WebhookOwner::of(viewer)?;
     let current = find(db, viewer, id, "input.endpointId").await?;
     let mut row: webhook_endpoint::ActiveModel = current.clone().into();
     if let Some(url) = &change.url {
@@ -267,12 +267,12 @@ pub async fn update(
             Some(token_id) => match api_token::Entity::find_by_id(token_id).one(db).await? {
                 Some(token) => match Recipient::of(&token, Utc::now()) {
                     Recipient::Partner(owner) => owner,
-                    _ => Manager::Partner {
+                    _ => WebhookOwner::Partner {
                         token_id,
                         scopes: Vec::new(),
                     },
                 },
-                None => Manager::Partner {
+                None => WebhookOwner::Partner {
                     token_id,
                     scopes: Vec::new(),
                 },
@@ -397,7 +397,7 @@ pub async fn list(
     args: &PageArgs,
 ) -> ServiceResult<Page<webhook_endpoint::Model>> {
     const SCOPE: &str = "webhookEndpoints/id";
-    let manager = Manager::of(viewer)?;
+    let manager = WebhookOwner::of(viewer)?;
     let window = args.window(SCOPE)?;
     let keyset = KeysetOrder {
         key: None,
@@ -422,7 +422,7 @@ mod tests {
 
     #[test]
     fn event_types_are_checked_deduplicated_and_ordered() {
-        let staff = Manager::Staff { person_id: Some(1) };
+        let staff = WebhookOwner::Staff { person_id: Some(1) };
         let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert_eq!(
             event_types(
@@ -438,7 +438,7 @@ mod tests {
         );
         assert!(event_types(&staff, &[]).is_err());
         assert!(event_types(&staff, &names(&["nomination.created"])).is_err());
-        let partner = Manager::Partner {
+        let partner = WebhookOwner::Partner {
             token_id: 1,
             scopes: vec![Scope::WebhooksManage],
         };

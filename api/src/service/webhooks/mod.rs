@@ -113,7 +113,7 @@ impl EventType {
 
 /// Who manages an endpoint, and so what it may receive.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Manager {
+pub enum WebhookOwner {
     /// Staff: every endpoint; a staff endpoint receives every event.
     Staff {
         /// The staff member, when their token names a known person.
@@ -129,15 +129,15 @@ pub enum Manager {
     },
 }
 
-impl Manager {
-    /// The manager a viewer is, or why they may not manage webhooks at all.
-    pub fn of(viewer: &Viewer) -> ServiceResult<Manager> {
+impl WebhookOwner {
+    /// The owner a viewer acts as, or why they may not manage webhooks at all.
+    pub fn of(viewer: &Viewer) -> ServiceResult<WebhookOwner> {
         match viewer {
-            Viewer::Staff(_) => Ok(Manager::Staff {
+            Viewer::Staff(_) => Ok(WebhookOwner::Staff {
                 person_id: viewer.person_id(),
             }),
             Viewer::Partner(partner) if viewer.has_scope(Scope::WebhooksManage) => {
-                Ok(Manager::Partner {
+                Ok(WebhookOwner::Partner {
                     token_id: partner.token_id,
                     scopes: partner.scopes.clone(),
                 })
@@ -150,21 +150,21 @@ impl Manager {
         }
     }
 
-    /// The endpoints this manager may see and change.
+    /// The endpoints this owner may see and change.
     fn condition(&self) -> Condition {
         match self {
-            Manager::Staff { .. } => Condition::all(),
-            Manager::Partner { token_id, .. } => {
+            WebhookOwner::Staff { .. } => Condition::all(),
+            WebhookOwner::Partner { token_id, .. } => {
                 Condition::all().add(webhook_endpoint::Column::OwnerApiTokenId.eq(*token_id))
             }
         }
     }
 
-    /// Whether this manager's endpoints may receive `event`.
+    /// Whether this owner's endpoints may receive `event`.
     pub fn may_receive(&self, event: EventType) -> bool {
         match self {
-            Manager::Staff { .. } => true,
-            Manager::Partner { scopes, .. } => event
+            WebhookOwner::Staff { .. } => true,
+            WebhookOwner::Partner { scopes, .. } => event
                 .scope_needed()
                 .is_none_or(|needed| scopes.contains(&needed)),
         }
@@ -177,7 +177,7 @@ pub enum Recipient {
     /// A staff endpoint: it receives everything it subscribed to.
     Staff,
     /// A partner's endpoint, whose token still works, with what it may read.
-    Partner(Manager),
+    Partner(WebhookOwner),
     /// A partner's endpoint whose token was revoked or has expired: nothing is sent,
     /// and the endpoint is disabled with this reason.
     Gone(String),
@@ -201,7 +201,7 @@ impl Recipient {
                     .collect()
             })
             .unwrap_or_default();
-        Recipient::Partner(Manager::Partner {
+        Recipient::Partner(WebhookOwner::Partner {
             token_id: token.id,
             scopes,
         })
@@ -211,7 +211,7 @@ impl Recipient {
     pub fn receives(&self, event: EventType) -> bool {
         match self {
             Recipient::Staff => true,
-            Recipient::Partner(manager) => manager.may_receive(event),
+            Recipient::Partner(owner) => owner.may_receive(event),
             Recipient::Gone(_) => false,
         }
     }
@@ -231,17 +231,17 @@ mod tests {
 
     #[test]
     fn partners_receive_nominations_only_with_their_scope() {
-        let public_only = Manager::Partner {
+        let public_only = WebhookOwner::Partner {
             token_id: 1,
             scopes: vec![Scope::WebhooksManage],
         };
-        let reader = Manager::Partner {
+        let reader = WebhookOwner::Partner {
             token_id: 1,
             scopes: vec![Scope::WebhooksManage, Scope::NominationsRead],
         };
         assert!(public_only.may_receive(EventType::MembershipRecorded));
         assert!(!public_only.may_receive(EventType::NominationSubmitted));
         assert!(reader.may_receive(EventType::NominationSubmitted));
-        assert!(Manager::Staff { person_id: None }.may_receive(EventType::NominationDeclined));
+        assert!(WebhookOwner::Staff { person_id: None }.may_receive(EventType::NominationDeclined));
     }
 }
