@@ -8,7 +8,7 @@ use entity::{webhook_delivery, webhook_endpoint};
 
 use super::connection::{connection, page_args};
 use super::ids::{self, NodeType};
-use super::payload::{user_errors, UserError};
+use super::payload::{outcome, payload, UserError};
 use super::{db, viewer};
 use crate::service::webhooks::endpoints::{self, EndpointChange, EndpointRules, NewEndpoint};
 use crate::service::webhooks::{deliveries, EventType};
@@ -305,15 +305,12 @@ pub struct WebhookEndpointInput {
     pub endpoint_id: ID,
 }
 
-/// The endpoint after the change, or why it was refused.
-#[derive(SimpleObject)]
-pub struct UpdateWebhookEndpointPayload {
-    /// The endpoint; `null` when the change was refused (see `userErrors`).
-    pub webhook_endpoint: Option<WebhookEndpoint>,
-    /// Why the mutation was refused; empty when it succeeded. A caller who may not make
-    /// this change at all gets a `FORBIDDEN` error instead.
-    pub user_errors: Vec<UserError>,
-}
+payload!(
+    UpdateWebhookEndpointPayload,
+    webhook_endpoint,
+    WebhookEndpoint,
+    "The endpoint after the change, or why it was refused."
+);
 
 /// The endpoint with its new secret, or why it was refused.
 #[derive(SimpleObject)]
@@ -345,15 +342,24 @@ pub struct RedeliverWebhookInput {
     pub delivery_id: ID,
 }
 
-/// The new delivery, or why it was refused.
-#[derive(SimpleObject)]
-pub struct RedeliverWebhookPayload {
-    /// The new delivery, pending, with the same body and `webhook-id`; `null` when the
-    /// redelivery was refused (see `userErrors`).
-    pub delivery: Option<WebhookDelivery>,
-    /// Why the mutation was refused; empty when it succeeded. A caller who may not make
-    /// this change at all gets a `FORBIDDEN` error instead.
-    pub user_errors: Vec<UserError>,
+payload!(
+    RedeliverWebhookPayload,
+    delivery,
+    WebhookDelivery,
+    "The new delivery (pending, with the same body and `webhook-id`), or why it was refused."
+);
+
+/// An endpoint and its secret, shown once, for a payload; both `None` when refused.
+fn with_secret(
+    created: Option<endpoints::WithSecret>,
+) -> (Option<WebhookEndpoint>, Option<String>) {
+    match created {
+        Some(created) => (
+            Some(WebhookEndpoint(created.endpoint)),
+            Some(created.secret),
+        ),
+        None => (None, None),
+    }
 }
 
 fn endpoint_id(id: &ID) -> crate::error::ServiceResult<i64> {
@@ -379,18 +385,14 @@ impl WebhookMutation {
             events: input.events,
             description: input.description,
         };
-        match endpoints::create(db(ctx), viewer(ctx), rules(ctx), new).await {
-            Ok(created) => Ok(CreateWebhookEndpointPayload {
-                webhook_endpoint: Some(WebhookEndpoint(created.endpoint)),
-                secret: Some(created.secret),
-                user_errors: Vec::new(),
-            }),
-            Err(err) => Ok(CreateWebhookEndpointPayload {
-                webhook_endpoint: None,
-                secret: None,
-                user_errors: user_errors(err)?,
-            }),
-        }
+        let (created, user_errors) =
+            outcome(endpoints::create(db(ctx), viewer(ctx), rules(ctx), new).await)?;
+        let (webhook_endpoint, secret) = with_secret(created);
+        Ok(CreateWebhookEndpointPayload {
+            webhook_endpoint,
+            secret,
+            user_errors,
+        })
     }
 
     /// Changes an endpoint's URL, events, description, or turns it off or on.
@@ -414,16 +416,7 @@ impl WebhookMutation {
             endpoints::update(db(ctx), viewer(ctx), rules(ctx), id, change).await
         }
         .await;
-        match result {
-            Ok(endpoint) => Ok(UpdateWebhookEndpointPayload {
-                webhook_endpoint: Some(WebhookEndpoint(endpoint)),
-                user_errors: Vec::new(),
-            }),
-            Err(err) => Ok(UpdateWebhookEndpointPayload {
-                webhook_endpoint: None,
-                user_errors: user_errors(err)?,
-            }),
-        }
+        UpdateWebhookEndpointPayload::from_result(result, WebhookEndpoint)
     }
 
     /// Deletes an endpoint and its deliveries.
@@ -437,16 +430,11 @@ impl WebhookMutation {
             endpoints::delete(db(ctx), viewer(ctx), id).await
         }
         .await;
-        match result {
-            Ok(id) => Ok(DeleteWebhookEndpointPayload {
-                deleted_endpoint_id: Some(ids::encode(NodeType::WebhookEndpoint, id)),
-                user_errors: Vec::new(),
-            }),
-            Err(err) => Ok(DeleteWebhookEndpointPayload {
-                deleted_endpoint_id: None,
-                user_errors: user_errors(err)?,
-            }),
-        }
+        let (deleted, user_errors) = outcome(result)?;
+        Ok(DeleteWebhookEndpointPayload {
+            deleted_endpoint_id: deleted.map(|id| ids::encode(NodeType::WebhookEndpoint, id)),
+            user_errors,
+        })
     }
 
     /// Gives an endpoint a new signing secret; the old one signs beside it for 24 hours.
@@ -460,18 +448,13 @@ impl WebhookMutation {
             endpoints::rotate_secret(db(ctx), viewer(ctx), id).await
         }
         .await;
-        match result {
-            Ok(rotated) => Ok(RotateWebhookSecretPayload {
-                webhook_endpoint: Some(WebhookEndpoint(rotated.endpoint)),
-                secret: Some(rotated.secret),
-                user_errors: Vec::new(),
-            }),
-            Err(err) => Ok(RotateWebhookSecretPayload {
-                webhook_endpoint: None,
-                secret: None,
-                user_errors: user_errors(err)?,
-            }),
-        }
+        let (rotated, user_errors) = outcome(result)?;
+        let (webhook_endpoint, secret) = with_secret(rotated);
+        Ok(RotateWebhookSecretPayload {
+            webhook_endpoint,
+            secret,
+            user_errors,
+        })
     }
 
     /// Sends a finished delivery again (same body, same `webhook-id`), after whatever
@@ -490,15 +473,6 @@ impl WebhookMutation {
             deliveries::redeliver(db(ctx), viewer(ctx), id).await
         }
         .await;
-        match result {
-            Ok(delivery) => Ok(RedeliverWebhookPayload {
-                delivery: Some(WebhookDelivery(delivery)),
-                user_errors: Vec::new(),
-            }),
-            Err(err) => Ok(RedeliverWebhookPayload {
-                delivery: None,
-                user_errors: user_errors(err)?,
-            }),
-        }
+        RedeliverWebhookPayload::from_result(result, WebhookDelivery)
     }
 }
