@@ -62,6 +62,10 @@ impl WebhookSender {
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<WebhookSender> {
         let client = client(settings)?;
+        // As the rate-limit store does: the senders share the request pool, and their
+        // statements serve no request, so they stay out of the request statement count.
+        let mut db = db;
+        db.set_metric_callback(|_| {});
         let (stop, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
             db,
