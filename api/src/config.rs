@@ -229,6 +229,10 @@ pub struct ServerSettings {
     /// Signed webhooks: where they may go, and how they are retried.
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+
+    /// Traces over OTLP: where they go, which are kept, which resolvers get spans.
+    #[command(flatten)]
+    pub tracing: TracingSettings,
 }
 
 /// How webhooks are delivered (see `crate::webhooks`).
@@ -278,6 +282,133 @@ impl Default for WebhookSettings {
             senders: 4,
         }
     }
+}
+
+/// Traces (see `crate::telemetry`): sent over OTLP/HTTP to a collector when an endpoint
+/// is set, and not made at all otherwise. The names are OpenTelemetry's own, so that a
+/// deployment configured for other services' SDKs configures this one too.
+#[derive(Debug, Clone, Args)]
+pub struct TracingSettings {
+    /// The OTLP/HTTP collector traces are sent to, such as `http://otel-collector:4318`
+    /// (spans are POSTed to its `/v1/traces`, as protobuf). Unset, no span is made and
+    /// nothing is sent.
+    #[arg(
+        long = "otel-exporter-otlp-endpoint",
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        value_parser = parse_otlp_endpoint,
+        hide_env_values = true
+    )]
+    pub endpoint: Option<url::Url>,
+
+    /// The `service.name` the traces carry.
+    #[arg(
+        long = "otel-service-name",
+        env = "OTEL_SERVICE_NAME",
+        default_value = DEFAULT_SERVICE_NAME
+    )]
+    pub service_name: String,
+
+    /// Which traces are kept: `parentbased_always_on` (the caller's `traceparent`
+    /// decides, else every trace), `parentbased_traceidratio` (the caller decides, else
+    /// the share OTEL_TRACES_SAMPLER_ARG of new traces), `parentbased_always_off`,
+    /// `traceidratio`, `always_on` or `always_off` (ignoring the caller).
+    #[arg(
+        long = "otel-traces-sampler",
+        env = "OTEL_TRACES_SAMPLER",
+        value_enum,
+        default_value = "parentbased_always_on"
+    )]
+    pub sampler: Sampler,
+
+    /// The share of traces the `*traceidratio` samplers keep, from 0 to 1.
+    #[arg(
+        long = "otel-traces-sampler-arg",
+        env = "OTEL_TRACES_SAMPLER_ARG",
+        default_value = "1.0",
+        value_parser = parse_ratio
+    )]
+    pub sampler_arg: f64,
+
+    /// A resolver that takes at least this long gets a span of its own, under its
+    /// operation's; `off` makes none (and keeps queries off async-graphql's slower
+    /// path for extensions, which this takes while traces are sent).
+    #[arg(
+        long = "trace-slow-resolver",
+        env = "TRACE_SLOW_RESOLVER",
+        default_value = "10ms",
+        value_parser = parse_threshold
+    )]
+    pub slow_resolver: Threshold,
+}
+
+/// A duration past which something is reported, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threshold(pub Option<Duration>);
+
+const DEFAULT_SERVICE_NAME: &str = "fellowship-api";
+
+impl Default for TracingSettings {
+    fn default() -> Self {
+        TracingSettings {
+            endpoint: None,
+            service_name: DEFAULT_SERVICE_NAME.to_owned(),
+            sampler: Sampler::ParentbasedAlwaysOn,
+            sampler_arg: 1.0,
+            slow_resolver: Threshold(Some(Duration::from_millis(10))),
+        }
+    }
+}
+
+/// `OTEL_TRACES_SAMPLER`'s values, as the OpenTelemetry specification names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sampler {
+    /// Every trace.
+    #[value(name = "always_on")]
+    AlwaysOn,
+    /// No trace.
+    #[value(name = "always_off")]
+    AlwaysOff,
+    /// A share of traces, by their id, whatever the caller decided.
+    #[value(name = "traceidratio")]
+    TraceIdRatio,
+    /// As the caller decided; every trace that starts here.
+    #[value(name = "parentbased_always_on")]
+    ParentbasedAlwaysOn,
+    /// As the caller decided; no trace that starts here.
+    #[value(name = "parentbased_always_off")]
+    ParentbasedAlwaysOff,
+    /// As the caller decided; a share of the traces that start here.
+    #[value(name = "parentbased_traceidratio")]
+    ParentbasedTraceIdRatio,
+}
+
+/// An OTLP endpoint: an `http` or `https` URL.
+fn parse_otlp_endpoint(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|err| format!("`{text}` is not a URL such as http://collector:4318 ({err})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "`{text}` is not an http:// or https:// URL such as http://collector:4318"
+        ));
+    }
+    Ok(url)
+}
+
+/// A sampling ratio: a number from 0 to 1.
+pub fn parse_ratio(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|ratio| (0.0..=1.0).contains(ratio))
+        .ok_or_else(|| format!("`{text}` is not a ratio from 0 to 1, such as 0.25"))
+}
+
+/// A duration, or `off` for none.
+fn parse_threshold(text: &str) -> Result<Threshold, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(Threshold(None));
+    }
+    parse_duration(text).map(|duration| Threshold(Some(duration)))
 }
 
 /// The waits of `WEBHOOK_RETRY_SCHEDULE`, in order.
@@ -778,6 +909,76 @@ mod tests {
         assert_eq!(
             parse_schedule("100ms, 2s").unwrap(),
             RetrySchedule(vec![Duration::from_millis(100), Duration::from_secs(2)])
+        );
+    }
+
+    #[derive(clap::Parser)]
+    struct OnlyTracing {
+        #[command(flatten)]
+        settings: TracingSettings,
+    }
+
+    fn tracing_from(args: &[&str]) -> Result<TracingSettings, clap::Error> {
+        <OnlyTracing as clap::Parser>::try_parse_from(
+            std::iter::once("api").chain(args.iter().copied()),
+        )
+        .map(|only| only.settings)
+    }
+
+    #[test]
+    fn tracing_defaults_are_the_documented_ones() {
+        let parsed = tracing_from(&[]).unwrap();
+        assert_eq!(
+            format!("{parsed:?}"),
+            format!("{:?}", TracingSettings::default())
+        );
+        assert!(parsed.endpoint.is_none(), "no endpoint, no traces");
+    }
+
+    #[test]
+    fn samplers_take_the_standard_names_and_a_ratio_from_0_to_1() {
+        let parsed = tracing_from(&[
+            "--otel-traces-sampler",
+            "parentbased_traceidratio",
+            "--otel-traces-sampler-arg",
+            "0.25",
+        ])
+        .unwrap();
+        assert_eq!(parsed.sampler, Sampler::ParentbasedTraceIdRatio);
+        assert_eq!(parsed.sampler_arg, 0.25);
+        for name in [
+            "always_on",
+            "always_off",
+            "traceidratio",
+            "parentbased_always_off",
+        ] {
+            assert!(
+                tracing_from(&["--otel-traces-sampler", name]).is_ok(),
+                "{name}"
+            );
+        }
+        assert!(tracing_from(&["--otel-traces-sampler", "sometimes"]).is_err());
+        for ratio in ["1.5", "-0.1", "half", "NaN"] {
+            assert!(
+                tracing_from(&["--otel-traces-sampler-arg", ratio]).is_err(),
+                "{ratio}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_otlp_endpoint_is_an_http_url_and_slow_resolvers_may_be_off() {
+        let parsed =
+            tracing_from(&["--otel-exporter-otlp-endpoint", "http://collector:4318"]).unwrap();
+        assert_eq!(parsed.endpoint.unwrap().as_str(), "http://collector:4318/");
+        assert!(tracing_from(&["--otel-exporter-otlp-endpoint", "collector:4318"]).is_err());
+        assert!(tracing_from(&["--otel-exporter-otlp-endpoint", "ftp://collector"]).is_err());
+        let off = tracing_from(&["--trace-slow-resolver", "off"]).unwrap();
+        assert_eq!(off.slow_resolver, Threshold(None));
+        let fifty = tracing_from(&["--trace-slow-resolver", "50ms"]).unwrap();
+        assert_eq!(
+            fifty.slow_resolver,
+            Threshold(Some(Duration::from_millis(50)))
         );
     }
 

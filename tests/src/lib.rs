@@ -331,6 +331,7 @@ pub fn test_server_settings() -> ServerSettings {
             timeout: Duration::from_secs(5),
             ..WebhookSettings::default()
         },
+        tracing: api::config::TracingSettings::default(),
     }
 }
 

@@ -38,6 +38,10 @@ impl ServeCommand {
             "CURSOR_SECRET",
             "CURSOR_SECRET_PREVIOUS",
             "REDIS_URL",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_TRACES_SAMPLER",
+            "OTEL_TRACES_SAMPLER_ARG",
+            "TRACE_SLOW_RESOLVER",
         ] {
             command.env_remove(inherited);
         }
