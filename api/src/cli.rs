@@ -145,7 +145,14 @@ enum MigrateAction {
 /// subcommand. A failure is printed to stderr with its causes and exits non-zero.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init();
+    let tracing = match &cli.command {
+        Command::Serve(args) => Some(&args.server.tracing),
+        _ => None,
+    };
+    if let Err(err) = telemetry::init(tracing) {
+        eprintln!("error: {err:#}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -4,7 +4,8 @@
 //! SQLite runs in WAL mode with a busy timeout so that readers never wait on the single
 //! writer and concurrent writers queue instead of failing. Every statement is counted
 //! (see [`crate::metrics::Metrics`]) so operators and tests can see how many statements
-//! a request costs.
+//! a request costs, and, while traces are sent, is a span of the request that sent it
+//! (see [`crate::telemetry::statement`]).
 //!
 //! - **Commits and deadlines.** A request past its deadline is answered 503, which tells
 //!   the client that nothing was written and a retry is safe. So every service
@@ -101,7 +102,17 @@ pub async fn connect(
             }
         }
     };
-    db.set_metric_callback(move |info| metrics.record_statement(info.failed));
+    // While traces are sent, each statement is a span of the request that sent it too;
+    // otherwise the callback stays the counter alone.
+    if crate::telemetry::exporting() {
+        let backend = db.get_database_backend();
+        db.set_metric_callback(move |info| {
+            metrics.record_statement(info.failed);
+            crate::telemetry::statement(backend, info);
+        });
+    } else {
+        db.set_metric_callback(move |info| metrics.record_statement(info.failed));
+    }
     Ok(db)
 }
 

@@ -240,6 +240,8 @@ impl Application {
         }
         // What the last requests spent counts on the other replicas too.
         self.rate_limits.flush_before_exit().await;
+        // And the last requests' spans go to the collector.
+        crate::telemetry::flush_before_exit().await;
         tracing::info!("stopped");
         Ok(())
     }

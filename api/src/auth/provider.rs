@@ -25,6 +25,7 @@ use tokio::sync::{watch, Notify};
 use super::keys::VerifyingKey;
 use crate::config::ProviderSettings;
 use crate::metrics::Metrics;
+use crate::telemetry::{self, ClientSpan};
 
 /// How long one fetch (discovery document or key set) may take.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -396,12 +397,22 @@ async fn get_json(
     client: &reqwest::Client,
     url: &str,
 ) -> Result<(serde_json::Value, Option<Duration>), String> {
-    let mut response = client
+    // While traces are sent, the fetch is a span, and the provider hears its
+    // `traceparent`.
+    let span = ClientSpan::start("GET", url);
+    let get = client
         .get(url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|err| format!("{url} did not answer: {}", without_url(&err)))?;
+        .header(reqwest::header::ACCEPT, "application/json");
+    let sent = telemetry::carry(span.as_ref(), get).send().await;
+    if let Some(span) = span {
+        span.finish(
+            sent.as_ref()
+                .ok()
+                .map(|response| response.status().as_u16()),
+        );
+    }
+    let mut response =
+        sent.map_err(|err| format!("{url} did not answer: {}", without_url(&err)))?;
     if !response.status().is_success() {
         return Err(format!("{url} answered {}", response.status()));
     }

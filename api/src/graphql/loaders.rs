@@ -343,7 +343,8 @@ where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     T: Loader<K>,
 {
-    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default())
+    // Its batches run in tasks of their own, carrying the request's trace context.
+    DataLoader::with_cache(inner, crate::telemetry::spawn, HashMapCache::default())
         .delay(std::time::Duration::ZERO)
 }
 

@@ -23,6 +23,7 @@ pub mod payload;
 pub mod people;
 pub mod rate_limit;
 pub mod scalars;
+pub mod slow_resolvers;
 pub mod strategic_areas;
 pub mod trusted_documents;
 pub mod viewer;
@@ -132,9 +133,19 @@ pub fn build_schema(
             builder.disable_introspection().finish()
         }
     };
+    // While traces are sent, slow resolvers get spans: on both schemas, which then both
+    // take the extensions' path (see `slow_resolvers`).
+    let timed = |builder: SchemaBuilder<Query, Mutation, Subscription>| {
+        match crate::telemetry::slow_resolver_threshold() {
+            Some(threshold) => builder.extension(slow_resolvers::SlowResolvers { threshold }),
+            None => builder,
+        }
+    };
     Schemas {
-        exact: build(schema_builder().extension(nullable::NullOnFieldError)),
-        lean: build(schema_builder()),
+        exact: build(timed(
+            schema_builder().extension(nullable::NullOnFieldError),
+        )),
+        lean: build(timed(schema_builder())),
     }
 }
 

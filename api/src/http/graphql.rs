@@ -25,6 +25,7 @@ use crate::error::{Code, ServiceError};
 use crate::graphql::trusted_documents::Unresolved;
 use crate::service::idempotency::IdempotencyKey;
 use crate::service::rate_limits::Usage;
+use crate::telemetry::{self, OperationSpan};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -473,7 +474,11 @@ async fn run(
     } else {
         &state.schema.exact
     };
-    let mut outcome = gate.run(schema.execute(gql_request)).await;
+    let operation = pipeline::operation_span(&mut gql_request, None);
+    let traced = operation.as_ref().map(OperationSpan::context);
+    let mut outcome = gate
+        .run(telemetry::within(traced, schema.execute(gql_request)))
+        .await;
     if let (crate::db::Outcome::Finished(response), Some((query, name, variables))) =
         (&outcome, replay)
     {
@@ -481,11 +486,16 @@ async fn run(
             let mut again = async_graphql::Request::new(query).variables(variables);
             again.operation_name = name;
             let again = admitted.again(again);
-            outcome = gate.run(state.schema.exact.execute(again)).await;
+            outcome = gate
+                .run(telemetry::within(traced, state.schema.exact.execute(again)))
+                .await;
         }
     }
     let crate::db::Outcome::Finished(mut response) = outcome else {
         tracing::warn!(timeout = ?state.request_timeout, "request deadline passed");
+        if let Some(operation) = operation {
+            operation.fail("deadline passed");
+        }
         return HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "1"))
             .json(refusal::body(
@@ -507,6 +517,9 @@ async fn run(
             checked,
         },
     );
+    if let Some(operation) = operation {
+        operation.finish(&response);
+    }
     // The database did not answer: 503, so clients and balancers retry elsewhere.
     // (Not once something was written: the body then says what was, and a blind retry
     // would write it twice.)

@@ -276,11 +276,15 @@ pub(super) fn give_codes(response: &mut async_graphql::Response) {
 /// Whether the operation the request selects is a mutation; unparsable documents are
 /// left for the executor to report.
 pub(super) fn is_mutation(request: &mut async_graphql::Request) -> bool {
-    use async_graphql::parser::types::OperationType;
+    operation_type(request) == Some(async_graphql::parser::types::OperationType::Mutation)
+}
+
+/// The type of the operation the request selects, when its document parses and has it.
+fn operation_type(
+    request: &mut async_graphql::Request,
+) -> Option<async_graphql::parser::types::OperationType> {
     let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
+    let document = request.parsed_query().ok()?;
     document
         .operations
         .iter()
@@ -289,7 +293,30 @@ pub(super) fn is_mutation(request: &mut async_graphql::Request) -> bool {
             (None, _) => true,
             (Some(_), None) => false,
         })
-        .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+        .map(|(_, op)| op.node.ty)
+}
+
+/// The span of the operation the request selects (see `telemetry::OperationSpan`),
+/// under `parent` or the current context; `None` while traces are not sent.
+pub(super) fn operation_span(
+    request: &mut async_graphql::Request,
+    parent: Option<&opentelemetry::Context>,
+) -> Option<crate::telemetry::OperationSpan> {
+    use async_graphql::parser::types::OperationType;
+    if !crate::telemetry::exporting() {
+        return None;
+    }
+    let kind = match operation_type(request) {
+        Some(OperationType::Query) => "query",
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        None => "unknown",
+    };
+    let name = request.operation_name.as_deref();
+    match parent {
+        Some(parent) => crate::telemetry::OperationSpan::start_in(parent, kind, name),
+        None => crate::telemetry::OperationSpan::start(kind, name),
+    }
 }
 
 /// The address an anonymous caller is counted under: the peer, or behind a trusted

@@ -25,6 +25,7 @@ use crate::error::ServiceResult;
 use crate::metrics::Metrics;
 use crate::service::webhooks::deliveries::{self, Attempt, Lease, Rendered, Retry};
 use crate::service::webhooks::{outbox, targets};
+use crate::telemetry::{self, ClientSpan};
 
 /// Deliveries one sender makes to one endpoint before it lets others have a turn.
 const DELIVERIES_PER_TURN: usize = 20;
@@ -320,15 +321,24 @@ async fn send(
         timestamp,
         &delivery.body,
     );
-    let sent = client
+    // While traces are sent, the attempt is a span, and the receiver hears its
+    // `traceparent`.
+    let span = ClientSpan::start("POST", &endpoint.url);
+    let post = client
         .post(&endpoint.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("webhook-id", &delivery.message_id)
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signature)
-        .body(delivery.body.clone())
-        .send()
-        .await;
+        .body(delivery.body.clone());
+    let sent = telemetry::carry(span.as_ref(), post).send().await;
+    if let Some(span) = span {
+        span.finish(
+            sent.as_ref()
+                .ok()
+                .map(|response| response.status().as_u16()),
+        );
+    }
     match sent {
         Ok(response) => {
             let status = response.status();

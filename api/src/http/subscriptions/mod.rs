@@ -152,6 +152,8 @@ pub async fn upgrade(
         )))
         .map_into_boxed_body();
     let connection = Connection {
+        // The upgrade's own span, which the socket's operations are children of.
+        trace: crate::telemetry::current(),
         upgrade_authorization,
         address: pipeline::client_address(&request, state.trust_forwarded_for),
         state: state.into_inner(),
@@ -194,6 +196,7 @@ struct SignedIn {
 type Closing = (Close, String);
 
 struct Connection {
+    trace: Option<opentelemetry::Context>,
     state: Arc<AppState>,
     upgrade_authorization: Option<String>,
     address: String,
@@ -524,10 +527,16 @@ impl Connection {
             request,
         )
         .await;
-        let request = match admitted {
+        let mut request = match admitted {
             Ok((request, _)) => request,
             Err(refused) => return self.refuse(&id, refused),
         };
+        // While traces are sent, each operation is a span under the upgrade's, for as
+        // long as it runs.
+        let operation = pipeline::operation_span(&mut request, self.trace.as_ref());
+        let traced = operation
+            .as_ref()
+            .map(crate::telemetry::OperationSpan::context);
         let measured = Measured {
             state: state.clone(),
             operation: request.operation_name.clone(),
@@ -536,15 +545,18 @@ impl Connection {
         };
         let responses = state.schema.exact.execute_stream(request);
         self.started += 1;
-        let task = actix_web::rt::spawn(forward(
-            Started {
-                id: id.clone(),
-                started: self.started,
-            },
-            measured,
-            responses,
-            self.outbound.clone(),
-            self.reports.clone(),
+        let task = actix_web::rt::spawn(crate::telemetry::within(
+            traced,
+            forward(
+                Started {
+                    id: id.clone(),
+                    started: self.started,
+                },
+                measured,
+                responses,
+                self.outbound.clone(),
+                self.reports.clone(),
+            ),
         ));
         self.operations.insert(
             id,
