@@ -391,6 +391,14 @@ fn parse_otlp_endpoint(text: &str) -> Result<url::Url, String> {
             "`{text}` is not an http:// or https:// URL such as http://collector:4318"
         ));
     }
+    // The exporter quotes its URL in its errors, and those are logged.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "the OTLP endpoint carries credentials; send them as a header with \
+             OTEL_EXPORTER_OTLP_HEADERS instead"
+                .to_owned(),
+        );
+    }
     Ok(url)
 }
 
@@ -973,6 +981,11 @@ mod tests {
         assert_eq!(parsed.endpoint.unwrap().as_str(), "http://collector:4318/");
         assert!(tracing_from(&["--otel-exporter-otlp-endpoint", "collector:4318"]).is_err());
         assert!(tracing_from(&["--otel-exporter-otlp-endpoint", "ftp://collector"]).is_err());
+        assert!(tracing_from(&[
+            "--otel-exporter-otlp-endpoint",
+            "https://user:secret@collector"
+        ])
+        .is_err());
         let off = tracing_from(&["--trace-slow-resolver", "off"]).unwrap();
         assert_eq!(off.slow_resolver, Threshold(None));
         let fifty = tracing_from(&["--trace-slow-resolver", "50ms"]).unwrap();

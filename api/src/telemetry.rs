@@ -117,7 +117,12 @@ fn start_exporting(settings: &TracingSettings, endpoint: &url::Url) -> anyhow::R
         slow_resolver: settings.slow_resolver.0,
     };
     if TRACING.set(tracing).is_ok() {
-        tracing::info!(endpoint = %endpoint, sampler = ?settings.sampler, "sending traces over OTLP");
+        // The origin only: a URL may carry a password, which no log line may.
+        tracing::info!(
+            collector = %endpoint.origin().ascii_serialization(),
+            sampler = ?settings.sampler,
+            "sending traces over OTLP"
+        );
     }
     Ok(())
 }
