@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fellowship_tests::process::{ServeCommand, ServeProcess};
+use fellowship_tests::ws::WsClient;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
@@ -316,6 +317,63 @@ fn a_requests_spans_arrive_under_the_callers_trace_without_the_values_it_sent() 
     assert!(line.contains(TRACE_ID), "{line}");
     assert!(line.contains(&hex(&server_span.span_id)), "{line}");
     assert!(!logs.contains(SEARCH), "the logs carry the search");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_subscription_is_a_span_under_its_websockets_upgrade() {
+    const WS_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+    const WS_CALLER_SPAN_ID: &str = "b7ad6b7169203331";
+    let receiver = Receiver::start();
+    let (dir, database) = scratch("tracing-ws");
+    let (runtime, server) = serve(
+        ServeCommand::new(env!("CARGO_BIN_EXE_api"), &database)
+            .demo()
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.address)
+            .env("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    );
+    let address = server.address.clone();
+    let traceparent = format!("00-{WS_TRACE_ID}-{WS_CALLER_SPAN_ID}-01");
+    runtime.block_on(async {
+        let mut client =
+            WsClient::connect_with_headers(&address, &[("traceparent", &traceparent)]).await;
+        let token = fellowship_tests::user_token(api::auth::Role::Staff, "merve");
+        client.init(Some(&token)).await;
+        client
+            .subscribe(
+                "1",
+                "subscription Follow { nominationEvents { cursor } }",
+                serde_json::json!({}),
+            )
+            .await;
+        client.expect_silence(Duration::from_millis(300)).await;
+        client
+            .send(serde_json::json!({ "id": "1", "type": "complete" }))
+            .await;
+        client.expect_silence(Duration::from_millis(300)).await;
+        client.close().await;
+    });
+
+    let spans = receiver.wait_for(WS_TRACE_ID, |spans| {
+        spans.iter().any(|(_, s)| s.name == "subscription Follow")
+    });
+    let upgrade = spans
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.kind == SpanKind::Server as i32)
+        .unwrap_or_else(|| panic!("no span of the upgrade: {spans:#?}"));
+    assert_eq!(upgrade.name, "GET /graphql");
+    assert_eq!(hex(&upgrade.parent_span_id), WS_CALLER_SPAN_ID);
+    assert_eq!(
+        attribute(upgrade, "http.response.status_code").as_deref(),
+        Some("101")
+    );
+    let subscription = spans
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.name == "subscription Follow")
+        .unwrap_or_else(|| panic!("no span of the subscription: {spans:#?}"));
+    assert_eq!(subscription.parent_span_id, upgrade.span_id);
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -55,6 +55,18 @@ fn request(
     address: &str,
     authorization: Option<&str>,
 ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|value| ("Authorization", value))
+        .into_iter()
+        .collect();
+    request_with(address, &headers)
+}
+
+/// The upgrade request: the subprotocol offered, and `headers`.
+fn request_with(
+    address: &str,
+    headers: &[(&'static str, &str)],
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     let mut request = endpoint(address)
         .into_client_request()
         .expect("a WebSocket request");
@@ -62,11 +74,10 @@ fn request(
         "Sec-WebSocket-Protocol",
         HeaderValue::from_static("graphql-transport-ws"),
     );
-    if let Some(value) = authorization {
-        request.headers_mut().insert(
-            "Authorization",
-            HeaderValue::from_str(value).expect("a header value"),
-        );
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, HeaderValue::from_str(value).expect("a header value"));
     }
     request
 }
@@ -76,6 +87,15 @@ impl WsClient {
     /// on the upgrade request when given.
     pub async fn connect_with(address: &str, authorization: Option<&str>) -> WsClient {
         let (socket, response) = tokio_tungstenite::connect_async(request(address, authorization))
+            .await
+            .expect("the WebSocket upgrade");
+        Self::accepted(socket, response)
+    }
+
+    /// Opens a socket offering `graphql-transport-ws`, with `headers` on the upgrade
+    /// request (a `traceparent`, say).
+    pub async fn connect_with_headers(address: &str, headers: &[(&'static str, &str)]) -> WsClient {
+        let (socket, response) = tokio_tungstenite::connect_async(request_with(address, headers))
             .await
             .expect("the WebSocket upgrade");
         Self::accepted(socket, response)

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::HttpRequest;
+use async_graphql::parser::types::OperationType;
 
 use super::AppState;
 use crate::auth::Viewer;
@@ -276,13 +277,14 @@ pub(super) fn give_codes(response: &mut async_graphql::Response) {
 /// Whether the operation the request selects is a mutation; unparsable documents are
 /// left for the executor to report.
 pub(super) fn is_mutation(request: &mut async_graphql::Request) -> bool {
-    operation_type(request) == Some(async_graphql::parser::types::OperationType::Mutation)
+    selected_operation(request).is_some_and(|(ty, _)| ty == OperationType::Mutation)
 }
 
-/// The type of the operation the request selects, when its document parses and has it.
-fn operation_type(
+/// The type and name of the operation the request selects, when its document parses
+/// and has it.
+fn selected_operation(
     request: &mut async_graphql::Request,
-) -> Option<async_graphql::parser::types::OperationType> {
+) -> Option<(OperationType, Option<&str>)> {
     let operation_name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
     document
@@ -293,26 +295,25 @@ fn operation_type(
             (None, _) => true,
             (Some(_), None) => false,
         })
-        .map(|(_, op)| op.node.ty)
+        .map(|(name, op)| (op.node.ty, name.map(async_graphql::Name::as_str)))
 }
 
 /// The span of the operation the request selects (see `telemetry::OperationSpan`),
-/// under `parent` or the current context; `None` while traces are not sent.
+/// named as its document names it, under `parent` or the current context; `None`
+/// while traces are not sent.
 pub(super) fn operation_span(
     request: &mut async_graphql::Request,
     parent: Option<&opentelemetry::Context>,
 ) -> Option<crate::telemetry::OperationSpan> {
-    use async_graphql::parser::types::OperationType;
     if !crate::telemetry::exporting() {
         return None;
     }
-    let kind = match operation_type(request) {
-        Some(OperationType::Query) => "query",
-        Some(OperationType::Mutation) => "mutation",
-        Some(OperationType::Subscription) => "subscription",
-        None => "unknown",
+    let (kind, name) = match selected_operation(request) {
+        Some((OperationType::Query, name)) => ("query", name),
+        Some((OperationType::Mutation, name)) => ("mutation", name),
+        Some((OperationType::Subscription, name)) => ("subscription", name),
+        None => ("unknown", None),
     };
-    let name = request.operation_name.as_deref();
     match parent {
         Some(parent) => crate::telemetry::OperationSpan::start_in(parent, kind, name),
         None => crate::telemetry::OperationSpan::start(kind, name),
