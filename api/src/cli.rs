@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use migration::{Migrator, MigratorTrait};
+use migration::ledger::Ledger;
 
 use entity::enums::AccountRole;
 
@@ -137,8 +137,15 @@ enum MigrateAction {
         #[arg(long)]
         all: bool,
     },
-    /// List the migrations and whether each is applied.
-    Status,
+    /// List this binary's migrations, each applied or pending, and any the database
+    /// records from a later release.
+    Status {
+        /// Exit with status 2 when a migration of this binary is pending (for a deploy
+        /// script: is the database ready for this release?). Migrations of a later
+        /// release do not count: this binary serves beside them.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// Parses the command line, starts logging and an async runtime, and runs the
@@ -160,10 +167,36 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            if err.downcast_ref::<MigrationsPending>().is_some() {
+                ExitCode::from(MigrationsPending::EXIT_CODE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
+
+/// `api migrate status --check` found this binary's migrations pending: not a failure
+/// of the command, an answer, so it has an exit status of its own.
+#[derive(Debug)]
+struct MigrationsPending(usize);
+
+impl MigrationsPending {
+    const EXIT_CODE: u8 = 2;
+}
+
+impl std::fmt::Display for MigrationsPending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} migration(s) of this release are pending: run `api migrate up` \
+             (or start `api serve`, which migrates first)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for MigrationsPending {}
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -243,13 +276,47 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                         }
                     );
                 }
-                MigrateAction::Status => {
-                    for migration in Migrator::get_migration_with_status(&db).await? {
-                        println!("{:<50} {:?}", migration.name(), migration.status());
+                MigrateAction::Status { check } => {
+                    let ledger = db::migration_ledger(&db).await?;
+                    print!("{}", render_ledger(&ledger));
+                    if check && !ledger.is_up_to_date() {
+                        return Err(MigrationsPending(ledger.pending.len()).into());
                     }
                 }
             }
             Ok(())
         }
     }
+}
+
+/// `api migrate status`: one line per migration (applied, then pending, then a later
+/// release's), then a summary a person or a script can read.
+fn render_ledger(ledger: &Ledger) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for name in &ledger.applied {
+        let _ = writeln!(out, "applied  {name}");
+    }
+    for name in &ledger.pending {
+        let _ = writeln!(out, "pending  {name}");
+    }
+    for name in &ledger.newer {
+        let _ = writeln!(
+            out,
+            "newer    {name}  (applied by a later release; unknown to this binary)"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} applied, {} pending, {} from a later release: {}",
+        ledger.applied.len(),
+        ledger.pending.len(),
+        ledger.newer.len(),
+        if ledger.is_up_to_date() {
+            "the database is ready for this binary"
+        } else {
+            "run `api migrate up` (or `api serve`, which migrates first)"
+        }
+    );
+    out
 }
