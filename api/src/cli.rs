@@ -13,7 +13,7 @@ use crate::config::{parse_duration, AuthSettings, DatabaseSettings, ServerSettin
 use crate::error::ServiceError;
 use crate::service::accounts::{self, NewAccount};
 use crate::startup::{Application, ServeOptions};
-use crate::{db, graphql, telemetry};
+use crate::{backup, db, graphql, telemetry};
 
 /// The Fellowship API: a GraphQL service for the community fellowship program and the
 /// record of organizations' memberships in open-source foundations.
@@ -49,6 +49,17 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL) that the server serves.
     Schema,
+    /// Copy the SQLite database to DEST, consistently, while the server keeps serving
+    /// and writing: `api backup /backups/fellowship-2026-12-07.db`.
+    ///
+    /// The copy is SQLite's `VACUUM INTO` (one read transaction: writers never wait
+    /// for it), checked with `PRAGMA integrity_check` before it is put at DEST. DEST
+    /// must not exist; on any failure nothing is left there. PostgreSQL is refused with
+    /// its routine (`pg_dump --format=custom`); see docs/operations/README.md.
+    Backup {
+        /// The file to write; refused when it exists.
+        dest: std::path::PathBuf,
+    },
     /// Mint a signed user token with the configured JWT_SECRET, for operators and
     /// local use: `api token --role STAFF --sub merve --ttl 1h`.
     Token {
@@ -202,6 +213,17 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema => {
             print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Backup { dest } => {
+            let backup = backup::sqlite(&cli.database, &dest).await?;
+            println!(
+                "backed up to {} ({} bytes, integrity ok, schema at {}) in {} ms",
+                backup.path.display(),
+                backup.bytes,
+                backup.latest_migration.as_deref().unwrap_or("no migration"),
+                backup.took.as_millis()
+            );
             Ok(())
         }
         Command::Documents {

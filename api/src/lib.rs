@@ -2,6 +2,7 @@
 //! line and calls [`cli::run`]; tests build the same [`startup::Application`].
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
