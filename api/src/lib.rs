@@ -13,6 +13,7 @@ pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod service;
+pub mod settings_table;
 pub mod startup;
 pub mod telemetry;
 pub mod webhooks;
