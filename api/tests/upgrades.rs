@@ -15,8 +15,13 @@
 //!   `FELLOWSHIP_REQUIRE_PREVIOUS_API=1`). Release 1 cannot pass it: it predates the
 //!   tolerance of later migrations and refuses to start ("Migration file of version …
 //!   is missing"); the guide says what that means for upgrading from release 1.
+//! - `rolling_back_to_release_1_goes_as_the_guide_says`: release 1's binary
+//!   (`FELLOWSHIP_RELEASE_1_API`, which `.ci/run` builds from its commit) refuses the
+//!   newest schema with that message, serves the smoke flow once the guide's record is
+//!   removed, and this binary serves again once it is put back.
 
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 use api::auth::Role;
 use fellowship_tests::process::ServeCommand;
@@ -234,24 +239,147 @@ async fn migrate_status_check_fails_while_this_release_s_migrations_are_pending(
     );
 }
 
-/// The previous release's binary, when CI built one (`FELLOWSHIP_PREVIOUS_API`).
-fn previous_binary() -> Option<String> {
-    match std::env::var("FELLOWSHIP_PREVIOUS_API") {
+/// The binary an environment variable names, when CI built one; `None` (and the test
+/// says it is skipped) otherwise. `required` is the variable that makes its absence a
+/// failure, as `.ci/run` sets it for the binaries it builds.
+fn binary_from(variable: &str, required: &str) -> Option<String> {
+    match std::env::var(variable) {
         Ok(path) if !path.is_empty() => Some(path),
         _ => {
             assert!(
-                std::env::var("FELLOWSHIP_REQUIRE_PREVIOUS_API").as_deref() != Ok("1"),
-                "FELLOWSHIP_REQUIRE_PREVIOUS_API=1 but FELLOWSHIP_PREVIOUS_API names no binary"
+                std::env::var(required).as_deref() != Ok("1"),
+                "{required}=1 but {variable} names no binary"
             );
-            eprintln!("skipped: FELLOWSHIP_PREVIOUS_API names no binary of the previous release");
+            eprintln!("skipped: {variable} names no binary");
             None
         }
     }
 }
 
+/// The previous release's binary (`FELLOWSHIP_PREVIOUS_API`).
+fn previous_binary() -> Option<String> {
+    binary_from("FELLOWSHIP_PREVIOUS_API", "FELLOWSHIP_REQUIRE_PREVIOUS_API")
+}
+
+/// Release 1's binary (`FELLOWSHIP_RELEASE_1_API`): the one release that predates the
+/// tolerance of later migrations.
+fn release_1_binary() -> Option<String> {
+    binary_from(
+        "FELLOWSHIP_RELEASE_1_API",
+        "FELLOWSHIP_REQUIRE_RELEASE_1_API",
+    )
+}
+
+/// The migrations added since release 1 (2026-12-04, commit `aaa3ea4`).
+const SINCE_RELEASE_1: &[&str] = &["m20261204_000001_create_webhooks"];
+
+/// Runs `api serve` of `binary`, expecting it to refuse to start; answers its stderr.
+/// One that starts after all is killed after half a minute, failing the test.
+fn refused_start(binary: &str, database_url: &str) -> String {
+    let mut child = std::process::Command::new(binary)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", database_url)
+        .env("JWT_SECRET", fellowship_tests::TEST_SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start api serve");
+    let give_up = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for api serve") {
+            assert!(!status.success(), "{binary} serve exited successfully");
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                std::io::Read::read_to_string(&mut pipe, &mut stderr).expect("read stderr");
+            }
+            return stderr;
+        }
+        if Instant::now() > give_up {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{binary} serve started although the schema is newer than it knows");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Removes the record of `version` from `seaql_migrations`, as the guide's way back
+/// to release 1 does.
+async fn forget_migration(database: &TestDatabase, version: &str) {
+    let db = database.connect().await;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "DELETE FROM seaql_migrations WHERE version = $1",
+        _ => "DELETE FROM seaql_migrations WHERE version = ?",
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [version.into()],
+    ))
+    .await
+    .unwrap();
+    db.close().await.ok();
+}
+
+/// Records `version` as applied, as the guide's way forward again does.
+async fn record_migration(database: &TestDatabase, version: &str) {
+    let db = database.connect().await;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "INSERT INTO seaql_migrations (version, applied_at) VALUES ($1, $2)",
+        _ => "INSERT INTO seaql_migrations (version, applied_at) VALUES (?, ?)",
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [version.into(), chrono::Utc::now().timestamp().into()],
+    ))
+    .await
+    .unwrap();
+    db.close().await.ok();
+}
+
 on_both_databases! {
     async fn this_binary_serves_a_database_a_later_release_migrated(backend) {
         this_binary_serves_a_later_release_s_schema(backend).await;
+    }
+
+    async fn rolling_back_to_release_1_goes_as_the_guide_says(backend) {
+        let Some(release_1) = release_1_binary() else { return };
+        let database = TestDatabase::create(backend).await;
+        drop(ServeCommand::new(API, &database.url).demo().start().await);
+
+        // Release 1 refuses the newer schema, naming the migration it lacks.
+        let stderr = refused_start(&release_1, &database.url);
+        let refusal = format!("Migration file of version '{}' is missing", SINCE_RELEASE_1[0]);
+        assert!(stderr.contains(&refusal), "{stderr}");
+
+        // The guide's way back: remove the records; the new tables stay, unused.
+        for version in SINCE_RELEASE_1 {
+            forget_migration(&database, version).await;
+        }
+        let server = ServeCommand::new(&release_1, &database.url).start().await;
+        smoke(&server.address).await;
+        drop(server);
+
+        // And forward again: the records put back, this binary serves what release 1
+        // wrote.
+        for version in SINCE_RELEASE_1 {
+            record_migration(&database, version).await;
+        }
+        let status = api(API, &["migrate", "status", "--check"], &database.url);
+        assert_succeeded(&status, "api migrate status --check after rolling forward");
+        let server = ServeCommand::new(API, &database.url).start().await;
+        let admitted = graphql(
+            &server.address,
+            None,
+            "{ fellow(handle: \"upgrade-smoke\") { handle } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(admitted["fellow"]["handle"], "upgrade-smoke");
     }
 
     async fn the_previous_release_serves_the_newest_schema(backend) {
