@@ -131,17 +131,6 @@ pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// time. Refused while the database records migrations of a later release: the last
 /// applied would be one this binary cannot undo, so that release's binary must.
 pub async fn migrate_down(db: &DatabaseConnection, steps: Option<u32>) -> anyhow::Result<()> {
-    let newer = ledger::read(db)
-        .await
-        .context("could not read which migrations are applied")?
-        .newer;
-    if !newer.is_empty() {
-        anyhow::bail!(
-            "the database has migrations of a later release applied ({}); roll those back \
-             with that release's `api migrate down` first",
-            newer.join(", ")
-        );
-    }
     migrate(db, Direction::Down(steps))
         .await
         .context("could not roll back the database migrations")
@@ -150,7 +139,7 @@ pub async fn migrate_down(db: &DatabaseConnection, steps: Option<u32>) -> anyhow
 /// Which of this binary's migrations the database has applied, which are pending, and
 /// which it records from a later release.
 pub async fn migration_ledger(db: &DatabaseConnection) -> anyhow::Result<ledger::Ledger> {
-    ledger::read(db)
+    ledger::read_only(db)
         .await
         .context("could not read which migrations are applied")
 }
@@ -180,7 +169,15 @@ async fn migrate(db: &DatabaseConnection, direction: Direction) -> Result<(), Db
                 tracing::info!(applied = ?before.pending, "migrations applied");
             }
         }),
-        Direction::Down(steps) => Migrator::down(&txn, steps).await,
+        Direction::Down(steps) => match ledger::read(&txn).await {
+            Ok(ledger) if !ledger.newer.is_empty() => Err(DbErr::Custom(format!(
+                "the database has migrations of a later release applied ({}); roll those \
+                 back with that release's `api migrate down` first",
+                ledger.newer.join(", ")
+            ))),
+            Ok(_) => Migrator::down(&txn, steps).await,
+            Err(err) => Err(err),
+        },
     };
     match applied {
         Ok(()) => txn.commit().await,

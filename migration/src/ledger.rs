@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ActiveValue, EntityTrait};
+use sea_orm_migration::sea_orm::{ActiveValue, EntityName, EntityTrait};
 use sea_orm_migration::seaql_migrations;
 
 use crate::Migrator;
@@ -42,6 +42,27 @@ impl Ledger {
 /// as sea-orm-migration does, so that a fresh database reads as "everything pending".
 pub async fn read<C: ConnectionTrait>(db: &C) -> Result<Ledger, DbErr> {
     let recorded: Vec<String> = Migrator::get_migration_models(db)
+        .await?
+        .into_iter()
+        .map(|model| model.version)
+        .collect();
+    Ok(compare(&recorded))
+}
+
+/// Reads the ledger without writing anything (a database without the bookkeeping
+/// table reads as "everything pending"): for `api migrate status`, which a deploy
+/// script may run with a read-only role, beside replicas that are migrating.
+pub async fn read_only(
+    db: &sea_orm_migration::sea_orm::DatabaseConnection,
+) -> Result<Ledger, DbErr> {
+    if !SchemaManager::new(db)
+        .has_table(seaql_migrations::Entity.table_name())
+        .await?
+    {
+        return Ok(compare(&[]));
+    }
+    let recorded: Vec<String> = seaql_migrations::Entity::find()
+        .all(db)
         .await?
         .into_iter()
         .map(|model| model.version)
