@@ -167,7 +167,12 @@ fn sqlite_file(settings: &DatabaseSettings) -> Result<PathBuf, BackupError> {
     if path.is_empty() || path == ":memory:" || options.contains("mode=memory") {
         return Err(BackupError::NotAFile(settings.url.to_string()));
     }
-    let path = PathBuf::from(path);
+    // The file exactly as the driver reads the URL (percent-decoding and all).
+    let path = url
+        .parse::<SqliteConnectOptions>()
+        .map_err(|err| failed(err, "could not read DATABASE_URL"))?
+        .get_filename()
+        .to_owned();
     if !path.is_file() {
         return Err(BackupError::NoDatabase(path));
     }
