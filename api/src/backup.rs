@@ -80,7 +80,10 @@ impl fmt::Display for BackupError {
                 "`api backup` copies SQLite files; this database is PostgreSQL: {POSTGRES_ROUTINE}"
             ),
             BackupError::NotAFile(url) => {
-                write!(f, "{url} is not an SQLite file; there is nothing to copy")
+                write!(
+                    f,
+                    "{url} names no SQLite file (an in-memory database?); there is nothing to copy"
+                )
             }
             BackupError::NoDatabase(path) => write!(
                 f,
