@@ -110,7 +110,55 @@ impl ScalarType for Json {
 
 #[cfg(test)]
 mod tests {
+    use async_graphql::parser::parse_schema;
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
     use super::*;
+
+    #[test]
+    fn every_custom_scalar_of_the_schema_has_a_description_and_says_what_specifies_it() {
+        let sdl = crate::graphql::sdl();
+        let scalars: Vec<_> = parse_schema(&sdl)
+            .expect("the printed schema parses")
+            .definitions
+            .into_iter()
+            .filter_map(|definition| match definition {
+                TypeSystemDefinition::Type(t) if matches!(t.node.kind, TypeKind::Scalar) => {
+                    Some(t.node)
+                }
+                _ => None,
+            })
+            .collect();
+        let names: Vec<&str> = scalars.iter().map(|s| s.name.node.as_str()).collect();
+        assert_eq!(names, ["Date", "DateTime", "JSON"]);
+        for scalar in &scalars {
+            let name = &scalar.name.node;
+            assert!(
+                scalar
+                    .description
+                    .as_ref()
+                    .is_some_and(|d| !d.node.is_empty()),
+                "{name} has no description"
+            );
+            assert!(
+                scalar
+                    .directives
+                    .iter()
+                    .any(|d| d.node.name.node == "specifiedBy"),
+                "{name} has no @specifiedBy"
+            );
+        }
+    }
+
+    #[test]
+    fn json_values_go_out_as_themselves() {
+        let value = serde_json::json!({ "slug": "x", "version": 1, "tags": ["a"], "gone": null });
+        assert_eq!(Json(value.clone()).to_value().into_json().unwrap(), value);
+        assert_eq!(
+            <Json as ScalarType>::parse(Value::from_json(value.clone()).unwrap()).unwrap(),
+            Json(value)
+        );
+    }
 
     #[test]
     fn dates_of_the_sane_years_in_canonical_form_are_taken() {
