@@ -26,6 +26,12 @@ export function connect(token: string | null, onSocketReconnected: () => void): 
     // Nobody without a token may subscribe: the socket opens only when a subscription
     // starts, and closes when the last one ends.
     lazy: true,
+    // A replica that restarts closes its sockets (1001) and the reconnect may find no
+    // listener, or an HTTP error, for a moment; by default the client takes that for
+    // fatal and stops. Retry whatever the failure (with its backoff): the subscription
+    // then resumes after the last event seen (see main.ts).
+    shouldRetry: () => true,
+    retryAttempts: 20,
     on: {
       connected: (_socket, _payload, wasRetry) => {
         if (wasRetry) onSocketReconnected();
