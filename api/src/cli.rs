@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use migration::{Migrator, MigratorTrait};
+use migration::ledger::Ledger;
 
 use entity::enums::AccountRole;
 
@@ -13,7 +13,7 @@ use crate::config::{parse_duration, AuthSettings, DatabaseSettings, ServerSettin
 use crate::error::ServiceError;
 use crate::service::accounts::{self, NewAccount};
 use crate::startup::{Application, ServeOptions};
-use crate::{db, graphql, telemetry};
+use crate::{backup, db, graphql, telemetry};
 
 /// The Fellowship API: a GraphQL service for the community fellowship program and the
 /// record of organizations' memberships in open-source foundations.
@@ -49,6 +49,17 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL) that the server serves.
     Schema,
+    /// Copy the SQLite database to DEST, consistently, while the server keeps serving
+    /// and writing: `api backup /backups/fellowship-2026-12-07.db`.
+    ///
+    /// The copy is SQLite's `VACUUM INTO` (one read transaction: writers never wait
+    /// for it), checked with `PRAGMA integrity_check` before it is put at DEST. DEST
+    /// must not exist; on any failure nothing is left there. PostgreSQL is refused with
+    /// its routine (`pg_dump --format=custom`); see docs/operations/README.md.
+    Backup {
+        /// The file to write; refused when it exists.
+        dest: std::path::PathBuf,
+    },
     /// Mint a signed user token with the configured JWT_SECRET, for operators and
     /// local use: `api token --role STAFF --sub merve --ttl 1h`.
     Token {
@@ -137,8 +148,15 @@ enum MigrateAction {
         #[arg(long)]
         all: bool,
     },
-    /// List the migrations and whether each is applied.
-    Status,
+    /// List this binary's migrations, each applied or pending, and any the database
+    /// records from a later release.
+    Status {
+        /// Exit with status 2 when a migration of this binary is pending (for a deploy
+        /// script: is the database ready for this release?). Migrations of a later
+        /// release do not count: this binary serves beside them.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// Parses the command line, starts logging and an async runtime, and runs the
@@ -167,15 +185,52 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            if err.downcast_ref::<MigrationsPending>().is_some() {
+                ExitCode::from(MigrationsPending::EXIT_CODE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
+
+/// `api migrate status --check` found this binary's migrations pending: not a failure
+/// of the command, an answer, so it has an exit status of its own.
+#[derive(Debug)]
+struct MigrationsPending(usize);
+
+impl MigrationsPending {
+    const EXIT_CODE: u8 = 2;
+}
+
+impl std::fmt::Display for MigrationsPending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} migration(s) of this release are pending: run `api migrate up` \
+             (or start `api serve`, which migrates first)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for MigrationsPending {}
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema => {
             print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Backup { dest } => {
+            let backup = backup::sqlite(&cli.database, &dest).await?;
+            println!(
+                "backed up to {} ({} bytes, integrity ok, schema at {}) in {} ms",
+                backup.path.display(),
+                backup.bytes,
+                backup.latest_migration.as_deref().unwrap_or("no migration"),
+                backup.took.as_millis()
+            );
             Ok(())
         }
         Command::Documents {
@@ -250,13 +305,47 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                         }
                     );
                 }
-                MigrateAction::Status => {
-                    for migration in Migrator::get_migration_with_status(&db).await? {
-                        println!("{:<50} {:?}", migration.name(), migration.status());
+                MigrateAction::Status { check } => {
+                    let ledger = db::migration_ledger(&db).await?;
+                    print!("{}", render_ledger(&ledger));
+                    if check && !ledger.is_up_to_date() {
+                        return Err(MigrationsPending(ledger.pending.len()).into());
                     }
                 }
             }
             Ok(())
         }
     }
+}
+
+/// `api migrate status`: one line per migration (applied, then pending, then a later
+/// release's), then a summary a person or a script can read.
+fn render_ledger(ledger: &Ledger) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for name in &ledger.applied {
+        let _ = writeln!(out, "applied  {name}");
+    }
+    for name in &ledger.pending {
+        let _ = writeln!(out, "pending  {name}");
+    }
+    for name in &ledger.newer {
+        let _ = writeln!(
+            out,
+            "newer    {name}  (applied by a later release; unknown to this binary)"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} applied, {} pending, {} from a later release: {}",
+        ledger.applied.len(),
+        ledger.pending.len(),
+        ledger.newer.len(),
+        if ledger.is_up_to_date() {
+            "the database is ready for this binary"
+        } else {
+            "run `api migrate up` (or `api serve`, which migrates first)"
+        }
+    );
+    out
 }

@@ -190,7 +190,9 @@ pub struct ServerSettings {
     pub rate_limit_partner: u64,
 
     /// Take anonymous clients' addresses from the first `X-Forwarded-For` entry (only
-    /// behind a proxy that sets it); otherwise the connection's peer address counts.
+    /// behind a proxy that sets it, replacing what the client sent: one that appends
+    /// leaves the client's own text first); otherwise the connection's peer address
+    /// counts.
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,
 
@@ -542,6 +544,8 @@ impl Default for RateLimitSharingSettings {
 #[derive(Debug, Clone, Default, Args)]
 pub struct CursorSettings {
     /// Key that signs and verifies cursors; at least 32 bytes, the same on every replica.
+    /// Unset, it is derived from `JWT_SECRET`; without that too, it is random per
+    /// process (the server warns), and cursors do not survive a restart.
     #[arg(long = "cursor-secret", env = "CURSOR_SECRET", hide_env_values = true)]
     pub secret: Option<Secret>,
 

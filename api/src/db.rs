@@ -16,7 +16,9 @@
 //!   cannot be taken back by dropping its future, so the gate, not the timer, decides.
 //! - **Migrations** run one process at a time (several replicas start together): in
 //!   one transaction that first takes a PostgreSQL advisory lock, or SQLite's exclusive
-//!   lock; whoever comes second finds nothing left to apply.
+//!   lock; whoever comes second finds nothing left to apply. Migrations the database
+//!   records that this binary does not know (a later release's) are logged and left
+//!   alone, so that a rollback or a rolling restart can start the older binary.
 //! - **Readiness** comes from a [`Probe`] that pings in the background, so that
 //!   `/readyz` answers at once whatever the database does.
 
@@ -25,7 +27,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use anyhow::Context;
-use migration::{Migrator, MigratorTrait};
+use migration::{ledger, Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -126,7 +128,10 @@ const MIGRATION_LOCK: i64 = 0x4645_4c4c_4f57_5348;
 /// How long a process waits for another one's migrations before giving up.
 const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(120);
 
-/// Applies every pending migration, one process at a time.
+/// Applies every pending migration, one process at a time. Migrations the database
+/// records that this binary does not know (a later release migrated it: a rolling
+/// deploy, a rollback) are logged and left alone rather than refused, because every
+/// release only expands the schema (`docs/operations/upgrades.md`).
 pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
     migrate(db, Direction::Up)
         .await
@@ -134,11 +139,20 @@ pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 /// Rolls back the last `steps` migrations (all of them with `None`), one process at a
-/// time.
+/// time. Refused while the database records migrations of a later release: the last
+/// applied would be one this binary cannot undo, so that release's binary must.
 pub async fn migrate_down(db: &DatabaseConnection, steps: Option<u32>) -> anyhow::Result<()> {
     migrate(db, Direction::Down(steps))
         .await
         .context("could not roll back the database migrations")
+}
+
+/// Which of this binary's migrations the database has applied, which are pending, and
+/// which it records from a later release.
+pub async fn migration_ledger(db: &DatabaseConnection) -> anyhow::Result<ledger::Ledger> {
+    ledger::read_only(db)
+        .await
+        .context("could not read which migrations are applied")
 }
 
 #[derive(Clone, Copy)]
@@ -154,8 +168,27 @@ enum Direction {
 async fn migrate(db: &DatabaseConnection, direction: Direction) -> Result<(), DbErr> {
     let txn = begin_migration(db).await?;
     let applied = match direction {
-        Direction::Up => Migrator::up(&txn, None).await,
-        Direction::Down(steps) => Migrator::down(&txn, steps).await,
+        Direction::Up => ledger::apply_pending(&txn).await.map(|before| {
+            if !before.newer.is_empty() {
+                tracing::warn!(
+                    newer = ?before.newer,
+                    "the database has migrations of a later release applied; this binary \
+                     does not know them and leaves them as they are (expand-only schema)"
+                );
+            }
+            if !before.pending.is_empty() {
+                tracing::info!(applied = ?before.pending, "migrations applied");
+            }
+        }),
+        Direction::Down(steps) => match ledger::read(&txn).await {
+            Ok(ledger) if !ledger.newer.is_empty() => Err(DbErr::Custom(format!(
+                "the database has migrations of a later release applied ({}); roll those \
+                 back with that release's `api migrate down` first",
+                ledger.newer.join(", ")
+            ))),
+            Ok(_) => Migrator::down(&txn, steps).await,
+            Err(err) => Err(err),
+        },
     };
     match applied {
         Ok(()) => txn.commit().await,

@@ -2,6 +2,7 @@
 //! line and calls [`cli::run`]; tests build the same [`startup::Application`].
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod service;
+pub mod settings_table;
 pub mod startup;
 pub mod telemetry;
 pub mod webhooks;

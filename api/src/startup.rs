@@ -14,7 +14,7 @@ use crate::auth::KeyRing;
 use crate::config::{AuthSettings, CursorSettings, DatabaseSettings, ServerSettings};
 use crate::error::ServiceError;
 use crate::graphql::trusted_documents::TrustedDocuments;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Phase};
 use crate::metrics::Metrics;
 use crate::service::nomination_events::feed::EventFeed;
 use crate::service::page::CursorKeys;
@@ -28,7 +28,7 @@ pub struct Application {
     server: Server,
     /// The listener of `/metrics` alone, when `METRICS_BIND` asks for one.
     metrics: Option<(u16, Server)>,
-    draining: Arc<tokio::sync::watch::Sender<bool>>,
+    phase: Arc<tokio::sync::watch::Sender<Phase>>,
     shutdown_delay: Duration,
     /// Holds spending not yet shared, sent once the server has stopped.
     rate_limits: RateLimiter,
@@ -95,7 +95,7 @@ impl Application {
             metrics.clone(),
         )?;
         rate_limits.start();
-        let draining = Arc::new(tokio::sync::watch::Sender::new(false));
+        let phase = Arc::new(tokio::sync::watch::Sender::new(Phase::Serving));
         let feed = EventFeed::start(db.clone(), &server.subscriptions)
             .await
             .map_err(ServiceError::into_anyhow)?;
@@ -106,7 +106,7 @@ impl Application {
             metrics.clone(),
         )?;
         let state = AppState {
-            draining: draining.clone(),
+            phase: phase.clone(),
             request_timeout: server.request_timeout,
             body_timeout: server.body_timeout,
             rate_limits: rate_limits.clone(),
@@ -180,7 +180,7 @@ impl Application {
             port,
             server: http_server.run(),
             metrics: metrics_server,
-            draining,
+            phase,
             shutdown_delay: server.shutdown_delay,
             rate_limits,
             webhooks,
@@ -213,18 +213,21 @@ impl Application {
         let handle = self.server.handle();
         let metrics = self.metrics.map(|(_, server)| server);
         let metrics_handle = metrics.as_ref().map(Server::handle);
-        let draining = self.draining.clone();
+        let phase = self.phase.clone();
         let delay = self.shutdown_delay;
         let webhooks = self.webhooks;
         tokio::spawn(async move {
             shutdown_signal().await;
-            draining.send_replace(true);
+            phase.send_replace(Phase::Draining);
             tracing::info!(?delay, "shutdown requested: readiness now fails; draining");
             // The webhook senders stop first, while the HTTP workers still run: pooled
             // database connections opened by a worker live on its event loop, and die
             // with it. Attempts under way finish and are recorded, so the next start
             // repeats none.
             tokio::join!(webhooks.stop(), tokio::time::sleep(delay));
+            // Closed now, not at the signal: by now the balancers send new connections
+            // elsewhere, so the subscribers that reconnect land on a replica that stays.
+            phase.send_replace(Phase::Stopping);
             tracing::info!("no longer accepting connections; finishing requests in flight");
             handle.stop(true).await;
             // Scraped until the end, then stopped with the rest.

@@ -7,6 +7,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod common;
+pub mod ledger;
 mod m20261123_000001_create_people_and_accounts;
 mod m20261123_000002_create_strategic_areas;
 mod m20261123_000003_create_nominations;

@@ -1,4 +1,6 @@
-// Drives the playground in headless Chromium as a person would: paste a token, run
+// Drives the playground in headless Chromium as a person would: open the explorer
+// (the GraphiQL explorer plugin, served from the binary like the rest) and check that
+// it lists the schema's root fields; paste a token, run
 // `viewer`, and check that the answer names the token's user; then start the
 // `nominationEvents` subscription (over graphql-transport-ws, with the same pasted
 // token), submit a nomination from outside, and check that the event shows up in the
@@ -27,6 +29,20 @@ const { chromium } = require('playwright-core');
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
+
+  // The explorer: its sidebar button opens a panel listing the fields of the query in
+  // the editor's root type, read from the schema by introspection.
+  let explorer = '';
+  try {
+    await page.click('button[aria-label="Show GraphiQL Explorer"]', { timeout: 10000 });
+    await page.waitForFunction(() => (document.querySelector('.graphiql-explorer-root') || {}).textContent?.includes('fellows'),
+      null, { timeout: 10000 });
+    explorer = await page.textContent('.graphiql-explorer-root');
+    await page.click('button[aria-label="Hide GraphiQL Explorer"]');
+  } catch (e) {
+    explorer = `no explorer: ${e.message}`;
+  }
+
   await page.fill('#token', token);
   await page.click('#token-bar button[type=submit]');
   await page.click('.graphiql-query-editor .CodeMirror');
@@ -64,9 +80,10 @@ const { chromium } = require('playwright-core');
     event = `no event: ${await page.textContent('.graphiql-response')} ${JSON.stringify(submitted)}`;
   }
   await browser.close();
-  const ok = result.includes('"STAFF"') && result.includes('"merve"')
+  const explored = ['fellows', 'viewer', 'organizations'].every((field) => explorer.includes(field));
+  const ok = explored && result.includes('"STAFF"') && result.includes('"merve"')
     && event.includes('SUBMITTED') && errors.length === 0;
-  console.log(ok ? 'playground: ok (query and subscription)'
-    : `playground: FAILED\n${result}\n${event}\n${errors.join('\n')}`);
+  console.log(ok ? 'playground: ok (explorer, query and subscription)'
+    : `playground: FAILED\n${explorer}\n${result}\n${event}\n${errors.join('\n')}`);
   process.exit(ok ? 0 : 1);
 })();

@@ -10,6 +10,7 @@
 //! unrun; `cargo suite` (tests/src/bin/suite.rs) leaves them out, visibly, when no
 //! PostgreSQL answers.
 
+pub mod load;
 pub mod nominations;
 pub mod oidc;
 pub mod process;

@@ -47,7 +47,6 @@ impl ServeCommand {
         }
         command
             .arg("serve")
-            .args(["--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
             .env("JWT_SECRET", TEST_SECRET)
             .env("RATE_LIMIT_USER", "100000000")
@@ -55,6 +54,13 @@ impl ServeCommand {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         ServeCommand { command, port }
+    }
+
+    /// Listens on `port` instead of a free port of its own: a replica restarted where
+    /// its load balancer expects it.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
     }
 
     /// Loads the demo data at start.
@@ -78,6 +84,8 @@ impl ServeCommand {
 
     /// Starts the process and waits until it is ready (`/readyz` answers 200).
     pub async fn start(mut self) -> ServeProcess {
+        self.command
+            .args(["--bind", &format!("127.0.0.1:{}", self.port)]);
         // Owned at once, so that it is killed and reaped however this ends.
         let mut process = ServeProcess {
             child: self.command.spawn().expect("start api serve"),

@@ -47,10 +47,15 @@
     ''
   ].join('\n');
 
+  // The explorer (the compass in the sidebar) builds a query by ticking fields and
+  // arguments from the schema, for those who do not know it yet.
+  var explorer = GraphiQLPluginExplorer.explorerPlugin();
+
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   root.render(React.createElement(GraphiQL, {
     fetcher: fetcher,
     defaultQuery: defaultQuery,
-    defaultEditorToolsVisibility: true
+    defaultEditorToolsVisibility: true,
+    plugins: [explorer]
   }));
 })();

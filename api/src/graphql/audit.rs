@@ -1,6 +1,6 @@
 //! The audit log, for staff.
 
-use async_graphql::{Context, InputObject, Json, Object, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 
@@ -9,6 +9,7 @@ use super::connection::{connection, page_args};
 use super::ids::{self, NodeType};
 use super::loaders::{loaders, required};
 use super::people::Person;
+use super::scalars::Json;
 use super::{db, viewer};
 use crate::service;
 
@@ -72,12 +73,12 @@ impl AuditEvent {
     }
 
     /// The object's fields before the change (absent for a creation).
-    async fn before(&self) -> Option<Json<serde_json::Value>> {
+    async fn before(&self) -> Option<Json> {
         self.0.before.clone().map(Json)
     }
 
     /// The object's fields after the change.
-    async fn after(&self) -> Option<Json<serde_json::Value>> {
+    async fn after(&self) -> Option<Json> {
         self.0.after.clone().map(Json)
     }
 }

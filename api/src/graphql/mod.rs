@@ -85,9 +85,13 @@ pub type FellowshipSchema = Schema<Query, Mutation, Subscription>;
 /// "did you mean" suggestions): [`build_schema`] adds the server's data, [`sdl`] prints
 /// it as it is.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
-        // Suggestions ("did you mean ...") leak the schema to those who may not introspect.
-        .disable_suggestions()
+    scalars::describe(Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription,
+    ))
+    // Suggestions ("did you mean ...") leak the schema to those who may not introspect.
+    .disable_suggestions()
 }
 
 /// The schema, built twice over the same resolvers and data.
@@ -165,7 +169,11 @@ pub fn needs_exact_nulls(response: &async_graphql::Response) -> bool {
 
 /// The SDL that `schema.graphql` holds.
 pub fn sdl() -> String {
-    schema_builder().finish().sdl()
+    // With each custom scalar's `@specifiedBy`, which introspection serves as
+    // `specifiedByURL` and async-graphql leaves out of its SDL unless asked.
+    schema_builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// What one request's resolvers read besides the schema's data: who is calling, what

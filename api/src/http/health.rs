@@ -19,7 +19,7 @@ pub async fn healthz() -> HttpResponse {
 /// ping made here, so it is immediate whatever the database does: an orchestrator's
 /// probe timeout (often one second) never passes while the database is slow or away.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if *state.draining.borrow() {
+    if *state.phase.borrow() >= super::Phase::Draining {
         return HttpResponse::ServiceUnavailable().json(json!({
             "status": "draining",
             "reason": "the server is shutting down",

@@ -51,9 +51,8 @@ pub struct AppState {
     /// Whether a browser's `GET /graphql` without a query gets the playground
     /// (`PLAYGROUND`).
     pub playground: bool,
-    /// Set when shutdown begins: readiness fails so traffic moves elsewhere, and
-    /// WebSockets are closed so their clients reconnect elsewhere.
-    pub draining: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Where shutdown stands (see [`Phase`]).
+    pub phase: Arc<tokio::sync::watch::Sender<Phase>>,
     /// The most a request may run.
     pub request_timeout: std::time::Duration,
     /// The most a client may take to send a request's body.
@@ -205,4 +204,21 @@ pub async fn no_store_when_authenticated(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(response)
+}
+
+/// Where the server stands in a graceful shutdown, which moves it forward only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Serving everything.
+    Serving,
+    /// Asked to stop: readiness fails so that load balancers send new traffic
+    /// elsewhere, and everything else is served as before for the shutdown delay,
+    /// WebSocket upgrades included. A subscriber connecting meanwhile is served: the
+    /// graphql-ws client takes a refused upgrade (HTTP 503) for a fatal error and
+    /// gives up, where it retries after a close.
+    Draining,
+    /// The delay is over, and the balancers have moved on: open WebSockets are closed
+    /// with 1001 so that their clients reconnect (to a replica that stays) and resume,
+    /// the listener closes, and requests in flight finish.
+    Stopping,
 }

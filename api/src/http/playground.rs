@@ -29,6 +29,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../assets/playground/graphiql.min.css"),
     },
     Asset {
+        name: "graphiql-plugin-explorer.umd.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/playground/graphiql-plugin-explorer.umd.js"),
+    },
+    Asset {
+        name: "graphiql-plugin-explorer.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../assets/playground/graphiql-plugin-explorer.css"),
+    },
+    Asset {
         name: "react.production.min.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/playground/react.production.min.js"),

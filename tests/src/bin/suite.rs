@@ -11,6 +11,9 @@
 //! named `postgres` (see `on_both_databases!` and `on_postgres!`). Tests of the Redis
 //! rate-limit store sit in modules named `redis` and are left out the same way when no
 //! Redis answers at 127.0.0.1:6379 (`FELLOWSHIP_REQUIRE_REDIS=1` makes that an error).
+//! The test of `deploy/`'s load balancer, in a module named `haproxy`, needs the
+//! `haproxy` program (Debian's package) and is left out the same way when it is not
+//! installed (`FELLOWSHIP_REQUIRE_HAPROXY=1` makes that an error).
 //!
 //! Arguments are passed to `cargo test` before `--`; arguments after `--` go to the test
 //! binaries: `cargo suite -- nominations::`.
@@ -92,6 +95,26 @@ fn main() -> ExitCode {
         );
         test_args.extend(["--skip".to_owned(), "redis::".to_owned()]);
     }
+    // And the load-balancer test (module `haproxy`), which runs the distribution's HAProxy.
+    let haproxy_installed = Command::new("haproxy")
+        .arg("-v")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !haproxy_installed {
+        if std::env::var("FELLOWSHIP_REQUIRE_HAPROXY").is_ok_and(|v| v == "1") {
+            eprintln!(
+                "HAProxy is required (FELLOWSHIP_REQUIRE_HAPROXY=1) but `haproxy -v` did not run"
+            );
+            return ExitCode::FAILURE;
+        }
+        eprintln!(
+            "\nHAProxy is not installed: the test of deploy/'s load balancer is SKIPPED \
+             (shown as \"filtered out\" below). `apt-get install haproxy` to run it.\n"
+        );
+        test_args.extend(["--skip".to_owned(), "haproxy::".to_owned()]);
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     // What `cargo run` set for this runner is not for the builds it starts.
@@ -124,6 +147,9 @@ fn main() -> ExitCode {
             1
         }
     };
+    if !haproxy_installed {
+        eprintln!("\nSKIPPED: the load-balancer test (no haproxy).");
+    }
     if !reachable {
         eprintln!(
             "\nSKIPPED: every PostgreSQL test (no PostgreSQL at {shown_url}); only the SQLite half ran."

@@ -113,7 +113,10 @@ pub async fn upgrade(
             &format!("Subscriptions use the `{SUBPROTOCOL}` WebSocket subprotocol (the graphql-ws client library)."),
         );
     }
-    if *state.draining.borrow() {
+    // Only once the listener is closing (a keep-alive connection's late upgrade): a
+    // load balancer retries it elsewhere (deploy/haproxy.cfg), where a socket accepted
+    // now would be closed at once.
+    if *state.phase.borrow() == super::Phase::Stopping {
         let mut response = HttpResponse::ServiceUnavailable();
         response.insert_header((header::RETRY_AFTER, "1"));
         return super::refusal::answer(
@@ -227,7 +230,7 @@ impl Connection {
             start + settings.reauthenticate_every,
             settings.reauthenticate_every,
         );
-        let mut draining = self.state.draining.subscribe();
+        let mut phase = self.state.phase.subscribe();
         let mut last_heard = Instant::now();
         self.state.metrics.websocket_opened();
 
@@ -252,7 +255,7 @@ impl Connection {
                         format!("Slow consumer: {} messages unread; resume from your last cursor", settings.outbound_queue),
                     )),
                 },
-                _ = draining.wait_for(|draining| *draining) => {
+                _ = phase.wait_for(|phase| *phase == super::Phase::Stopping) => {
                     break Some((Close::GoingAway, "Server shutting down; reconnect and resume from your last cursor".into()));
                 }
                 _ = &mut init_deadline, if !self.initialised => {
