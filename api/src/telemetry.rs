@@ -255,7 +255,7 @@ impl ServerSpan {
         };
         let mut attributes = vec![
             KeyValue::new("http.request.method", method.to_owned()),
-            KeyValue::new("url.path", path.to_owned()),
+            KeyValue::new("url.path", bounded(path, MAX_PATH_ATTRIBUTE).to_owned()),
             KeyValue::new("fellowship.request_id", request_id.to_owned()),
         ];
         if let Some(route) = route {
@@ -641,6 +641,22 @@ pub fn request_id() -> Option<String> {
     REQUEST_ID.try_with(std::string::ToString::to_string).ok()
 }
 
+/// The most of a request's path a span keeps: a request line may be up to the head
+/// limit long, and each span waits in the export queue with its attributes.
+const MAX_PATH_ATTRIBUTE: usize = 256;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn bounded(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -717,5 +733,14 @@ mod tests {
         assert!(!is_graphql_name("a-b"));
         assert!(!is_graphql_name(&"x".repeat(65)));
         assert!(!is_graphql_name(""));
+    }
+
+    #[test]
+    fn a_long_path_is_cut_at_a_character_boundary() {
+        assert_eq!(super::bounded("/graphql", 256), "/graphql");
+        let long = "é".repeat(200);
+        let cut = super::bounded(&long, 255);
+        assert_eq!(cut.len(), 254);
+        assert!(long.starts_with(cut));
     }
 }
