@@ -297,7 +297,7 @@ pub struct TracingSettings {
     #[arg(
         long = "otel-exporter-otlp-endpoint",
         env = "OTEL_EXPORTER_OTLP_ENDPOINT",
-        value_parser = parse_otlp_endpoint,
+        value_parser = OtlpEndpointParser,
         hide_env_values = true
     )]
     pub endpoint: Option<url::Url>,
@@ -384,16 +384,48 @@ pub enum Sampler {
     ParentbasedTraceIdRatio,
 }
 
-/// An OTLP endpoint: an `http` or `https` URL.
+/// Reads `OTEL_EXPORTER_OTLP_ENDPOINT` with [`parse_otlp_endpoint`], and refuses it in
+/// words of its own: clap's own refusal quotes the value, which may hold a password.
+#[derive(Debug, Clone, Copy)]
+struct OtlpEndpointParser;
+
+impl clap::builder::TypedValueParser for OtlpEndpointParser {
+    type Value = url::Url;
+
+    fn parse_ref(
+        &self,
+        _command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<url::Url, clap::Error> {
+        let refused = |message: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("OTEL_EXPORTER_OTLP_ENDPOINT (--otel-exporter-otlp-endpoint): {message}\n"),
+            )
+        };
+        let text = value.to_str().ok_or_else(|| refused("not UTF-8"))?;
+        parse_otlp_endpoint(text).map_err(|message| refused(&message))
+    }
+}
+
+/// An OTLP endpoint: an `http` or `https` URL with neither credentials nor a query.
+/// Refusals never quote the value.
 fn parse_otlp_endpoint(text: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(text.trim())
-        .map_err(|err| format!("`{text}` is not a URL such as http://collector:4318 ({err})"))?;
+        .map_err(|err| format!("not a URL such as http://collector:4318 ({err})"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!(
-            "`{text}` is not an http:// or https:// URL such as http://collector:4318"
-        ));
+        return Err("not an http:// or https:// URL such as http://collector:4318".to_owned());
     }
-    // The exporter quotes its URL in its errors, and those are logged.
+    // The exporter quotes its URL in its errors, and those are logged; and `/v1/traces`
+    // is appended to the path, which a query would end up after.
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(
+            "the OTLP endpoint has a query or fragment; send credentials as a header with \
+             OTEL_EXPORTER_OTLP_HEADERS instead"
+                .to_owned(),
+        );
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(
             "the OTLP endpoint carries credentials; send them as a header with \
@@ -985,11 +1017,18 @@ mod tests {
         assert_eq!(parsed.endpoint.unwrap().as_str(), "http://collector:4318/");
         assert!(tracing_from(&["--otel-exporter-otlp-endpoint", "collector:4318"]).is_err());
         assert!(tracing_from(&["--otel-exporter-otlp-endpoint", "ftp://collector"]).is_err());
-        assert!(tracing_from(&[
-            "--otel-exporter-otlp-endpoint",
-            "https://user:secret@collector"
-        ])
-        .is_err());
+        for refused in [
+            "https://user:secret@collector",
+            "https://collector:4318?api_key=secret",
+            "https://collector:4318/#secret",
+            "secret-without-scheme",
+        ] {
+            let error = tracing_from(&["--otel-exporter-otlp-endpoint", refused])
+                .err()
+                .unwrap_or_else(|| panic!("{refused} was accepted"));
+            assert!(!format!("{error:?}").contains("secret"), "{error:?}");
+            assert!(!error.to_string().contains("secret"), "{error}");
+        }
         let off = tracing_from(&["--trace-slow-resolver", "off"]).unwrap();
         assert_eq!(off.slow_resolver, Threshold(None));
         let fifty = tracing_from(&["--trace-slow-resolver", "50ms"]).unwrap();
