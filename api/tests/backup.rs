@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use api::auth::Role;
 use fellowship_tests::load::{missing_nodes, Acknowledged, WriteLoad};
-use fellowship_tests::process::{ServeCommand, ServeProcess};
+use fellowship_tests::process::{assert_succeeded, ServeCommand, ServeProcess};
 use fellowship_tests::{Backend, TestDatabase};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
@@ -60,16 +60,6 @@ async fn run(program: &str, args: &[&str], envs: &[(&str, &str)]) -> std::proces
         .output()
         .await
         .unwrap_or_else(|err| panic!("run {program}: {err}"))
-}
-
-fn assert_succeeded(output: &std::process::Output, what: &str) {
-    assert!(
-        output.status.success(),
-        "{what} failed ({}): {}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Serves `database_url` (with the demo data when asked), puts a write load on it,

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use fellowship_tests::process::{ServeCommand, ServeProcess};
+use fellowship_tests::process::{post_raw as post, ServeCommand, ServeProcess};
 
 const SECRET: &str = "cli-test-secret-that-is-long-enough-0123456789";
 
@@ -183,28 +183,6 @@ fn sigterm_fails_readiness_first_then_stops_within_the_grace_period() {
         "new connections are refused once stopped"
     );
     let _ = std::fs::remove_dir_all(dir);
-}
-
-/// POSTs JSON to the server and returns the raw response text.
-fn post(port: u16, headers: &[(&str, &str)], body: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
 }
 
 #[test]

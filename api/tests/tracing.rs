@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fellowship_tests::process::{ServeCommand, ServeProcess};
+use fellowship_tests::process::{post_raw as post, ServeCommand, ServeProcess};
 use fellowship_tests::ws::WsClient;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -157,27 +157,6 @@ fn serve(command: ServeCommand) -> (tokio::runtime::Runtime, ServeProcess) {
         .unwrap();
     let server = runtime.block_on(command.start());
     (runtime, server)
-}
-
-/// POSTs a GraphQL body with `headers`; the raw answer.
-fn post(port: u16, headers: &[(&str, &str)], body: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
 }
 
 fn search_request() -> String {

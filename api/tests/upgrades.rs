@@ -24,7 +24,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use api::auth::Role;
-use fellowship_tests::process::ServeCommand;
+use fellowship_tests::process::{assert_succeeded, ServeCommand};
 use fellowship_tests::{on_both_databases, Backend, TestDatabase};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{json, Value};
@@ -41,16 +41,6 @@ fn api(binary: &str, args: &[&str], database_url: &str) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("run api")
-}
-
-fn assert_succeeded(output: &Output, what: &str) {
-    assert!(
-        output.status.success(),
-        "{what} failed ({}): {}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// What a later release may do under the policy: add a table, a nullable column, a
