@@ -217,9 +217,19 @@ fn sampled(cx: &Context) -> bool {
 /// The headers of a request the server received, as the propagator reads them.
 struct ReceivedHeaders<'a>(&'a actix_web::http::header::HeaderMap);
 
+/// The longest `tracestate` taken from a caller. W3C Trace Context asks a service to
+/// carry at least 512 characters of it; anything longer is dropped whole (the
+/// recommendation allows it), so that a caller cannot make every span of its request,
+/// and every call the server makes for it, carry kilobytes of its choosing.
+const MAX_TRACESTATE: usize = 512;
+
 impl Extractor for ReceivedHeaders<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|value| value.to_str().ok())
+        let value = self.0.get(key)?.to_str().ok()?;
+        if key.eq_ignore_ascii_case("tracestate") && value.len() > MAX_TRACESTATE {
+            return None;
+        }
+        Some(value)
     }
 
     fn keys(&self) -> Vec<&str> {

@@ -17,6 +17,10 @@ use prost::Message;
 /// The caller's trace, and its span the server's request span must be a child of.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN_ID: &str = "00f067aa0ba902b7";
+/// The caller's vendor state, which its spans carry on.
+const CALLER_TRACESTATE: &str = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+/// A second caller's trace, whose `tracestate` is too long to carry.
+const OVERSIZED_TRACE_ID: &str = "5cf92f3577b34da6a3ce929d0e0e4737";
 /// A search no statement text may contain: it is a bound value.
 const SEARCH: &str = "zq-needle-8731";
 
@@ -197,11 +201,30 @@ fn a_requests_spans_arrive_under_the_callers_trace_without_the_values_it_sent() 
     let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN_ID}-01");
     let answer = post(
         server.port,
-        &[("traceparent", &traceparent), ("X-Request-Id", "traced-42")],
+        &[
+            ("traceparent", &traceparent),
+            ("tracestate", CALLER_TRACESTATE),
+            ("X-Request-Id", "traced-42"),
+        ],
         &search_request(),
     );
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"fellows\""), "{answer}");
+    // A well-formed tracestate of a kilobyte (ten members of 100 characters, each one
+    // valid) is not carried: the trace is, without it.
+    let oversized: Vec<String> = (0..10)
+        .map(|i| format!("vendor{i}={}", "x".repeat(100)))
+        .collect();
+    let oversized_parent = format!("00-{OVERSIZED_TRACE_ID}-{CALLER_SPAN_ID}-01");
+    let answer = post(
+        server.port,
+        &[
+            ("traceparent", &oversized_parent),
+            ("tracestate", &oversized.join(",")),
+        ],
+        r#"{"query":"{ __typename }"}"#,
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
     let spans = receiver.wait_for(TRACE_ID, |spans| {
         let has = |kind: SpanKind| spans.iter().any(|(_, s)| s.kind == kind as i32);
@@ -216,6 +239,7 @@ fn a_requests_spans_arrive_under_the_callers_trace_without_the_values_it_sent() 
         .unwrap_or_else(|| panic!("no HTTP span arrived: {spans:#?}"));
     assert_eq!(server_span.name, "POST /graphql");
     assert_eq!(hex(&server_span.parent_span_id), CALLER_SPAN_ID);
+    assert_eq!(server_span.trace_state, CALLER_TRACESTATE);
     assert_eq!(
         attribute(server_span, "http.request.method").as_deref(),
         Some("POST")
@@ -285,6 +309,26 @@ fn a_requests_spans_arrive_under_the_callers_trace_without_the_values_it_sent() 
         ),
         "a resolver's span, under its operation's"
     );
+
+    let oversized_spans = receiver.wait_for(OVERSIZED_TRACE_ID, |spans| {
+        spans.iter().any(|(_, s)| s.kind == SpanKind::Server as i32)
+    });
+    assert!(
+        oversized_spans
+            .iter()
+            .any(|(_, s)| s.kind == SpanKind::Server as i32),
+        "no span arrived under the trace of the oversized tracestate"
+    );
+    for (_, span) in &oversized_spans {
+        assert_eq!(
+            span.trace_state, "",
+            "{} carries an oversized tracestate",
+            span.name
+        );
+        if span.kind == SpanKind::Server as i32 {
+            assert_eq!(hex(&span.parent_span_id), CALLER_SPAN_ID);
+        }
+    }
 
     server.terminate();
     server.wait();
