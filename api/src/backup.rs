@@ -7,6 +7,9 @@
 //! `DEST`, checked with `PRAGMA integrity_check`, flushed to disk, and only then linked
 //! to `DEST` (a hard link, which refuses to replace a file that appeared meanwhile), so
 //! `DEST` is either a whole, checked copy or absent: a failure leaves nothing behind.
+//! An interrupted backup (SIGINT, SIGTERM) deletes its hidden file before it exits; one
+//! killed outright (SIGKILL, a power cut) cannot, so the next backup beside it deletes
+//! the hidden files whose process is gone.
 //!
 //! PostgreSQL is refused with its routine (`pg_dump --format=custom`): its own tool
 //! takes the same kind of snapshot, and knows the server's formats better than a copy
@@ -32,6 +35,8 @@ pub struct Backup {
     pub latest_migration: Option<String>,
     /// How long the copy took (the server's writers never waited for it).
     pub took: Duration,
+    /// How many hidden files of backups killed mid-copy were deleted first.
+    pub swept: usize,
 }
 
 /// Why no backup was written; in every case nothing is left at `DEST`.
@@ -118,9 +123,10 @@ pub async fn sqlite(settings: &DatabaseSettings, dest: &Path) -> Result<Backup, 
     let name = dest
         .file_name()
         .ok_or_else(|| BackupError::NotAFile(dest.display().to_string()))?;
+    let swept = sweep_stale_partials(&folder, &name.to_string_lossy());
     let partial = Partial(folder.join(format!(
-        ".{}.partial-{}-{}",
-        name.to_string_lossy(),
+        "{}{}-{}",
+        partial_prefix(&name.to_string_lossy()),
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     )));
@@ -153,7 +159,58 @@ pub async fn sqlite(settings: &DatabaseSettings, dest: &Path) -> Result<Backup, 
         bytes,
         latest_migration,
         took,
+        swept,
     })
+}
+
+/// How the hidden file of a backup to `name` begins; the process id and a random part
+/// follow (`.NAME.partial-PID-UUID`).
+fn partial_prefix(name: &str) -> String {
+    format!(".{name}.partial-")
+}
+
+/// Deletes the hidden files (and their journals) that backups to `name` in `folder`
+/// left when they were killed before they could delete them: those whose process no
+/// longer runs. A file of a backup that is still running is kept. Where the system
+/// does not tell which processes run (no `/proc`), nothing is deleted. Answers how many
+/// copies were deleted.
+fn sweep_stale_partials(folder: &Path, name: &str) -> usize {
+    let processes = Path::new("/proc");
+    if !processes.join("self").exists() {
+        return 0;
+    }
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return 0;
+    };
+    let prefix = partial_prefix(name);
+    let mut swept = 0;
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some((pid, _)) = rest.split_once('-') else {
+            continue;
+        };
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if processes.join(pid).exists() {
+            continue;
+        }
+        // Only plain files: a folder or a link of that name is not ours to touch.
+        let is_file = entry.file_type().is_ok_and(|file_type| file_type.is_file());
+        if !is_file || std::fs::remove_file(entry.path()).is_err() {
+            continue;
+        }
+        let is_journal = ["-journal", "-wal", "-shm"]
+            .iter()
+            .any(|suffix| rest.ends_with(suffix));
+        if !is_journal {
+            swept += 1;
+        }
+    }
+    swept
 }
 
 /// The file an `sqlite:` URL names: `sqlite://PATH?options` or `sqlite:PATH`.

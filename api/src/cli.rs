@@ -13,7 +13,7 @@ use crate::config::{parse_duration, AuthSettings, DatabaseSettings, ServerSettin
 use crate::error::ServiceError;
 use crate::service::accounts::{self, NewAccount};
 use crate::startup::{Application, ServeOptions};
-use crate::{backup, db, graphql, telemetry};
+use crate::{backup, db, graphql, startup, telemetry};
 
 /// The Fellowship API: a GraphQL service for the community fellowship program and the
 /// record of organizations' memberships in open-source foundations.
@@ -223,7 +223,25 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { dest } => {
-            let backup = backup::sqlite(&cli.database, &dest).await?;
+            // A signal stops the copy and deletes what it wrote so far (the hidden
+            // file goes with the dropped future), instead of leaving it behind.
+            let backup = tokio::select! {
+                backup = backup::sqlite(&cli.database, &dest) => backup?,
+                () = startup::shutdown_signal() => {
+                    anyhow::bail!(
+                        "interrupted: the backup was stopped and its partial copy deleted; \
+                         nothing was written to {}",
+                        dest.display()
+                    )
+                }
+            };
+            if backup.swept > 0 {
+                eprintln!(
+                    "deleted {} partial copie(s) left beside {} by backups killed mid-copy",
+                    backup.swept,
+                    dest.display()
+                );
+            }
             println!(
                 "backed up to {} ({} bytes, integrity ok, schema at {}) in {} ms",
                 backup.path.display(),

@@ -335,7 +335,8 @@ fn reload_on_hangup(documents: Arc<TrustedDocuments>) {
     });
 }
 
-async fn shutdown_signal() {
+/// SIGTERM or SIGINT, whichever comes first.
+pub(crate) async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut terminate), Ok(mut interrupt)) = (
         signal(SignalKind::terminate()),

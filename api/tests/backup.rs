@@ -202,6 +202,116 @@ mod sqlite {
         assert_eq!(folder.entries(), ["taken.db"]);
     }
 
+    /// A backup stopped by SIGTERM deletes its hidden file and says so. The database
+    /// carries some 130 MB of filler, so that the copy takes a second or more and the
+    /// signal arrives while its hidden file is being written.
+    #[tokio::test]
+    async fn an_interrupted_backup_deletes_its_partial_copy() {
+        use sea_orm::sqlx::{sqlite::SqliteConnection, Connection, Executor};
+
+        let database = TestDatabase::create(Backend::Sqlite).await;
+        let migrated = run(API, &["migrate", "up"], &[("DATABASE_URL", &database.url)]).await;
+        assert_succeeded(&migrated, "api migrate up");
+        let mut filler = SqliteConnection::connect(&database.url).await.unwrap();
+        filler
+            .execute(
+                "CREATE TABLE backup_test_filler (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL); \
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600000) \
+                 INSERT INTO backup_test_filler (bytes) SELECT randomblob(200) FROM n",
+            )
+            .await
+            .unwrap();
+        filler.close().await.unwrap();
+
+        let folder = Folder::new("backup-interrupted");
+        let dest = folder.0.join("stopped.db");
+        let backup = tokio::process::Command::new(API)
+            .args(["backup", &dest.display().to_string()])
+            .env("DATABASE_URL", &database.url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let give_up = Instant::now() + std::time::Duration::from_secs(10);
+        while !folder
+            .entries()
+            .iter()
+            .any(|name| name.contains(".partial-"))
+        {
+            assert!(
+                Instant::now() < give_up && !dest.exists(),
+                "no partial copy was seen before the backup ended: {:?}",
+                folder.entries()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        let pid = backup.id().unwrap().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let output = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            backup.wait_with_output(),
+        )
+        .await
+        .expect("the backup stops at SIGTERM")
+        .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        assert!(folder.entries().is_empty(), "{:?}", folder.entries());
+
+        // Nothing appears later either: the copy stopped with its process.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(folder.entries().is_empty(), "{:?}", folder.entries());
+    }
+
+    /// What a backup killed outright left (its process gone) is deleted by the next
+    /// backup beside it; the hidden file of a backup still running is not.
+    #[tokio::test]
+    async fn a_backup_deletes_what_killed_backups_left_and_nothing_else() {
+        let database = TestDatabase::create(Backend::Sqlite).await;
+        let migrated = run(API, &["migrate", "up"], &[("DATABASE_URL", &database.url)]).await;
+        assert_succeeded(&migrated, "api migrate up");
+        let folder = Folder::new("backup-sweep");
+        // A process that ran and is gone, as a backup killed with SIGKILL is.
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let gone_pid = gone.id();
+        gone.wait().unwrap();
+        let left = format!(".nightly.db.partial-{gone_pid}-0123456789abcdef0123456789abcdef");
+        let running = format!(
+            ".nightly.db.partial-{}-fedcba9876543210fedcba9876543210",
+            std::process::id()
+        );
+        let other_backup =
+            format!(".weekly.db.partial-{gone_pid}-00112233445566778899aabbccddeeff");
+        for name in [&left, &format!("{left}-journal"), &running, &other_backup] {
+            std::fs::write(folder.0.join(name), b"half a copy").unwrap();
+        }
+
+        let dest = folder.0.join("nightly.db");
+        let output = run(
+            API,
+            &["backup", &dest.display().to_string()],
+            &[("DATABASE_URL", &database.url)],
+        )
+        .await;
+        assert_succeeded(&output, "api backup");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("deleted 1 partial copie(s)"), "{stderr}");
+        let mut expected = vec![
+            running.clone(),
+            other_backup.clone(),
+            "nightly.db".to_owned(),
+        ];
+        expected.sort();
+        assert_eq!(folder.entries(), expected);
+        assert_eq!(integrity_check(&dest).await, ["ok"]);
+    }
+
     #[tokio::test]
     async fn a_backup_of_a_database_that_does_not_exist_is_refused_without_making_one() {
         let folder = Folder::new("backup-missing");
@@ -258,7 +368,7 @@ mod postgres {
                 std::env::var("FELLOWSHIP_REQUIRE_POSTGRES").as_deref() != Ok("1"),
                 "pg_dump and pg_restore are required (FELLOWSHIP_REQUIRE_POSTGRES=1) but not installed"
             );
-            eprintln!("skipped: pg_dump or pg_restore is not installed");
+            fellowship_tests::skipped("pg_dump or pg_restore is not installed");
         }
         found
     }
