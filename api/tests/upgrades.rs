@@ -240,7 +240,7 @@ fn binary_from(variable: &str, required: &str) -> Option<String> {
                 std::env::var(required).as_deref() != Ok("1"),
                 "{required}=1 but {variable} names no binary"
             );
-            eprintln!("skipped: {variable} names no binary");
+            fellowship_tests::skipped(&format!("{variable} names no binary"));
             None
         }
     }

@@ -44,6 +44,49 @@ pub fn key_file(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys")).join(name)
 }
 
+/// The variable `cargo suite` names its report of tests skipped at run time in.
+pub const SKIP_REPORT_VARIABLE: &str = "FELLOWSHIP_SKIP_REPORT";
+
+/// Says that the running test is skipped, and why, before it returns unrun. libtest
+/// cannot mark a test skipped once it runs, so it still shows as `ok` in its binary's
+/// summary; `cargo suite` lists every test that called this at the end of its run
+/// (from the file [`SKIP_REPORT_VARIABLE`] names), so that none passes unseen.
+pub fn skipped(reason: &str) {
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        // Cargo names test binaries `NAME-HASH`.
+        .map(|stem| match stem.rsplit_once('-') {
+            Some((name, _hash)) => name.to_owned(),
+            None => stem,
+        })
+        .unwrap_or_default();
+    // libtest runs each test on a thread named after it.
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let reason = reason.replace('\n', " ");
+    eprintln!("SKIPPED {binary}: {test}: {reason}");
+    if let Some(report) = std::env::var_os(SKIP_REPORT_VARIABLE) {
+        use std::io::Write;
+        let line = format!("{binary}: {test}: {reason}\n");
+        // One write of one short line on a file opened for appending: lines of tests
+        // running at once do not interleave.
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&report)
+            .and_then(|mut file| file.write_all(line.as_bytes()));
+        if let Err(err) = written {
+            panic!(
+                "could not record the skip in {}: {err}",
+                report.to_string_lossy()
+            );
+        }
+    }
+}
+
 /// The database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -15,6 +15,10 @@
 //! `haproxy` program (Debian's package) and is left out the same way when it is not
 //! installed (`FELLOWSHIP_REQUIRE_HAPROXY=1` makes that an error).
 //!
+//! A test that finds only once it runs that it cannot (a tool or a binary it needs is
+//! missing) calls `fellowship_tests::skipped`, and this runner lists it at the end as
+//! SKIPPED, although libtest's summary counts it as passed.
+//!
 //! Arguments are passed to `cargo test` before `--`; arguments after `--` go to the test
 //! binaries: `cargo suite -- nominations::`.
 
@@ -133,6 +137,19 @@ fn main() -> ExitCode {
             command.env_remove(name);
         }
     }
+    // Tests that find at run time that they cannot run (a tool missing, a binary CI
+    // builds not named) record it here (`fellowship_tests::skipped`); libtest counts
+    // them as passed, so they are listed after the run.
+    let skip_report = std::env::temp_dir().join(format!(
+        "fellowship-suite-skipped-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|t| t.as_nanos())
+            .unwrap_or_default()
+    ));
+    let _ = std::fs::remove_file(&skip_report);
+    command.env(fellowship_tests::SKIP_REPORT_VARIABLE, &skip_report);
     let status = command
         // Every binary runs even after one fails, so one run shows every failure.
         .args(["test", "--workspace", "--no-fail-fast"])
@@ -147,6 +164,19 @@ fn main() -> ExitCode {
             1
         }
     };
+    let skipped_at_run_time = std::fs::read_to_string(&skip_report).unwrap_or_default();
+    let _ = std::fs::remove_file(&skip_report);
+    let mut skipped_at_run_time: Vec<&str> = skipped_at_run_time.lines().collect();
+    skipped_at_run_time.sort_unstable();
+    if !skipped_at_run_time.is_empty() {
+        eprintln!(
+            "\nSKIPPED at run time ({}; shown as \"ok\" above, but they did not run):",
+            skipped_at_run_time.len()
+        );
+        for line in skipped_at_run_time {
+            eprintln!("  {line}");
+        }
+    }
     if !haproxy_installed {
         eprintln!("\nSKIPPED: the load-balancer test (no haproxy).");
     }
