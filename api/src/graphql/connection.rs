@@ -25,8 +25,8 @@ impl PageInfo {
         PageInfo {
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
-            start_cursor: page.edges.first().map(|(c, _)| c.clone()),
-            end_cursor: page.edges.last().map(|(c, _)| c.clone()),
+            start_cursor: page.edges.first().map(|(c, _)| page.cursor(c)),
+            end_cursor: page.edges.last().map(|(c, _)| page.cursor(c)),
         }
     }
 }
@@ -135,7 +135,11 @@ macro_rules! connection {
                 self.0
                     .edges
                     .iter()
-                    .map(|(cursor, node)| $edge { cursor, node })
+                    .map(|(position, node)| $edge {
+                        page: &self.0,
+                        position,
+                        node,
+                    })
                     .collect()
             }
 
@@ -155,13 +159,25 @@ macro_rules! connection {
             }
         }
 
-        #[doc = concat!("One item of a page of ", $what, ", with its cursor.")]
-        #[derive(async_graphql::SimpleObject)]
+        #[doc = concat!("One item of a page of ", $what, ", with its cursor, signed when it is asked for.")]
         pub struct $edge<'a> {
+            page: &'a $crate::service::page::Page<$node>,
+            position: &'a $crate::service::page::Cursor,
+            node: &'a $node,
+        }
+
+        #[doc = concat!("One item of a page of ", $what, ", with its cursor.")]
+        #[async_graphql::Object]
+        impl<'a> $edge<'a> {
             /// An opaque position to pass as `after` or `before`.
-            pub cursor: &'a str,
+            async fn cursor(&self) -> String {
+                self.page.cursor(self.position)
+            }
+
             /// The item at this position.
-            pub node: &'a $node,
+            async fn node(&self) -> &'a $node {
+                self.node
+            }
         }
     };
 }

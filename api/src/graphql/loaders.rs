@@ -451,7 +451,7 @@ pub async fn nested_page<P, C, M>(
     counts: fn(&Loaders) -> &Cached<C>,
     parent: i64,
     window: Window,
-    scope: &str,
+    scope: &'static str,
     cursor_of: impl Fn(&M) -> Cursor,
 ) -> async_graphql::Result<Page<M>>
 where

@@ -401,11 +401,17 @@ impl TotalCount {
     }
 }
 
-/// One page of a list: the items with their cursors, and where the page sits.
+/// One page of a list: the items with their positions, and where the page sits.
 #[derive(Clone)]
 pub struct Page<T> {
-    /// The items in the list's order, each with its opaque cursor.
-    pub edges: Vec<(String, T)>,
+    /// The items in the list's order, each with its position. Its opaque cursor is
+    /// signed only when asked for ([`Page::cursor`]): most pages are read without the
+    /// cursor of every item, and signing is an HMAC and a base64 text per item (3.5 %
+    /// of the server's time on a page of 20 fellows with their nested lists).
+    pub edges: Vec<(Cursor, T)>,
+    /// Signs the cursors: the server's keys and the list's scope.
+    keys: CursorKeys,
+    scope: &'static str,
     /// Whether rows follow the page: more rows than asked for when paging forward, and
     /// always when paging forward up to a `before` or backward from a `before`.
     pub has_next_page: bool,
@@ -417,6 +423,11 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The opaque cursor of `position` (an item's of this page), signed now.
+    pub fn cursor(&self, position: &Cursor) -> String {
+        self.keys.encode(self.scope, position)
+    }
+
     /// The same page with each item replaced by `f(item)`; cursors and page info unchanged.
     pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
         Page {
@@ -425,6 +436,8 @@ impl<T> Page<T> {
                 .into_iter()
                 .map(|(cursor, item)| (cursor, f(item)))
                 .collect(),
+            keys: self.keys,
+            scope: self.scope,
             has_next_page: self.has_next_page,
             has_previous_page: self.has_previous_page,
             total_count: self.total_count,
@@ -439,7 +452,7 @@ pub async fn of_table<E>(
     condition: Condition,
     keyset: &KeysetOrder,
     window: &Window,
-    scope: &str,
+    scope: &'static str,
     cursor_of: impl Fn(&E::Model) -> Cursor,
 ) -> ServiceResult<Page<E::Model>>
 where
@@ -468,7 +481,7 @@ pub async fn of_table_including<E, R>(
     condition: Condition,
     keyset: &KeysetOrder,
     window: &Window,
-    scope: &str,
+    scope: &'static str,
     cursor_of: impl Fn(&E::Model) -> Cursor,
     include: Option<RelationDef>,
 ) -> ServiceResult<(Page<E::Model>, Vec<R::Model>)>
@@ -512,7 +525,7 @@ where
 pub fn finish<T>(
     mut rows: Vec<T>,
     window: &Window,
-    scope: &str,
+    scope: &'static str,
     cursor_of: impl Fn(&T) -> Cursor,
     total_count: TotalCount,
 ) -> Page<T> {
@@ -527,10 +540,9 @@ pub fn finish<T>(
         (has_more || window.before.is_some(), window.after.is_some())
     };
     Page {
-        edges: rows
-            .into_iter()
-            .map(|row| (window.keys.encode(scope, &cursor_of(&row)), row))
-            .collect(),
+        edges: rows.into_iter().map(|row| (cursor_of(&row), row)).collect(),
+        keys: window.keys.clone(),
+        scope,
         has_next_page,
         has_previous_page,
         total_count,
