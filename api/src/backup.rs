@@ -163,6 +163,9 @@ pub async fn sqlite(settings: &DatabaseSettings, dest: &Path) -> Result<Backup, 
     })
 }
 
+/// The files SQLite may make beside a database file, by the suffix of their names.
+const JOURNAL_SUFFIXES: [&str; 3] = ["-journal", "-wal", "-shm"];
+
 /// How the hidden file of a backup to `name` begins; the process id and a random part
 /// follow (`.NAME.partial-PID-UUID`).
 fn partial_prefix(name: &str) -> String {
@@ -203,9 +206,7 @@ fn sweep_stale_partials(folder: &Path, name: &str) -> usize {
         if !is_file || std::fs::remove_file(entry.path()).is_err() {
             continue;
         }
-        let is_journal = ["-journal", "-wal", "-shm"]
-            .iter()
-            .any(|suffix| rest.ends_with(suffix));
+        let is_journal = JOURNAL_SUFFIXES.iter().any(|suffix| rest.ends_with(suffix));
         if !is_journal {
             swept += 1;
         }
@@ -324,7 +325,7 @@ struct Partial(PathBuf);
 
 impl Drop for Partial {
     fn drop(&mut self) {
-        for suffix in ["", "-journal", "-wal", "-shm"] {
+        for suffix in std::iter::once("").chain(JOURNAL_SUFFIXES) {
             let mut name = self.0.clone().into_os_string();
             name.push(suffix);
             let _ = std::fs::remove_file(name);

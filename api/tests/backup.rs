@@ -143,6 +143,14 @@ async fn integrity_check(file: &Path) -> Vec<String> {
 mod sqlite {
     use super::*;
 
+    /// A fresh SQLite database migrated by `api migrate up`, with no server on it.
+    async fn migrated_sqlite() -> TestDatabase {
+        let database = TestDatabase::create(Backend::Sqlite).await;
+        let migrated = run(API, &["migrate", "up"], &[("DATABASE_URL", &database.url)]).await;
+        assert_succeeded(&migrated, "api migrate up");
+        database
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_backup_under_load_holds_every_write_acknowledged_before_it_began() {
         let database = TestDatabase::create(Backend::Sqlite).await;
@@ -173,9 +181,7 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_backup_never_replaces_a_file_and_leaves_nothing_when_refused() {
-        let database = TestDatabase::create(Backend::Sqlite).await;
-        let migrated = run(API, &["migrate", "up"], &[("DATABASE_URL", &database.url)]).await;
-        assert_succeeded(&migrated, "api migrate up");
+        let database = migrated_sqlite().await;
         let folder = Folder::new("backup-refused");
         let dest = folder.0.join("taken.db");
         std::fs::write(&dest, b"an operator's file").unwrap();
@@ -209,9 +215,7 @@ mod sqlite {
     async fn an_interrupted_backup_deletes_its_partial_copy() {
         use sea_orm::sqlx::{sqlite::SqliteConnection, Connection, Executor};
 
-        let database = TestDatabase::create(Backend::Sqlite).await;
-        let migrated = run(API, &["migrate", "up"], &[("DATABASE_URL", &database.url)]).await;
-        assert_succeeded(&migrated, "api migrate up");
+        let database = migrated_sqlite().await;
         let mut filler = SqliteConnection::connect(&database.url).await.unwrap();
         filler
             .execute(
@@ -273,9 +277,7 @@ mod sqlite {
     /// backup beside it; the hidden file of a backup still running is not.
     #[tokio::test]
     async fn a_backup_deletes_what_killed_backups_left_and_nothing_else() {
-        let database = TestDatabase::create(Backend::Sqlite).await;
-        let migrated = run(API, &["migrate", "up"], &[("DATABASE_URL", &database.url)]).await;
-        assert_succeeded(&migrated, "api migrate up");
+        let database = migrated_sqlite().await;
         let folder = Folder::new("backup-sweep");
         // A process that ran and is gone, as a backup killed with SIGKILL is.
         let mut gone = std::process::Command::new("true").spawn().unwrap();
